@@ -1,0 +1,84 @@
+// The OpenAI-compatible HTTP client every feature talks to an LLM through: the proxy, reflect
+// and the bench agents. Thread-safe; keeps a small pool of keep-alive connections.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "autoswarm/llm/base_url.h"
+#include "autoswarm/llm/chat.h"
+
+namespace autoswarm::llm {
+
+struct ClientOptions {
+  BaseUrl base_url;
+  std::string api_key;                                    // sent as "Authorization: Bearer"; never logged
+  std::chrono::milliseconds connect_timeout{5000};
+  std::chrono::milliseconds read_timeout{600000};         // per read: local models can be slow
+  int max_retries = 2;                                    // for connection errors, 429 and 503
+  std::chrono::milliseconds retry_backoff{500};           // doubles on each retry
+};
+
+struct ModelInfo {
+  std::string id;
+  std::string owned_by;
+};
+
+// A raw HTTP answer, for callers that probe server-specific endpoints (doctor).
+struct HttpReply {
+  int status = 0;
+  std::string body;
+  std::string content_type;
+};
+
+class Client {
+ public:
+  explicit Client(ClientOptions options);
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  const ClientOptions& options() const { return options_; }
+
+  // GET /v1/models. An upstream answering "data": null (Ollama, fresh install) has no models.
+  std::vector<ModelInfo> list_models();
+
+  // POST /v1/chat/completions without streaming.
+  ChatResponse chat(const ChatRequest& request);
+
+  // Called with every streamed chunk as it arrives: its parsed JSON and the exact text of its
+  // "data:" field. Returning false stops the stream (the reply comes back with `cancelled`).
+  using ChunkHandler = std::function<bool(const json& chunk, std::string_view data)>;
+
+  // POST /v1/chat/completions with "stream": true and usage included; returns the assembled
+  // reply. An error event in the stream or a cut before [DONE] throws StreamError (with the
+  // partial reply) after the handler has seen every chunk that did arrive. Retries happen only
+  // before the first chunk reached the handler.
+  ChatResponse chat_stream(const ChatRequest& request, const ChunkHandler& on_chunk);
+
+  // POST of a JSON body to an API path ("/embeddings"), returning the upstream's status and body
+  // as they are, for relaying. Retries connection errors only; the caller interprets the status.
+  HttpReply post(std::string_view api_path, const std::string& json_body);
+
+  // GET of an API path ("/models") returning status and body as they are, for relaying.
+  HttpReply get_api(std::string_view api_path);
+
+  // GET of a path outside /v1 (e.g. "/api/tags"), without retries or status checks: the caller
+  // interprets the status. Throws ConnectionError / TimeoutError when nothing answers.
+  HttpReply get(std::string_view root_path);
+
+ private:
+  class Pool;
+  HttpReply get(std::string_view path, bool absolute);
+  template <typename Fn>
+  auto with_retries(const char* what, Fn&& attempt);
+
+  ClientOptions options_;
+  std::unique_ptr<Pool> pool_;
+};
+
+}  // namespace autoswarm::llm

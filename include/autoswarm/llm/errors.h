@@ -1,0 +1,73 @@
+// What can go wrong talking to an upstream, as types a caller can act on (retry, map to an
+// HTTP status, tell the user). Messages name the upstream URL.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "autoswarm/llm/chat.h"
+#include "autoswarm/util/error.h"
+
+namespace autoswarm::llm {
+
+// Base of every upstream failure.
+class LlmError : public Error {
+ public:
+  using Error::Error;
+};
+
+// Nothing answered: connection refused, unknown host, TLS failure.
+class ConnectionError : public LlmError {
+ public:
+  using LlmError::LlmError;
+};
+
+// Connected, but no answer within the connect or read timeout.
+class TimeoutError : public LlmError {
+ public:
+  using LlmError::LlmError;
+};
+
+// The upstream answered with a non-2xx status. `upstream_message` is the message it gave
+// (parsed from any of the error body shapes below), or a summary of a body that is not JSON.
+class HttpError : public LlmError {
+ public:
+  HttpError(int status, std::string upstream_message, std::string type, const std::string& url);
+  int status() const { return status_; }
+  const std::string& upstream_message() const { return upstream_message_; }
+  const std::string& type() const { return type_; }
+
+ private:
+  int status_;
+  std::string upstream_message_;
+  std::string type_;
+};
+
+// The upstream answered 2xx with something that is not a valid OpenAI response.
+class ProtocolError : public LlmError {
+ public:
+  using LlmError::LlmError;
+};
+
+// A stream that failed after it started: an error event mid-stream (vLLM) or a cut before
+// [DONE]. `partial` is the reply assembled from the chunks that did arrive.
+class StreamError : public ProtocolError {
+ public:
+  StreamError(const std::string& message, ChatResponse partial)
+      : ProtocolError(message), partial_(std::move(partial)) {}
+  const ChatResponse& partial() const { return partial_; }
+
+ private:
+  ChatResponse partial_;
+};
+
+// The message and type found in an upstream error body. Understands OpenAI's
+// {"error":{"message","type"}}, vLLM's older {"object":"error","message","type"}, Ollama's
+// {"error":"text"}, and plain text (trimmed and shortened). Never throws.
+struct ErrorBody {
+  std::string message;
+  std::string type;
+};
+ErrorBody parse_error_body(std::string_view body);
+
+}  // namespace autoswarm::llm

@@ -1,0 +1,57 @@
+// `autoswarm start`: an OpenAI-compatible HTTP proxy in front of one upstream. It injects the
+// skillbook into system prompts, relays streams event by event, and logs every chat completion.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "autoswarm/upstream/local_servers.h"
+
+namespace autoswarm::proxy {
+
+struct ProxyOptions {
+  std::string host = "127.0.0.1";
+  int port = 8080;                               // 0: any free port (tests)
+  upstream::Selection upstream;                  // where requests go and the default model
+  bool model_forced = false;                     // --model given: unserved models are replaced
+  std::filesystem::path data_dir;                // holds skills.yaml and conversations/
+  bool log_conversations = true;                 // --no-log turns it off
+  size_t skills_budget_tokens = 800;             // --skills-budget
+  size_t max_body_bytes = 32 * 1024 * 1024;      // --max-body
+  std::string proxy_key;                         // --proxy-key: clients must send Bearer <key>
+  bool insecure_no_auth = false;                 // --insecure-no-auth: allow non-loopback without a key
+  std::chrono::milliseconds upstream_read_timeout{600000};
+  std::chrono::milliseconds shutdown_grace{5000};  // in-flight requests get this long on stop
+};
+
+// True for 127.0.0.0/8, ::1 and "localhost".
+bool is_loopback_host(const std::string& host);
+
+class ProxyServer {
+ public:
+  // Validates the options (auth rules, data directory, skills.yaml) and binds the port.
+  // Throws UsageError / FileError / Error with what to do — e.g. when the port is taken.
+  explicit ProxyServer(ProxyOptions options);
+  ~ProxyServer();
+  ProxyServer(const ProxyServer&) = delete;
+  ProxyServer& operator=(const ProxyServer&) = delete;
+
+  int port() const;                 // the bound port (useful with port 0)
+  size_t skill_count();             // skills currently loaded
+  // Serves until stop(); returns after in-flight requests finished (or the grace ran out) and
+  // conversation logs were flushed.
+  void run();
+  // Stops accepting connections. Safe to call from any thread, also before run().
+  void stop();
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace autoswarm::proxy

@@ -1,0 +1,118 @@
+// `autoswarm start`: choose an upstream, then serve the skill-injecting proxy until Ctrl-C.
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <iostream>
+#include <thread>
+
+#include "autoswarm/proxy/proxy_server.h"
+#include "autoswarm/upstream/local_servers.h"
+#include "autoswarm/util/data_dir.h"
+#include "autoswarm/version.h"
+#include "command.h"
+#include "upstream_flags.h"
+
+namespace autoswarm::cli {
+namespace {
+
+struct StartFlags {
+  UpstreamFlags upstream;
+  std::string host = "127.0.0.1";
+  int port = 8080;
+  size_t skills_budget = 800;
+  bool no_log = false;
+  size_t max_body = 32 * 1024 * 1024;
+  std::string proxy_key;
+  bool insecure_no_auth = false;
+  int timeout_s = 600;
+};
+
+void print_no_upstream(const std::vector<upstream::ServerStatus>& findings) {
+  std::cerr << "error: no usable LLM server found. What was checked:\n";
+  for (const auto& s : findings) {
+    std::cerr << "  " << upstream::display_name(s.kind) << " at " << s.url.str() << ": "
+              << (s.error.empty() ? "no model available" : s.error) << "\n";
+    for (const auto& fix : s.fixes) std::cerr << "      fix: " << fix << "\n";
+  }
+  std::cerr << "Start one of them (or pass --upstream URL), then run `autoswarm start` again. "
+               "`autoswarm doctor` shows the details.\n";
+}
+
+int run_start(const StartFlags& f, const GlobalOptions& global) {
+  // Signals go to one thread that stops the server; every other thread (created below,
+  // inheriting this mask) never sees them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  std::vector<upstream::ServerStatus> findings;
+  auto selection = upstream::choose_upstream(f.upstream.options(), &findings);
+  if (!selection) {
+    print_no_upstream(findings);
+    return 1;
+  }
+
+  util::DataDir data = util::DataDir::resolve(global.home);
+  proxy::ProxyOptions o;
+  o.host = f.host;
+  o.port = f.port;
+  o.upstream = *selection;
+  o.model_forced = f.upstream.model.has_value();
+  o.data_dir = data.root();
+  o.log_conversations = !f.no_log;
+  o.skills_budget_tokens = f.skills_budget;
+  o.max_body_bytes = f.max_body;
+  o.proxy_key = f.proxy_key;
+  o.insecure_no_auth = f.insecure_no_auth;
+  o.upstream_read_timeout = std::chrono::seconds(f.timeout_s);
+  proxy::ProxyServer server(o);
+
+  std::string host = f.host.find(':') != std::string::npos ? "[" + f.host + "]" : f.host;
+  std::cout << "autoswarm " << kVersion << " proxy\n"
+            << "  upstream   " << upstream::display_name(selection->kind) << " " << selection->url.str() << "\n"
+            << "  model      " << selection->model << "\n"
+            << "  listening  http://" << host << ":" << server.port() << "/v1\n"
+            << "  data       " << data.root().string() << " (" << server.skill_count() << " skills, logging "
+            << (f.no_log ? "off" : "on") << ")\n"
+            << "Point your client at http://" << host << ":" << server.port() << "/v1 — Ctrl-C stops.\n"
+            << std::flush;
+
+  std::thread([&server, stop_signals] {
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    std::cerr << "stopping (in-flight requests get a few seconds; press Ctrl-C again to quit now)\n";
+    server.stop();
+    sigwait(&stop_signals, &sig);
+    ::_exit(130);
+  }).detach();
+
+  server.run();
+  return 0;
+}
+
+}  // namespace
+
+Runner configure_start(CLI::App& app) {
+  auto f = std::make_shared<StartFlags>();
+  f->upstream.add_to(app);
+  app.add_option("--host", f->host, "Address to listen on (non-loopback needs --proxy-key)")->capture_default_str();
+  app.add_option("--port", f->port, "Port to listen on")->capture_default_str()->check(CLI::Range(0, 65535));
+  app.add_option("--skills-budget", f->skills_budget, "At most this many tokens of skills per request")
+      ->capture_default_str();
+  app.add_flag("--no-log", f->no_log, "Do not log conversations");
+  app.add_option("--max-body", f->max_body, "Largest request body accepted (e.g. 32MiB)")
+      ->transform(CLI::AsSizeValue(false))
+      ->default_str("32MiB");
+  app.add_option("--proxy-key", f->proxy_key, "Require clients to send 'Authorization: Bearer KEY'");
+  app.add_flag("--insecure-no-auth", f->insecure_no_auth,
+               "Allow listening on a non-loopback address without --proxy-key");
+  app.add_option("--timeout", f->timeout_s, "Seconds to wait for the upstream between two reads")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  return [f](const GlobalOptions& global) { return run_start(*f, global); };
+}
+
+}  // namespace autoswarm::cli

@@ -1,0 +1,157 @@
+#include "autoswarm/llm/chat.h"
+
+#include "autoswarm/llm/errors.h"
+
+namespace autoswarm::llm {
+namespace {
+
+std::string text_of(const json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+int64_t int_of(const json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_number() ? it->get<int64_t>() : 0;
+}
+
+}  // namespace
+
+Usage Usage::from_json(const json& usage) {
+  Usage u;
+  if (!usage.is_object()) return u;
+  u.reported = true;
+  u.prompt_tokens = int_of(usage, "prompt_tokens");
+  u.completion_tokens = int_of(usage, "completion_tokens");
+  u.total_tokens = int_of(usage, "total_tokens");
+  if (u.total_tokens == 0) u.total_tokens = u.prompt_tokens + u.completion_tokens;
+  auto details = usage.find("prompt_tokens_details");
+  if (details != usage.end() && details->is_object() && details->contains("cached_tokens") &&
+      (*details)["cached_tokens"].is_number()) {
+    u.cached_tokens = (*details)["cached_tokens"].get<int64_t>();
+  }
+  return u;
+}
+
+json Usage::to_json() const {
+  json j = {{"prompt_tokens", prompt_tokens},
+            {"completion_tokens", completion_tokens},
+            {"total_tokens", total_tokens}};
+  if (cached_tokens) j["prompt_tokens_details"] = {{"cached_tokens", *cached_tokens}};
+  return j;
+}
+
+json ToolCall::to_json() const {
+  return {{"id", id}, {"type", "function"}, {"function", {{"name", name}, {"arguments", arguments}}}};
+}
+
+void parse_tool_arguments(ToolCall& call) {
+  call.arguments_error.clear();
+  if (call.arguments.find_first_not_of(" \t\r\n") == std::string::npos) {
+    call.parsed_arguments = json::object();
+    return;
+  }
+  try {
+    call.parsed_arguments = json::parse(call.arguments);
+    if (!call.parsed_arguments.is_object()) {
+      call.arguments_error = "arguments of tool call '" + call.name + "' are not a JSON object: " +
+                             call.arguments;
+    }
+  } catch (const json::parse_error& e) {
+    call.parsed_arguments = nullptr;
+    call.arguments_error = "arguments of tool call '" + call.name + "' are not valid JSON (" +
+                           e.what() + "): " + call.arguments;
+  }
+}
+
+json ChatRequest::to_json(bool stream) const {
+  json body = extra.is_object() ? extra : json::object();
+  if (!model.empty()) body["model"] = model;
+  body["messages"] = messages;
+  if (!tools.is_null()) body["tools"] = tools;
+  if (!tool_choice.is_null()) body["tool_choice"] = tool_choice;
+  if (temperature) body["temperature"] = *temperature;
+  if (max_tokens) body["max_tokens"] = *max_tokens;
+  if (stream) {
+    body["stream"] = true;
+    if (!body["stream_options"].is_object()) body["stream_options"] = json::object();
+    body["stream_options"]["include_usage"] = true;
+  } else {
+    body.erase("stream");
+    body.erase("stream_options");
+  }
+  return body;
+}
+
+ChatRequest ChatRequest::from_json(const json& body) {
+  ChatRequest r;
+  if (!body.is_object()) return r;
+  r.extra = body;
+  r.model = text_of(body, "model");
+  if (body.contains("messages")) r.messages = body["messages"];
+  if (body.contains("tools")) r.tools = body["tools"];
+  if (body.contains("tool_choice")) r.tool_choice = body["tool_choice"];
+  if (body.contains("temperature") && body["temperature"].is_number()) {
+    r.temperature = body["temperature"].get<double>();
+  }
+  if (body.contains("max_tokens") && body["max_tokens"].is_number_integer()) {
+    r.max_tokens = body["max_tokens"].get<int>();
+  }
+  // stream_options stays in `extra`: to_json(true) adds include_usage to the client's own keys.
+  for (const char* k : {"model", "messages", "tools", "tool_choice", "stream"}) {
+    r.extra.erase(k);
+  }
+  if (r.temperature) r.extra.erase("temperature");
+  if (r.max_tokens) r.extra.erase("max_tokens");
+  return r;
+}
+
+json ChatResponse::message() const {
+  json m = {{"role", "assistant"}, {"content", content}};
+  if (!tool_calls.empty()) {
+    m["tool_calls"] = json::array();
+    for (const auto& c : tool_calls) m["tool_calls"].push_back(c.to_json());
+    if (content.empty()) m["content"] = nullptr;
+  }
+  return m;
+}
+
+ChatResponse ChatResponse::from_json(const json& body) {
+  if (!body.is_object() || !body.contains("choices") || !body["choices"].is_array() ||
+      body["choices"].empty() || !body["choices"][0].is_object()) {
+    throw ProtocolError("the chat completion response has no choices: " +
+                        body.dump().substr(0, 300));
+  }
+  ChatResponse r;
+  r.id = text_of(body, "id");
+  r.model = text_of(body, "model");
+  const json& choice = body["choices"][0];
+  r.finish_reason = text_of(choice, "finish_reason");
+  const json message = choice.value("message", json::object());
+  if (message.is_object()) {
+    r.content = text_of(message, "content");
+    r.reasoning_content = text_of(message, "reasoning_content");
+    if (r.reasoning_content.empty()) r.reasoning_content = text_of(message, "reasoning");
+    if (message.contains("tool_calls") && message["tool_calls"].is_array()) {
+      for (const auto& tc : message["tool_calls"]) {
+        if (!tc.is_object()) continue;  // as the stream assembler does; value() would throw
+        ToolCall call;
+        call.id = text_of(tc, "id");
+        const json fn = tc.value("function", json::object());
+        call.name = text_of(fn, "name");
+        // Ollama's native shape sends arguments as an object rather than a string.
+        if (fn.contains("arguments") && !fn["arguments"].is_string() && !fn["arguments"].is_null()) {
+          call.arguments = fn["arguments"].dump();
+        } else {
+          call.arguments = text_of(fn, "arguments");
+        }
+        parse_tool_arguments(call);
+        r.tool_calls.push_back(std::move(call));
+      }
+    }
+  }
+  r.usage = Usage::from_json(body.value("usage", json()));
+  return r;
+}
+
+}  // namespace autoswarm::llm

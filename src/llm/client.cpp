@@ -1,0 +1,314 @@
+#include "autoswarm/llm/client.h"
+
+#include <httplib.h>
+#include <spdlog/spdlog.h>
+
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "autoswarm/llm/errors.h"
+#include "autoswarm/llm/sse_parser.h"
+#include "autoswarm/llm/stream_assembler.h"
+#include "autoswarm/version.h"
+
+namespace autoswarm::llm {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr size_t kMaxErrorBody = 64 * 1024;
+constexpr size_t kMaxIdleConnections = 16;
+
+void set_timeout(httplib::Client& c, std::chrono::milliseconds t,
+                 void (httplib::Client::*setter)(time_t, time_t)) {
+  (c.*setter)(static_cast<time_t>(t.count() / 1000), static_cast<time_t>((t.count() % 1000) * 1000));
+}
+
+std::string seconds(std::chrono::milliseconds t) {
+  return t.count() % 1000 == 0 ? std::to_string(t.count() / 1000) + " s"
+                               : std::to_string(t.count()) + " ms";
+}
+
+// Turns a transport failure into the error a user can act on. `idle` is how long the
+// connection had been silent when it failed: a read error after the read timeout is a timeout.
+[[noreturn]] void throw_transport_error(httplib::Error error, const ClientOptions& o,
+                                        Clock::duration idle) {
+  const std::string url = o.base_url.str();
+  switch (error) {
+    case httplib::Error::ConnectionTimeout:
+      throw TimeoutError("no connection to " + url + " within " + seconds(o.connect_timeout));
+    case httplib::Error::Connection:
+      throw ConnectionError("cannot connect to " + url + " (connection refused or host unreachable)");
+    case httplib::Error::SSLConnection:
+    case httplib::Error::SSLLoadingCerts:
+    case httplib::Error::SSLServerVerification:
+      throw ConnectionError("TLS connection to " + url + " failed: " + httplib::to_string(error));
+    case httplib::Error::Read:
+      if (idle + std::chrono::milliseconds(50) >= o.read_timeout) {
+        throw TimeoutError(url + " did not answer within " + seconds(o.read_timeout));
+      }
+      throw ConnectionError("the connection to " + url + " was closed before a complete reply");
+    default:
+      throw ConnectionError("request to " + url + " failed: " + httplib::to_string(error));
+  }
+}
+
+[[noreturn]] void throw_http_error(int status, const std::string& body, const ClientOptions& o) {
+  ErrorBody parsed = parse_error_body(body);
+  throw HttpError(status, parsed.message, parsed.type, o.base_url.str());
+}
+
+bool is_success(int status) { return status >= 200 && status < 300; }
+
+json parse_json_reply(const std::string& body, const ClientOptions& o, const char* what) {
+  json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) {
+    throw ProtocolError("the " + std::string(what) + " reply from " + o.base_url.str() +
+                        " is not JSON: " + parse_error_body(body).message);
+  }
+  return j;
+}
+
+}  // namespace
+
+// Idle keep-alive connections to the one upstream; a request takes one (or makes one) and
+// puts it back when it ended cleanly.
+class Client::Pool {
+ public:
+  explicit Pool(const ClientOptions& options) : options_(options) {}
+
+  std::unique_ptr<httplib::Client> acquire() {
+    {
+      std::lock_guard lock(mu_);
+      if (!idle_.empty()) {
+        auto c = std::move(idle_.back());
+        idle_.pop_back();
+        return c;
+      }
+    }
+    auto c = std::make_unique<httplib::Client>(options_.base_url.origin());
+    set_timeout(*c, options_.connect_timeout, &httplib::Client::set_connection_timeout);
+    set_timeout(*c, options_.read_timeout, &httplib::Client::set_read_timeout);
+    set_timeout(*c, options_.read_timeout, &httplib::Client::set_write_timeout);
+    c->set_keep_alive(true);
+    c->set_decompress(false);
+    if (options_.base_url.scheme == "https") c->enable_server_certificate_verification(true);
+    if (!options_.api_key.empty()) c->set_bearer_token_auth(options_.api_key);
+    return c;
+  }
+
+  void release(std::unique_ptr<httplib::Client> c) {
+    std::lock_guard lock(mu_);
+    if (idle_.size() < kMaxIdleConnections) idle_.push_back(std::move(c));
+  }
+
+ private:
+  const ClientOptions& options_;
+  std::mutex mu_;
+  std::vector<std::unique_ptr<httplib::Client>> idle_;
+};
+
+Client::Client(ClientOptions options)
+    : options_(std::move(options)), pool_(std::make_unique<Pool>(options_)) {}
+
+Client::~Client() = default;
+
+template <typename Fn>
+auto Client::with_retries(const char* what, Fn&& attempt) {
+  auto backoff = options_.retry_backoff;
+  for (int tried = 0;; ++tried) {
+    try {
+      return attempt();
+    } catch (const ConnectionError& e) {
+      if (tried >= options_.max_retries) throw;
+      spdlog::debug("{} failed ({}); retry {} of {} in {} ms", what, e.what(), tried + 1,
+                    options_.max_retries, backoff.count());
+    } catch (const HttpError& e) {
+      if ((e.status() != 429 && e.status() != 503) || tried >= options_.max_retries) throw;
+      spdlog::debug("{} got HTTP {}; retry {} of {} in {} ms", what, e.status(), tried + 1,
+                    options_.max_retries, backoff.count());
+    }
+    std::this_thread::sleep_for(backoff);
+    backoff *= 2;
+  }
+}
+
+static const httplib::Headers& json_headers() {
+  static const httplib::Headers headers = {
+      {"Accept-Encoding", "identity"},
+      {"User-Agent", std::string("autoswarm/") + kVersion},
+  };
+  return headers;
+}
+
+std::vector<ModelInfo> Client::list_models() {
+  return with_retries("list models", [&] {
+    auto conn = pool_->acquire();
+    auto start = Clock::now();
+    auto res = conn->Get(options_.base_url.api_path("/models"), json_headers());
+    if (!res) throw_transport_error(res.error(), options_, Clock::now() - start);
+    pool_->release(std::move(conn));
+    if (!is_success(res->status)) throw_http_error(res->status, res->body, options_);
+    json j = parse_json_reply(res->body, options_, "models");
+    std::vector<ModelInfo> models;
+    const json data = j.is_object() ? j.value("data", json()) : json();
+    if (data.is_null()) return models;  // Ollama with no models installed
+    if (!data.is_array()) {
+      throw ProtocolError("the models reply from " + options_.base_url.str() +
+                          " has no \"data\" list: " + res->body.substr(0, 200));
+    }
+    for (const auto& m : data) {
+      if (!m.is_object() || !m.contains("id") || !m["id"].is_string()) continue;
+      models.push_back({m["id"].get<std::string>(), m.value("owned_by", std::string())});
+    }
+    return models;
+  });
+}
+
+ChatResponse Client::chat(const ChatRequest& request) {
+  const std::string body = request.to_json(false).dump();
+  const std::string path = options_.base_url.api_path("/chat/completions");
+  return with_retries("chat completion", [&] {
+    auto conn = pool_->acquire();
+    auto start = Clock::now();
+    auto res = conn->Post(path, json_headers(), body, "application/json");
+    if (!res) throw_transport_error(res.error(), options_, Clock::now() - start);
+    pool_->release(std::move(conn));
+    if (!is_success(res->status)) throw_http_error(res->status, res->body, options_);
+    json j = parse_json_reply(res->body, options_, "chat completion");
+    if (j.is_object() && j.contains("error") && !j.contains("choices")) {
+      throw ProtocolError("upstream " + options_.base_url.str() + " reported an error: " +
+                          parse_error_body(res->body).message);
+    }
+    return ChatResponse::from_json(j);
+  });
+}
+
+ChatResponse Client::chat_stream(const ChatRequest& request, const ChunkHandler& on_chunk) {
+  const std::string body = request.to_json(true).dump();
+  const std::string path = options_.base_url.api_path("/chat/completions");
+  const std::string url = options_.base_url.str();
+  return with_retries("streaming chat completion", [&] {
+    StreamAssembler assembler;
+    SseParser parser;
+    int status = 0;
+    std::string error_body;
+    bool done = false, cancelled = false, delivered = false;
+    std::optional<std::string> failure;
+    std::exception_ptr handler_exception;  // never let an exception unwind through httplib
+    auto last_activity = Clock::now();
+
+    auto on_event = [&](SseEvent&& event) {
+      if (done || cancelled || failure) return;
+      if (event.data == "[DONE]") {
+        done = true;
+        return;
+      }
+      json chunk = json::parse(event.data, nullptr, /*allow_exceptions=*/false);
+      if (chunk.is_discarded()) {
+        failure = "upstream " + url + " sent a stream event that is not JSON: " +
+                  parse_error_body(event.data).message;
+        return;
+      }
+      delivered = true;
+      if (chunk.is_object() && chunk.contains("error") && !chunk.contains("choices")) {
+        on_chunk(chunk, event.data);  // the caller may relay the error event as it is
+        failure = "upstream " + url + " reported an error mid-stream: " +
+                  parse_error_body(event.data).message;
+        return;
+      }
+      assembler.add(chunk);
+      if (!on_chunk(chunk, event.data)) cancelled = true;
+    };
+
+    httplib::Request req;
+    req.method = "POST";
+    req.path = path;
+    req.headers = json_headers();
+    req.headers.emplace("Accept", "text/event-stream");
+    req.headers.emplace("Content-Type", "application/json");
+    req.body = body;
+    req.response_handler = [&](const httplib::Response& r) {
+      status = r.status;
+      return true;
+    };
+    req.content_receiver = [&](const char* data, size_t n, uint64_t, uint64_t) {
+      last_activity = Clock::now();
+      if (!is_success(status)) {
+        if (error_body.size() < kMaxErrorBody) error_body.append(data, n);
+        return true;
+      }
+      try {
+        parser.feed(std::string_view(data, n), on_event);
+      } catch (const ProtocolError& e) {
+        failure = e.what();
+      } catch (...) {
+        handler_exception = std::current_exception();
+        return false;
+      }
+      return !cancelled && !failure;
+    };
+
+    auto conn = pool_->acquire();
+    httplib::Response res;
+    httplib::Error error = httplib::Error::Success;
+    bool ok = conn->send(req, res, error);
+    if (handler_exception) std::rethrow_exception(handler_exception);
+    if (ok && is_success(status)) {
+      parser.finish(on_event);
+      pool_->release(std::move(conn));
+    }
+    if (cancelled) {
+      ChatResponse partial = assembler.result();
+      partial.cancelled = true;
+      return partial;
+    }
+    if (failure) throw StreamError(*failure, assembler.result());
+    if (!ok) {
+      if (delivered) {
+        throw StreamError("the stream from " + url + " was cut before it finished (" +
+                              httplib::to_string(error) + ")",
+                          assembler.result());
+      }
+      throw_transport_error(error, options_, Clock::now() - last_activity);
+    }
+    if (!is_success(status)) throw_http_error(status, error_body, options_);
+    ChatResponse reply = assembler.result();
+    // Servers end with [DONE]; a stream that stopped without it and without a finish reason was
+    // cut short (the upstream died or a proxy in between closed it).
+    if (!done && reply.finish_reason.empty()) {
+      throw StreamError("the stream from " + url + " ended before it finished (no [DONE])", reply);
+    }
+    return reply;
+  });
+}
+
+HttpReply Client::post(std::string_view api_path, const std::string& json_body) {
+  const std::string path = options_.base_url.api_path(api_path);
+  return with_retries("POST", [&] {
+    auto conn = pool_->acquire();
+    auto start = Clock::now();
+    auto res = conn->Post(path, json_headers(), json_body, "application/json");
+    if (!res) throw_transport_error(res.error(), options_, Clock::now() - start);
+    pool_->release(std::move(conn));
+    return HttpReply{res->status, res->body, res->get_header_value("Content-Type")};
+  });
+}
+
+HttpReply Client::get_api(std::string_view api_path) {
+  const std::string path = options_.base_url.api_path(api_path);
+  return with_retries("GET", [&] { return get(path, /*absolute=*/true); });
+}
+
+HttpReply Client::get(std::string_view root_path) { return get(root_path, /*absolute=*/false); }
+
+HttpReply Client::get(std::string_view path, bool absolute) {
+  auto conn = pool_->acquire();
+  auto start = Clock::now();
+  auto res = conn->Get(absolute ? std::string(path) : options_.base_url.root_path(path), json_headers());
+  if (!res) throw_transport_error(res.error(), options_, Clock::now() - start);
+  pool_->release(std::move(conn));
+  return {res->status, res->body, res->get_header_value("Content-Type")};
+}
+
+}  // namespace autoswarm::llm

@@ -1,0 +1,331 @@
+// POST /v1/chat/completions. Non-streaming replies are relayed byte for byte. Streams run the
+// upstream request on their own thread, which hands each event to the client's connection the
+// moment it arrives (never buffered), while the one StreamAssembler rebuilds the reply for the
+// conversation log.
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <deque>
+#include <thread>
+
+#include "autoswarm/llm/errors.h"
+#include "autoswarm/skills/skill_injection.h"
+#include "autoswarm/util/error.h"
+#include "proxy_state.h"
+
+namespace autoswarm::proxy {
+namespace {
+
+std::string iso_time(std::chrono::system_clock::time_point t) {
+  std::time_t secs = std::chrono::system_clock::to_time_t(t);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count() % 1000;
+  std::tm tm{};
+  ::gmtime_r(&secs, &tm);
+  char buf[40];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  return std::string(buf) + "." + std::to_string(1000 + ms).substr(1) + "Z";
+}
+
+// Everything decided about one chat request before it goes upstream.
+struct PreparedChat {
+  json body;                    // what the upstream receives
+  json client_messages;         // as the client sent them (before injection), for the log
+  std::vector<std::string> injected_skill_ids;
+  bool stream = false;
+  bool client_wants_usage = false;
+  bool log = true;
+  std::string conversation_id;
+  std::chrono::system_clock::time_point started_at;
+  Clock::time_point started;
+};
+
+// What happened upstream, for the log record.
+struct ChatOutcome {
+  int status = 200;
+  std::string error;
+  llm::ChatResponse reply;
+  bool client_disconnected = false;
+};
+
+PreparedChat prepare(ProxyState& st, json body, const httplib::Request& req) {
+  PreparedChat p;
+  p.started_at = std::chrono::system_clock::now();
+  p.started = Clock::now();
+  p.client_messages = body["messages"];
+  std::string model = body.contains("model") && body["model"].is_string() ? body["model"].get<std::string>() : "";
+  if (model.empty() || (st.options.model_forced && !st.serves(model))) {
+    body["model"] = st.options.upstream.model;
+  }
+  if (req.get_header_value("X-Autoswarm-Skills") != "off") {
+    auto book = st.skills->current();
+    std::string query = skills::latest_user_text(body["messages"]);
+    std::vector<size_t> chosen = skills::choose_skills(*book, query, st.options.skills_budget_tokens);
+    if (!chosen.empty()) {
+      skills::inject_system_block(body["messages"], skills::render_skill_block(*book, chosen));
+      for (size_t i : chosen) p.injected_skill_ids.push_back(book->skills[i].id);
+    }
+  }
+  p.stream = body.value("stream", false) == true;
+  const json so = body.value("stream_options", json::object());
+  p.client_wants_usage = so.is_object() && so.value("include_usage", false) == true;
+  p.log = st.log != nullptr && req.get_header_value("X-Autoswarm-No-Log") != "1";
+  p.conversation_id = conversations::new_conversation_id();
+  p.body = std::move(body);
+  return p;
+}
+
+void write_log(ProxyState& st, const PreparedChat& p, const ChatOutcome& o) {
+  if (!p.log) return;
+  json params = p.body;
+  for (const char* k : {"messages", "tools"}) params.erase(k);
+  json reply = {{"content", o.reply.content},
+                {"tool_calls", json::array()},
+                {"finish_reason", o.reply.finish_reason}};
+  if (!o.reply.reasoning_content.empty()) reply["reasoning_content"] = o.reply.reasoning_content;
+  for (const auto& c : o.reply.tool_calls) reply["tool_calls"].push_back(c.to_json());
+  auto ended = std::chrono::system_clock::now();
+  json record = {
+      {"id", p.conversation_id},
+      {"started_at", iso_time(p.started_at)},
+      {"ended_at", iso_time(ended)},
+      {"upstream", st.options.upstream.url.str()},
+      {"model", p.body.value("model", "")},
+      {"stream", p.stream},
+      {"messages", p.client_messages},
+      {"tools", p.body.value("tools", json())},
+      {"params", params},
+      {"injected_skills", p.injected_skill_ids},
+      {"reply", reply},
+      {"usage", o.reply.usage.reported ? o.reply.usage.to_json() : json()},
+      {"latency_ms", std::chrono::duration<double, std::milli>(Clock::now() - p.started).count()},
+      {"status", o.status},
+      {"error", o.error.empty() ? json() : json(o.error)},
+      {"client_disconnected", o.client_disconnected},
+  };
+  st.log->append(std::move(record));
+}
+
+// Maps an upstream failure that happened before any byte reached the client to the status and
+// OpenAI-style error the client gets.
+void error_status(const std::exception& e, int& status, std::string& type, std::string& message,
+                  const std::string& upstream) {
+  message = e.what();
+  if (auto* http = dynamic_cast<const llm::HttpError*>(&e)) {
+    status = http->status();
+    type = http->type().empty() ? "upstream_error" : http->type();
+    message = http->upstream_message().empty() ? e.what() : http->upstream_message();
+  } else if (dynamic_cast<const llm::TimeoutError*>(&e)) {
+    status = 504;
+    type = "upstream_timeout";
+  } else if (dynamic_cast<const llm::ConnectionError*>(&e)) {
+    status = 502;
+    type = "upstream_unreachable";
+    message = std::string(e.what()) + "; the upstream " + upstream +
+              " is not answering — run `autoswarm doctor` to see what is running";
+  } else {
+    status = 502;
+    type = "upstream_error";
+  }
+}
+
+void relay_whole(ProxyState& st, PreparedChat& p, httplib::Response& res) {
+  ChatOutcome o;
+  try {
+    llm::HttpReply reply = st.client->post("/chat/completions", p.body.dump());
+    o.status = reply.status;
+    if (reply.status >= 200 && reply.status < 300) {
+      res.status = reply.status;
+      res.set_content(reply.body, reply.content_type.empty() ? "application/json" : reply.content_type);
+      try {
+        o.reply = llm::ChatResponse::from_json(json::parse(reply.body));
+      } catch (const std::exception& e) {
+        o.error = std::string("the upstream reply could not be read: ") + e.what();
+      }
+    } else {
+      llm::ErrorBody eb = llm::parse_error_body(reply.body);
+      o.error = eb.message;
+      send_error(res, reply.status, eb.message.empty() ? "upstream answered HTTP " + std::to_string(reply.status) : eb.message,
+                 eb.type.empty() ? "upstream_error" : eb.type);
+    }
+  } catch (const llm::LlmError& e) {
+    std::string type, message;
+    error_status(e, o.status, type, message, st.options.upstream.url.str());
+    o.error = message;
+    send_error(res, o.status, message, type);
+  }
+  request_note().usage = o.reply.usage;
+  write_log(st, p, o);
+}
+
+// The hand-off between the upstream thread and the client's connection.
+struct StreamChannel {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<std::string> events;
+  size_t pushed = 0;
+  bool finished = false;
+  bool cancelled = false;       // the client went away (or the proxy is shutting down)
+  bool error_relayed = false;   // the upstream's own error event went to the client
+  int status = 200;
+  std::string error_type, error_message;
+  llm::Usage usage;
+
+  bool push(std::string event) {
+    {
+      std::lock_guard lock(mu);
+      if (cancelled) return false;
+      events.push_back(std::move(event));
+      ++pushed;
+    }
+    cv.notify_all();
+    return true;
+  }
+  void cancel() {
+    {
+      std::lock_guard lock(mu);
+      cancelled = true;
+    }
+    cv.notify_all();
+  }
+};
+
+bool is_usage_only(const json& chunk) {
+  return chunk.contains("usage") && chunk.contains("choices") && chunk["choices"].is_array() &&
+         chunk["choices"].empty();
+}
+
+void run_upstream_stream(std::shared_ptr<ProxyState> st, std::shared_ptr<StreamChannel> ch,
+                         std::shared_ptr<PreparedChat> p) {
+  ChatOutcome o;
+  std::string type, message;
+  try {
+    llm::ChatRequest request = llm::ChatRequest::from_json(p->body);
+    o.reply = st->client->chat_stream(request, [&](const json& chunk, std::string_view data) {
+      if (st->shutting_down) return false;
+      bool is_error = chunk.is_object() && chunk.contains("error") && !chunk.contains("choices");
+      if (!is_error && !p->client_wants_usage && is_usage_only(chunk)) return true;
+      std::string event;
+      event.reserve(data.size() + 8);
+      event.append("data: ").append(data).append("\n\n");
+      if (is_error) {
+        std::lock_guard lock(ch->mu);
+        ch->error_relayed = true;
+      }
+      return ch->push(std::move(event));
+    });
+    o.client_disconnected = o.reply.cancelled;
+  } catch (const llm::StreamError& e) {
+    o.reply = e.partial();
+    o.error = e.what();
+    message = e.what();
+    type = "upstream_stream_error";
+    o.status = 200;  // the stream had started: the status line was already 200
+  } catch (const std::exception& e) {
+    error_status(e, o.status, type, message, st->options.upstream.url.str());
+    o.error = message;
+  }
+  {
+    std::lock_guard lock(ch->mu);
+    ch->finished = true;
+    if (!o.error.empty()) {
+      ch->status = o.status;
+      ch->error_type = type;
+      ch->error_message = message;
+    }
+    ch->usage = o.reply.usage;
+    o.client_disconnected = o.client_disconnected || (ch->cancelled && !st->shutting_down);
+  }
+  ch->cv.notify_all();
+  write_log(*st, *p, o);
+  {
+    std::lock_guard lock(st->streams_mu);
+    --st->active_streams;
+  }
+  st->streams_cv.notify_all();
+}
+
+void relay_stream(const std::shared_ptr<ProxyState>& st, std::shared_ptr<PreparedChat> p,
+                  httplib::Response& res) {
+  auto ch = std::make_shared<StreamChannel>();
+  {
+    std::lock_guard lock(st->streams_mu);
+    ++st->active_streams;
+  }
+  std::thread(run_upstream_stream, st, ch, p).detach();
+
+  // The status line waits for the first event: an upstream that fails before it (refused,
+  // 404 model, 503) gets its own status and error body, as a non-streaming call would.
+  {
+    std::unique_lock lock(ch->mu);
+    ch->cv.wait(lock, [&] { return ch->pushed > 0 || ch->finished; });
+    if (ch->pushed == 0 && !ch->error_message.empty()) {
+      request_note().usage = ch->usage;
+      send_error(res, ch->status, ch->error_message, ch->error_type);
+      return;
+    }
+  }
+  res.set_header("Cache-Control", "no-cache");
+  res.set_header("X-Accel-Buffering", "no");
+  res.set_chunked_content_provider(
+      "text/event-stream",
+      [ch](size_t, httplib::DataSink& sink) {
+        for (;;) {
+          std::string event;
+          {
+            std::unique_lock lock(ch->mu);
+            ch->cv.wait(lock, [&] { return !ch->events.empty() || ch->finished; });
+            if (!ch->events.empty()) {
+              event = std::move(ch->events.front());
+              ch->events.pop_front();
+            }
+          }
+          if (!event.empty()) {
+            if (!sink.write(event.data(), event.size())) {
+              ch->cancel();
+              return false;
+            }
+            continue;
+          }
+          std::string tail;
+          {
+            std::lock_guard lock(ch->mu);
+            request_note().usage = ch->usage;
+            if (!ch->error_message.empty() && !ch->error_relayed) {
+              tail = "data: " + error_json(ch->error_message, ch->error_type, 502) + "\n\n";
+            }
+          }
+          tail += "data: [DONE]\n\n";
+          if (!sink.write(tail.data(), tail.size())) return false;
+          sink.done();
+          return true;
+        }
+      },
+      [ch](bool success) {
+        if (!success) ch->cancel();
+      });
+}
+
+}  // namespace
+
+void handle_chat_completions(const std::shared_ptr<ProxyState>& st, const httplib::Request& req,
+                             httplib::Response& res) {
+  json body;
+  try {
+    body = json::parse(req.body);
+  } catch (const json::parse_error& e) {
+    send_error(res, 400, std::string("the request body is not valid JSON: ") + e.what(),
+               "invalid_request_error");
+    return;
+  }
+  if (!body.is_object() || !body.contains("messages") || !body["messages"].is_array() ||
+      body["messages"].empty()) {
+    send_error(res, 400, "the request needs a non-empty 'messages' list", "invalid_request_error");
+    return;
+  }
+  auto p = std::make_shared<PreparedChat>(prepare(*st, std::move(body), req));
+  request_note().model = p->body.value("model", "");
+  if (p->stream) relay_stream(st, p, res);
+  else relay_whole(*st, *p, res);
+}
+
+}  // namespace autoswarm::proxy

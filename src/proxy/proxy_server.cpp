@@ -1,0 +1,299 @@
+// The proxy's HTTP surface: routes, client authentication, OpenAI-style errors, the access log,
+// and a graceful stop. Chat completions themselves are in chat_relay.cpp.
+#include "autoswarm/proxy/proxy_server.h"
+
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <spdlog/spdlog.h>
+
+#include <thread>
+
+#include "autoswarm/llm/errors.h"
+#include "autoswarm/util/error.h"
+#include "autoswarm/util/files.h"
+#include "autoswarm/version.h"
+#include "proxy_state.h"
+
+namespace autoswarm::proxy {
+namespace {
+
+constexpr size_t kServerThreads = 160;  // ≥ 64 concurrent streams plus keep-alive connections
+constexpr int kListenBacklog = 1024;
+
+bool constant_time_equal(const std::string& a, const std::string& b) {
+  if (a.size() != b.size()) return false;
+  unsigned char diff = 0;
+  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return diff == 0;
+}
+
+std::string default_message(int status) {
+  switch (status) {
+    case 404: return "unknown endpoint; AutoSwarm serves /v1/chat/completions, /v1/models, "
+                     "/v1/embeddings, /v1/completions and /health";
+    case 405: return "method not allowed for this endpoint";
+    case 413: return "request body too large (raise the limit with --max-body)";
+    case 400: return "bad request";
+    default: return "HTTP " + std::to_string(status);
+  }
+}
+
+std::string error_type_for(int status) {
+  switch (status) {
+    case 401: return "authentication_error";
+    case 404: return "not_found_error";
+    case 413: return "request_too_large";
+    default: return status >= 500 ? "server_error" : "invalid_request_error";
+  }
+}
+
+// Relays a request outside chat completions (models, embeddings, completions) as it is.
+void relay_plain(ProxyState& st, const httplib::Request& req, httplib::Response& res,
+                 const std::string& api_path) {
+  try {
+    llm::HttpReply reply;
+    if (req.method == "GET") {
+      reply = st.client->get_api(api_path);
+      if (api_path == "/models" && reply.status == 200) st.remember_models(reply.body);
+    } else {
+      json body = json::parse(req.body, nullptr, false);
+      if (body.is_discarded() || !body.is_object()) {
+        send_error(res, 400, "the request body is not a valid JSON object", "invalid_request_error");
+        return;
+      }
+      if (!body.contains("model") || (body["model"].is_string() && body["model"].get<std::string>().empty())) {
+        body["model"] = st.options.upstream.model;
+      }
+      request_note().model = body.value("model", "");
+      reply = st.client->post(api_path, body.dump());
+    }
+    res.status = reply.status;
+    if (reply.status >= 200 && reply.status < 300) {
+      res.set_content(reply.body, reply.content_type.empty() ? "application/json" : reply.content_type);
+    } else {
+      llm::ErrorBody eb = llm::parse_error_body(reply.body);
+      send_error(res, reply.status, eb.message.empty() ? default_message(reply.status) : eb.message,
+                 eb.type.empty() ? "upstream_error" : eb.type);
+    }
+  } catch (const llm::TimeoutError& e) {
+    send_error(res, 504, e.what(), "upstream_timeout");
+  } catch (const llm::LlmError& e) {
+    send_error(res, 502, std::string(e.what()) + "; run `autoswarm doctor` to see what is running",
+               "upstream_unreachable");
+  }
+}
+
+void handle_health(ProxyState& st, httplib::Response& res) {
+  bool reachable = false;
+  try {
+    reachable = st.health_client->get_api("/models").status < 500;
+  } catch (const llm::LlmError&) {
+  }
+  json body = {{"status", reachable ? "ok" : "upstream_unreachable"},
+               {"service", "autoswarm"},
+               {"version", kVersion},
+               {"upstream", st.options.upstream.url.str()},
+               {"upstream_reachable", reachable},
+               {"model", st.options.upstream.model},
+               {"skills", st.skills->current()->skills.size()}};
+  res.status = reachable ? 200 : 503;
+  res.set_content(body.dump(), "application/json");
+}
+
+std::string bearer_token(const httplib::Request& req) {
+  std::string h = req.get_header_value("Authorization");
+  if (h.size() >= 7 && strncasecmp(h.c_str(), "Bearer ", 7) == 0) return h.substr(7);
+  return "";
+}
+
+}  // namespace
+
+bool is_loopback_host(const std::string& host) {
+  if (host == "localhost" || host == "::1" || host == "[::1]") return true;
+  in_addr addr{};
+  return ::inet_pton(AF_INET, host.c_str(), &addr) == 1 && (ntohl(addr.s_addr) >> 24) == 127;
+}
+
+RequestNote& request_note() {
+  thread_local RequestNote note;
+  return note;
+}
+
+std::string error_json(const std::string& message, const std::string& type, int code) {
+  return json{{"error", {{"message", message}, {"type", type}, {"param", nullptr}, {"code", code}}}}
+      .dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+void send_error(httplib::Response& res, int status, const std::string& message,
+                const std::string& type) {
+  res.status = status;
+  res.set_content(error_json(message, type, status), "application/json");
+}
+
+bool ProxyState::serves(const std::string& model) {
+  std::lock_guard lock(models_mu);
+  return served_models.count(model) > 0;
+}
+
+void ProxyState::remember_models(const std::string& models_body) {
+  json j = json::parse(models_body, nullptr, false);
+  if (!j.is_object() || !j.contains("data") || !j["data"].is_array()) return;
+  std::lock_guard lock(models_mu);
+  served_models.clear();
+  for (const auto& m : j["data"]) {
+    if (m.is_object() && m.contains("id") && m["id"].is_string()) served_models.insert(m["id"].get<std::string>());
+  }
+}
+
+struct ProxyServer::State {
+  std::shared_ptr<ProxyState> shared = std::make_shared<ProxyState>();
+  int port = 0;
+};
+
+ProxyServer::ProxyServer(ProxyOptions options) : state_(std::make_unique<State>()) {
+  auto st = state_->shared;
+  ProxyOptions& o = st->options;
+  o = std::move(options);
+  if (!is_loopback_host(o.host) && o.proxy_key.empty() && !o.insecure_no_auth) {
+    throw UsageError("listening on " + o.host + " exposes your LLM and your chats to the network; "
+                     "pass --proxy-key KEY (clients then send 'Authorization: Bearer KEY'), "
+                     "or --insecure-no-auth if you really want no authentication");
+  }
+  util::ensure_directory(o.data_dir, 0700);
+  st->skills = std::make_unique<skills::SkillBookWatcher>(o.data_dir / "skills.yaml");
+  if (o.log_conversations) {
+    st->log = std::make_unique<conversations::ConversationLog>(o.data_dir / "conversations");
+  }
+
+  llm::ClientOptions co;
+  co.base_url = o.upstream.url;
+  co.api_key = o.upstream.api_key;
+  co.read_timeout = o.upstream_read_timeout;
+  st->client = std::make_unique<llm::Client>(co);
+  co.connect_timeout = std::chrono::milliseconds(1000);
+  co.read_timeout = std::chrono::milliseconds(2000);
+  co.max_retries = 0;
+  st->health_client = std::make_unique<llm::Client>(co);
+  try {
+    llm::HttpReply models = st->health_client->get_api("/models");
+    if (models.status == 200) st->remember_models(models.body);
+  } catch (const llm::LlmError& e) {
+    spdlog::warn("could not list the upstream's models: {}", e.what());
+  }
+
+  httplib::Server& server = st->server;
+  server.new_task_queue = [] { return new httplib::ThreadPool(kServerThreads); };
+  server.set_payload_max_length(o.max_body_bytes);
+  server.set_keep_alive_max_count(100000);
+  // An idle keep-alive connection holds a worker until this runs out, and stop() waits for it.
+  server.set_keep_alive_timeout(2);
+  server.set_read_timeout(30, 0);
+  server.set_write_timeout(30, 0);
+
+  std::weak_ptr<ProxyState> weak = st;
+  server.set_pre_routing_handler([weak](const httplib::Request& req, httplib::Response& res) {
+    request_note() = RequestNote{Clock::now(), "", {}};
+    auto s = weak.lock();
+    if (!s) return httplib::Server::HandlerResponse::Unhandled;
+    // Clients on loopback may send no key, an empty Bearer or any Bearer — unless the user set
+    // --proxy-key, which is then required from everyone.
+    if (!s->options.proxy_key.empty() && req.path != "/health" &&
+        !constant_time_equal(bearer_token(req), s->options.proxy_key)) {
+      send_error(res, 401, "missing or wrong API key: send 'Authorization: Bearer <the --proxy-key value>'",
+                 "authentication_error");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+  server.Post("/v1/chat/completions", [weak](const httplib::Request& req, httplib::Response& res) {
+    if (auto s = weak.lock()) handle_chat_completions(s, req, res);
+  });
+  server.Get("/v1/models", [weak](const httplib::Request& req, httplib::Response& res) {
+    if (auto s = weak.lock()) relay_plain(*s, req, res, "/models");
+  });
+  server.Post("/v1/embeddings", [weak](const httplib::Request& req, httplib::Response& res) {
+    if (auto s = weak.lock()) relay_plain(*s, req, res, "/embeddings");
+  });
+  server.Post("/v1/completions", [weak](const httplib::Request& req, httplib::Response& res) {
+    if (auto s = weak.lock()) relay_plain(*s, req, res, "/completions");
+  });
+  server.Get("/health", [weak](const httplib::Request&, httplib::Response& res) {
+    if (auto s = weak.lock()) handle_health(*s, res);
+  });
+  server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+    if (res.body.empty()) send_error(res, res.status, default_message(res.status), error_type_for(res.status));
+  });
+  server.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+    std::string what = "internal error";
+    try {
+      std::rethrow_exception(ep);
+    } catch (const std::exception& e) {
+      what = std::string("internal error: ") + e.what();
+    } catch (...) {
+    }
+    spdlog::error("{}", what);
+    send_error(res, 500, what, "server_error");
+  });
+  server.set_logger([](const httplib::Request& req, const httplib::Response& res) {
+    const RequestNote& note = request_note();
+    double ms = std::chrono::duration<double, std::milli>(Clock::now() - note.started).count();
+    spdlog::info("{} {} {} model={} tokens={}/{} {:.1f}ms", req.method, req.path, res.status,
+                 note.model.empty() ? "-" : note.model, note.usage.prompt_tokens,
+                 note.usage.completion_tokens, ms);
+  });
+
+  // httplib listens with a backlog of 5, too few for a burst of clients connecting at once;
+  // keep its socket to raise the backlog after bind. SO_REUSEADDR (httplib's default, which
+  // set_socket_options replaces) lets a restarted proxy bind at once; a taken port still fails.
+  int listen_fd = -1;
+  server.set_socket_options([&listen_fd](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    listen_fd = sock;
+  });
+  if (o.port == 0) {
+    state_->port = server.bind_to_any_port(o.host);
+    if (state_->port <= 0) throw Error("cannot listen on " + o.host + ": no free port");
+  } else {
+    if (!server.bind_to_port(o.host, o.port)) {
+      throw Error("cannot listen on " + o.host + ":" + std::to_string(o.port) +
+                  " (address in use or not available); is another proxy running? "
+                  "Try `autoswarm doctor`, or pass --port " + std::to_string(o.port + 1));
+    }
+    state_->port = o.port;
+  }
+  if (listen_fd >= 0) ::listen(listen_fd, kListenBacklog);
+}
+
+ProxyServer::~ProxyServer() { stop(); }
+
+int ProxyServer::port() const { return state_->port; }
+
+size_t ProxyServer::skill_count() { return state_->shared->skills->current()->skills.size(); }
+
+void ProxyServer::run() {
+  auto st = state_->shared;
+  st->server.listen_after_bind();
+  // listen_after_bind returns once stop() closed the socket and the workers finished their
+  // current requests. Streams still running upstream get the grace period, then are cancelled.
+  std::unique_lock lock(st->streams_mu);
+  if (!st->streams_cv.wait_for(lock, st->options.shutdown_grace, [&] { return st->active_streams == 0; })) {
+    st->shutting_down = true;
+    st->streams_cv.wait_for(lock, st->options.shutdown_grace, [&] { return st->active_streams == 0; });
+  }
+  lock.unlock();
+  if (st->log) st->log->flush();
+}
+
+void ProxyServer::stop() {
+  auto st = state_->shared;
+  if (!st->server.is_running()) return;
+  st->server.stop();
+  // In-flight streams finish on their own; after the grace period they are cut.
+  std::thread([weak = std::weak_ptr<ProxyState>(st), grace = st->options.shutdown_grace] {
+    std::this_thread::sleep_for(grace);
+    if (auto s = weak.lock()) s->shutting_down = true;
+  }).detach();
+}
+
+}  // namespace autoswarm::proxy

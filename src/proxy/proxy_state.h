@@ -1,0 +1,68 @@
+// Internal to the proxy: what every route handler shares, and the helpers they use to answer
+// with OpenAI-style errors and write the access log.
+#pragma once
+
+#include <httplib.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "autoswarm/conversations/conversation_log.h"
+#include "autoswarm/llm/chat.h"
+#include "autoswarm/llm/client.h"
+#include "autoswarm/proxy/proxy_server.h"
+#include "autoswarm/skills/skill_book_watcher.h"
+
+namespace autoswarm::proxy {
+
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+// Shared by the routes and by the upstream threads of streams still running; held by
+// shared_ptr so a stream finishing after stop() never touches freed state.
+struct ProxyState {
+  ProxyOptions options;
+  std::unique_ptr<llm::Client> client;         // long reads, retries on connection errors
+  std::unique_ptr<llm::Client> health_client;  // short timeouts, no retries
+  std::unique_ptr<skills::SkillBookWatcher> skills;
+  std::unique_ptr<conversations::ConversationLog> log;  // null with --no-log
+  httplib::Server server;
+
+  std::mutex models_mu;
+  std::set<std::string> served_models;          // what the upstream lists, for --model
+  std::atomic<bool> shutting_down{false};
+
+  std::mutex streams_mu;
+  std::condition_variable streams_cv;
+  size_t active_streams = 0;
+
+  bool serves(const std::string& model);
+  void remember_models(const std::string& models_body);
+};
+
+// Fields a handler leaves for the access-log line written after the response.
+struct RequestNote {
+  Clock::time_point started{};
+  std::string model;
+  llm::Usage usage;
+};
+RequestNote& request_note();  // the note of the request this server thread is handling
+
+// {"error":{"message","type","param":null,"code"}} with `status`.
+void send_error(httplib::Response& res, int status, const std::string& message,
+                const std::string& type);
+std::string error_json(const std::string& message, const std::string& type, int code);
+
+// POST /v1/chat/completions: model choice, skill injection, relay (streamed or not), log.
+void handle_chat_completions(const std::shared_ptr<ProxyState>& state, const httplib::Request& req,
+                             httplib::Response& res);
+
+}  // namespace autoswarm::proxy

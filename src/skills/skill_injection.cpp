@@ -1,0 +1,152 @@
+#include "autoswarm/skills/skill_injection.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <numeric>
+#include <unordered_map>
+
+namespace autoswarm::skills {
+namespace {
+
+constexpr std::string_view kBlockHead =
+    "<autoswarm-skills>\nLessons learned from earlier conversations. Apply them when relevant:\n";
+constexpr std::string_view kBlockTail = "</autoswarm-skills>";
+
+size_t line_chars(const Skill& s) { return s.text.size() + 3; }  // "- " + text + "\n"
+
+std::vector<std::string> words(std::string_view text) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : text) {
+    if (std::isalnum(static_cast<unsigned char>(c)) || (static_cast<unsigned char>(c) & 0x80)) {
+      cur.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    } else if (!cur.empty()) {
+      out.push_back(std::move(cur));
+      cur.clear();
+    }
+  }
+  if (!cur.empty()) out.push_back(std::move(cur));
+  return out;
+}
+
+// Okapi BM25 of each skill against the query: enough to pick the relevant few lexically.
+std::vector<double> bm25_scores(const SkillBook& book, std::string_view query) {
+  constexpr double k1 = 1.2, b = 0.75;
+  const size_t n = book.skills.size();
+  std::vector<std::vector<std::string>> docs(n);
+  std::unordered_map<std::string, size_t> doc_freq;
+  double total_len = 0;
+  for (size_t i = 0; i < n; ++i) {
+    docs[i] = words(book.skills[i].text);
+    total_len += static_cast<double>(docs[i].size());
+    std::vector<std::string> uniq = docs[i];
+    std::sort(uniq.begin(), uniq.end());
+    uniq.erase(std::unique(uniq.begin(), uniq.end()), uniq.end());
+    for (const auto& w : uniq) ++doc_freq[w];
+  }
+  const double avg_len = n > 0 ? std::max(1.0, total_len / static_cast<double>(n)) : 1.0;
+  std::vector<std::string> terms = words(query);
+  std::sort(terms.begin(), terms.end());
+  terms.erase(std::unique(terms.begin(), terms.end()), terms.end());
+
+  std::vector<double> scores(n, 0.0);
+  for (size_t i = 0; i < n; ++i) {
+    std::unordered_map<std::string, int> tf;
+    for (const auto& w : docs[i]) ++tf[w];
+    const double len = static_cast<double>(docs[i].size());
+    for (const auto& t : terms) {
+      auto f = tf.find(t);
+      if (f == tf.end()) continue;
+      const double df = static_cast<double>(doc_freq[t]);
+      const double idf = std::log(1.0 + (static_cast<double>(n) - df + 0.5) / (df + 0.5));
+      const double freq = f->second;
+      scores[i] += idf * freq * (k1 + 1) / (freq + k1 * (1 - b + b * len / avg_len));
+    }
+  }
+  return scores;
+}
+
+std::string text_of_content(const nlohmann::json& content) {
+  if (content.is_string()) return content.get<std::string>();
+  std::string out;
+  if (content.is_array()) {
+    for (const auto& part : content) {
+      if (part.is_object() && part.value("type", "") == "text" && part.contains("text") &&
+          part["text"].is_string()) {
+        if (!out.empty()) out += "\n";
+        out += part["text"].get<std::string>();
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<size_t> choose_skills(const SkillBook& book, std::string_view query, size_t budget_tokens) {
+  const size_t budget = budget_tokens * kCharsPerToken;
+  const size_t framing = kBlockHead.size() + kBlockTail.size();
+  if (book.skills.empty() || budget <= framing) return {};
+
+  std::vector<size_t> all(book.skills.size());
+  std::iota(all.begin(), all.end(), 0);
+  size_t total = framing;
+  for (const Skill& s : book.skills) total += line_chars(s);
+  if (total <= budget) return all;
+
+  std::vector<double> scores = bm25_scores(book, query);
+  std::stable_sort(all.begin(), all.end(), [&](size_t a, size_t b) { return scores[a] > scores[b]; });
+  std::vector<size_t> chosen;
+  size_t used = framing;
+  for (size_t i : all) {
+    if (used + line_chars(book.skills[i]) > budget) continue;  // a shorter one may still fit
+    used += line_chars(book.skills[i]);
+    chosen.push_back(i);
+  }
+  std::sort(chosen.begin(), chosen.end());
+  return chosen;
+}
+
+std::string render_skill_block(const SkillBook& book, const std::vector<size_t>& chosen) {
+  if (chosen.empty()) return "";
+  std::string block(kBlockHead);
+  for (size_t i : chosen) {
+    block += "- ";
+    block += book.skills[i].text;
+    block += "\n";
+  }
+  block += kBlockTail;
+  return block;
+}
+
+void inject_system_block(nlohmann::json& messages, const std::string& block) {
+  if (block.empty() || !messages.is_array()) return;
+  for (auto& m : messages) {
+    if (!m.is_object() || m.value("role", "") != "system") continue;
+    auto& content = m["content"];
+    if (content.is_string()) {
+      std::string text = content.get<std::string>();
+      content = text.empty() ? block : text + "\n\n" + block;
+    } else if (content.is_array()) {
+      content.push_back({{"type", "text"}, {"text", block}});
+    } else {
+      content = block;
+    }
+    return;
+  }
+  // An explicit json: insert() with a braced list would insert its two pairs as two elements.
+  messages.insert(messages.begin(), nlohmann::json{{"role", "system"}, {"content", block}});
+}
+
+std::string latest_user_text(const nlohmann::json& messages) {
+  if (!messages.is_array()) return "";
+  for (auto it = messages.rbegin(); it != messages.rend(); ++it) {
+    if (it->is_object() && it->value("role", "") == "user" && it->contains("content")) {
+      return text_of_content((*it)["content"]);
+    }
+  }
+  return "";
+}
+
+}  // namespace autoswarm::skills

@@ -1,0 +1,72 @@
+// Every chat completion becomes one private JSON file; secrets never reach it.
+#include <catch2/catch.hpp>
+
+#include <sys/stat.h>
+
+#include "autoswarm/util/files.h"
+#include "proxy/proxy_test_support.h"
+
+using namespace autoswarm;
+using namespace autoswarm::testing;
+using nlohmann::json;
+
+namespace {
+const std::string kBody = R"({"model":"fake-model","messages":[{"role":"user","content":"what is 2+2?"}]})";
+}
+
+TEST_CASE("a chat completion is logged as one 0600 JSON file", "[proxy][log]") {
+  ProxyUnderTest p({.api_key = "sk-upstream-secret"},
+                   [](proxy::ProxyOptions& o) { o.upstream.api_key = "sk-upstream-secret"; });
+  p.fake.set_script("rules:\n  - reply: {content: \"4\", usage: {prompt_tokens: 9, completion_tokens: 1}}\n");
+  auto res = p.client().Post("/v1/chat/completions", {{"Authorization", "Bearer sk-client-secret"}}, kBody,
+                             "application/json");
+  REQUIRE(res);
+  REQUIRE(res->status == 200);
+  auto logs = p.logs(1);
+  REQUIRE(logs.size() == 1);
+  const json& log = logs[0];
+  CHECK(log["messages"][0]["content"] == "what is 2+2?");
+  CHECK(log["reply"]["content"] == "4");
+  CHECK(log["reply"]["finish_reason"] == "stop");
+  CHECK(log["usage"]["prompt_tokens"] == 9);
+  CHECK(log["status"] == 200);
+  CHECK(log["error"].is_null());
+  CHECK(log["client_disconnected"] == false);
+  CHECK(log["model"] == "fake-model");
+  CHECK(log["latency_ms"].get<double>() >= 0);
+  CHECK(log["upstream"] == p.fake.url() + "/v1");
+
+  auto file = p.home / "conversations" / (log["id"].get<std::string>() + ".json");
+  struct stat st {};
+  REQUIRE(::stat(file.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+  REQUIRE(::stat((p.home / "conversations").c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0700);
+
+  std::string text = util::read_file(file);
+  CHECK(text.find("sk-client-secret") == std::string::npos);
+  CHECK(text.find("sk-upstream-secret") == std::string::npos);
+  CHECK(text.find("Authorization") == std::string::npos);
+  // The client's key never goes upstream; the upstream gets only the configured one.
+  CHECK(p.fake.requests().back()["headers"]["Authorization"] == "Bearer sk-upstream-secret");
+}
+
+TEST_CASE("X-Autoswarm-No-Log: 1 skips the log for one request", "[proxy][log]") {
+  ProxyUnderTest p;
+  p.client().Post("/v1/chat/completions", {{"X-Autoswarm-No-Log", "1"}}, kBody, "application/json");
+  p.client().Post("/v1/chat/completions", kBody, "application/json");
+  CHECK(p.logs(2, 500).size() == 1);
+}
+
+TEST_CASE("--no-log writes no conversation at all", "[proxy][log]") {
+  ProxyUnderTest p({}, [](proxy::ProxyOptions& o) { o.log_conversations = false; });
+  auto res = p.client().Post("/v1/chat/completions", kBody, "application/json");
+  REQUIRE(res->status == 200);
+  CHECK(p.logs(1, 300).empty());
+}
+
+TEST_CASE("a client's Authorization header is never forwarded upstream", "[proxy][log]") {
+  ProxyUnderTest p;
+  p.client().Post("/v1/chat/completions", {{"Authorization", "Bearer sk-client"}}, kBody, "application/json");
+  CHECK_FALSE(p.fake.requests().back()["headers"].contains("Authorization"));
+}

@@ -1,0 +1,56 @@
+#include "autoswarm/util/subprocess.h"
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+
+#include "autoswarm/util/error.h"
+#include "support/temp_dir.h"
+
+using autoswarm::util::ProcessOptions;
+using autoswarm::util::run_process;
+
+TEST_CASE("run_process captures stdout, stderr and the exit code", "[subprocess]") {
+  auto r = run_process({"sh", "-c", "echo out; echo err >&2; exit 3"});
+  CHECK(r.out == "out\n");
+  CHECK(r.err == "err\n");
+  CHECK(r.exit_code == 3);
+  CHECK_FALSE(r.timed_out);
+}
+
+TEST_CASE("run_process passes arguments without a shell", "[subprocess]") {
+  // A shell would expand these; an argument vector must hand them over verbatim.
+  auto r = run_process({"printf", "%s|%s", "$HOME; rm -rf /", "*"});
+  CHECK(r.out == "$HOME; rm -rf /|*");
+  CHECK(r.exit_code == 0);
+}
+
+TEST_CASE("run_process feeds stdin and sets the environment and directory", "[subprocess]") {
+  autoswarm::testing::TempDir dir;
+  ProcessOptions options;
+  options.input = std::string(200000, 'x');  // larger than a pipe buffer
+  options.env = {{"AUTOSWARM_TEST_VAR", "value"}};
+  options.unset_env = {"HOME"};
+  options.working_directory = dir.path();
+  auto r = run_process({"sh", "-c", "wc -c; echo $AUTOSWARM_TEST_VAR; echo home=$HOME; pwd"}, options);
+  CHECK(r.out == "200000\nvalue\nhome=\n" + dir.path().string() + "\n");
+}
+
+TEST_CASE("run_process kills the whole process group on timeout", "[subprocess]") {
+  ProcessOptions options;
+  options.timeout = std::chrono::milliseconds(300);
+  auto start = std::chrono::steady_clock::now();
+  auto r = run_process({"sh", "-c", "sleep 30 & sleep 30; echo never"}, options);
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  CHECK(r.timed_out);
+  CHECK(r.exit_code == 128 + 9);
+  CHECK(r.out.empty());
+  CHECK(elapsed < std::chrono::seconds(10));
+}
+
+TEST_CASE("run_process names a program that cannot be started", "[subprocess]") {
+  REQUIRE_THROWS_AS(run_process({"autoswarm-no-such-program"}), autoswarm::Error);
+  REQUIRE_THROWS_WITH(run_process({"autoswarm-no-such-program"}),
+                      Catch::Contains("autoswarm-no-such-program") &&
+                          Catch::Contains("No such file"));
+}
