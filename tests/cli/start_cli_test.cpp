@@ -1,0 +1,118 @@
+// `autoswarm start` as a user runs it: the banner, a chat through it, Ctrl-C, and refusing to
+// start without an upstream.
+#include <catch2/catch.hpp>
+
+#include <httplib.h>
+#include <signal.h>
+
+#include "autoswarm/util/subprocess.h"
+#include "support/background_process.h"
+#include "support/fake_upstream.h"
+#include "support/temp_dir.h"
+
+using namespace autoswarm::testing;
+using nlohmann::json;
+
+namespace {
+
+int port_from_banner(const std::string& line) {
+  // "  listening  http://127.0.0.1:PORT/v1"
+  auto colon = line.rfind(':');
+  return std::stoi(line.substr(colon + 1));
+}
+
+}  // namespace
+
+TEST_CASE("start serves until SIGINT, then exits 0 with the log written", "[cli][start]") {
+  FakeUpstream fake({.flavor = Flavor::kOllama, .models = {{"llama3:latest", true}}});
+  TempDir home;
+  BackgroundProcess proc({AUTOSWARM_BINARY, "--home", home.path().string(), "start", "--upstream",
+                          fake.url(), "--port", "0"});
+  auto upstream_line = proc.wait_for_line("upstream");
+  REQUIRE(upstream_line);
+  CHECK_THAT(*upstream_line, Catch::Contains(fake.url() + "/v1"));
+  auto model_line = proc.wait_for_line("model");
+  REQUIRE(model_line);
+  CHECK_THAT(*model_line, Catch::Contains("llama3:latest"));
+  auto listen_line = proc.wait_for_line("listening");
+  REQUIRE(listen_line);
+  CHECK_THAT(*listen_line, Catch::Contains("http://127.0.0.1:"));
+  auto data_line = proc.wait_for_line("data");
+  REQUIRE(data_line);
+  CHECK_THAT(*data_line, Catch::Contains(home.path().string()) && Catch::Contains("0 skills"));
+
+  httplib::Client client("127.0.0.1", port_from_banner(*listen_line));
+  auto res = client.Post("/v1/chat/completions",
+                         R"({"messages":[{"role":"user","content":"ping"}]})", "application/json");
+  REQUIRE(res);
+  CHECK(res->status == 200);
+  CHECK(json::parse(res->body)["choices"][0]["message"]["content"] == "echo: ping");
+
+  proc.signal(SIGINT);
+  CHECK(proc.wait() == 0);
+  CHECK_THAT(proc.err(), Catch::Contains("POST /v1/chat/completions 200 model=llama3:latest"));
+  size_t logs = 0;
+  for ([[maybe_unused]] auto& e : std::filesystem::directory_iterator(home / "conversations")) ++logs;
+  CHECK(logs == 1);
+}
+
+TEST_CASE("start lets an in-flight stream finish on SIGTERM", "[cli][start]") {
+  FakeUpstream fake;
+  fake.set_script(R"(
+rules:
+  - reply: {content: "slow but complete"}
+    stream: {chunk_size: 1}
+    fault: {chunk_delay_ms: 30}
+)");
+  TempDir home;
+  BackgroundProcess proc({AUTOSWARM_BINARY, "--home", home.path().string(), "start", "--upstream",
+                          fake.url(), "--port", "0"});
+  auto listen_line = proc.wait_for_line("listening");
+  REQUIRE(listen_line);
+  std::string body;
+  std::thread sender([&] {
+    httplib::Client client("127.0.0.1", port_from_banner(*listen_line));
+    auto res = client.Post("/v1/chat/completions",
+                           R"({"stream":true,"messages":[{"role":"user","content":"x"}]})", "application/json");
+    if (res) body = res->body;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));  // the stream is under way
+  proc.signal(SIGTERM);
+  sender.join();
+  CHECK(proc.wait() == 0);
+  CHECK_THAT(body, Catch::EndsWith("data: [DONE]\n\n"));
+  CHECK(body.find("error") == std::string::npos);
+}
+
+TEST_CASE("start without any usable upstream exits 1 with fixes", "[cli][start]") {
+  TempDir home;
+  // Point detection at a port nothing listens on (the fake, stopped).
+  std::string dead;
+  {
+    FakeUpstream gone;
+    dead = gone.url();
+  }
+  autoswarm::util::ProcessOptions o;
+  o.timeout = std::chrono::seconds(20);
+  o.env = {{"AUTOSWARM_LMSTUDIO_URL", dead}, {"AUTOSWARM_OLLAMA_URL", dead}, {"AUTOSWARM_VLLM_URL", dead}};
+  auto r = autoswarm::util::run_process({AUTOSWARM_BINARY, "--home", home.path().string(), "start"}, o);
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.err, Catch::Contains("no usable LLM server"));
+  CHECK_THAT(r.err, Catch::Contains("fix: ollama serve"));
+  CHECK_THAT(r.err, Catch::Contains("fix: lms server start"));
+  CHECK(r.out.empty());
+}
+
+TEST_CASE("start refuses a taken port with what to do", "[cli][start]") {
+  FakeUpstream fake;
+  FakeUpstream squatter;
+  TempDir home;
+  autoswarm::util::ProcessOptions o;
+  o.timeout = std::chrono::seconds(20);
+  auto r = autoswarm::util::run_process({AUTOSWARM_BINARY, "--home", home.path().string(), "start", "--upstream",
+                                         fake.url(), "--port", std::to_string(squatter.port())},
+                                        o);
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.err, Catch::Contains("cannot listen on 127.0.0.1:" + std::to_string(squatter.port())));
+  CHECK_THAT(r.err, Catch::Contains("--port"));
+}
