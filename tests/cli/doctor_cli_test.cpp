@@ -1,8 +1,6 @@
 // `autoswarm doctor` as a user runs it: the real binary, pointed at fake servers on loopback
 // through AUTOSWARM_*_URL, with its own --home and a PATH without docker.
 #include <catch2/catch.hpp>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,6 +10,7 @@
 
 #include "autoswarm/util/subprocess.h"
 #include "support/fake_upstream.h"
+#include "support/loopback.h"
 #include "support/temp_dir.h"
 
 using autoswarm::testing::FakeUpstream;
@@ -33,19 +32,6 @@ autoswarm::testing::FakeUpstreamOptions fake_options(Flavor flavor,
   return o;
 }
 
-// A loopback port nothing listens on: bound, then closed.
-std::string closed_url() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), len) == 0);
-  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-  ::close(fd);
-  return "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
-}
-
 // Which fake answers for which server; empty means a closed port.
 struct Servers {
   std::string lmstudio{};
@@ -63,7 +49,7 @@ class Doctor {
 
   ProcessResult run(std::vector<std::string> args, std::map<std::string, std::string> env = {}) {
     args.insert(args.begin(), {AUTOSWARM_BINARY, "--home", home().string(), "doctor",
-                               "--port", std::to_string(closed_port())});
+                               "--port", std::to_string(autoswarm::testing::closed_loopback_port())});
     ProcessOptions options;
     options.timeout = std::chrono::seconds(30);
     options.env = {{"AUTOSWARM_LMSTUDIO_URL", or_closed(servers_.lmstudio)},
@@ -76,10 +62,8 @@ class Doctor {
   }
 
  private:
-  static std::string or_closed(const std::string& url) { return url.empty() ? closed_url() : url; }
-  static int closed_port() {
-    const std::string url = closed_url();
-    return std::stoi(url.substr(url.rfind(':') + 1));
+  static std::string or_closed(const std::string& url) {
+    return url.empty() ? autoswarm::testing::closed_loopback_url() : url;
   }
 
   Servers servers_;

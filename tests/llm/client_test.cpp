@@ -4,12 +4,10 @@
 
 #include <catch2/catch.hpp>
 
-#include <sys/socket.h>
-#include <netinet/in.h>
-#include <unistd.h>
 
 #include "autoswarm/llm/errors.h"
 #include "support/fake_upstream.h"
+#include "support/loopback.h"
 
 using namespace autoswarm;
 using autoswarm::testing::FakeUpstream;
@@ -34,18 +32,6 @@ llm::ChatRequest hello(const std::string& text = "hello") {
   return r;
 }
 
-// A loopback port that nothing listens on.
-int closed_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
 
 }  // namespace
 
@@ -173,8 +159,7 @@ rules:
 }
 
 TEST_CASE("a refused connection names the URL and is retried", "[client]") {
-  int port = closed_port();
-  std::string url = "http://127.0.0.1:" + std::to_string(port);
+  std::string url = autoswarm::testing::closed_loopback_url();
   llm::Client client(options_for(url));
   REQUIRE_THROWS_AS(client.chat(hello()), llm::ConnectionError);
   REQUIRE_THROWS_WITH(client.list_models(), Catch::Contains(url));

@@ -4,8 +4,6 @@
 
 #include <catch2/catch.hpp>
 #include <httplib.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,6 +11,7 @@
 #include <thread>
 
 #include "support/fake_upstream.h"
+#include "support/loopback.h"
 #include "support/temp_dir.h"
 
 using autoswarm::llm::BaseUrl;
@@ -37,20 +36,8 @@ autoswarm::testing::FakeUpstreamOptions fake_options(Flavor flavor,
 
 constexpr std::chrono::milliseconds kTimeout{2000};
 
-// A loopback port nothing listens on: bound, then closed.
-int closed_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), len) == 0);
-  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
 
-BaseUrl closed_url() { return BaseUrl::parse("http://127.0.0.1:" + std::to_string(closed_port())); }
+BaseUrl closed_url() { return BaseUrl::parse(autoswarm::testing::closed_loopback_url()); }
 
 // Answers GET /health like a running autoswarm proxy.
 class FakeProxyHealth {
@@ -91,7 +78,7 @@ DoctorOptions options_for(std::vector<std::pair<ServerKind, BaseUrl>> servers, c
   DoctorOptions o;
   o.upstream.probe_timeout = kTimeout;
   o.upstream.local_servers = std::move(servers);
-  o.proxy_port = closed_port();
+  o.proxy_port = autoswarm::testing::closed_loopback_port();
   o.home = (home / "data").string();
   o.docker_program = (home / "no-such-docker").string();
   return o;
@@ -101,7 +88,7 @@ DoctorOptions options_for(std::vector<std::pair<ServerKind, BaseUrl>> servers, c
 
 TEST_CASE("proxy port: free, served by autoswarm, or taken", "[doctor]") {
   SECTION("free") {
-    int port = closed_port();
+    int port = autoswarm::testing::closed_loopback_port();
     Check c = check_proxy_port("127.0.0.1", port, kTimeout);
     CHECK(c.status == CheckStatus::kOk);
     CHECK(c.message == "127.0.0.1:" + std::to_string(port) + " is free");

@@ -4,8 +4,6 @@
 
 #include <catch2/catch.hpp>
 #include <httplib.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -14,6 +12,7 @@
 
 #include "autoswarm/util/error.h"
 #include "support/fake_upstream.h"
+#include "support/loopback.h"
 
 using autoswarm::llm::BaseUrl;
 using autoswarm::testing::FakeModel;
@@ -36,20 +35,8 @@ autoswarm::testing::FakeUpstreamOptions fake_options(Flavor flavor,
 
 constexpr std::chrono::milliseconds kTimeout{2000};
 
-// A loopback port nothing listens on: bound, then closed.
-int closed_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), len) == 0);
-  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
 
-BaseUrl closed_url() { return BaseUrl::parse("http://127.0.0.1:" + std::to_string(closed_port())); }
+BaseUrl closed_url() { return BaseUrl::parse(autoswarm::testing::closed_loopback_url()); }
 
 // Fixed JSON replies by path (anything else 404), for shapes the fake does not serve.
 class CannedServer {
