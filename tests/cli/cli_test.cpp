@@ -21,13 +21,13 @@ autoswarm::util::ProcessResult autoswarm_cli(std::vector<std::string> args, Proc
 
 }  // namespace
 
-TEST_CASE("--version prints the CMake version", "[cli]") {
+TEST_CASE("the version flag prints the CMake version", "[cli]") {
   auto r = autoswarm_cli({"--version"});
   CHECK(r.exit_code == 0);
   CHECK(r.out == std::string("autoswarm ") + autoswarm::kVersion + "\n");
 }
 
-TEST_CASE("--help lists every subcommand with one line each", "[cli]") {
+TEST_CASE("the help lists every subcommand with one line each", "[cli]") {
   auto r = autoswarm_cli({"--help"});
   CHECK(r.exit_code == 0);
   CHECK_THAT(r.out, Catch::Contains("Subcommands:"));

@@ -128,7 +128,7 @@ TEST_CASE("a vLLM error event is relayed once, then [DONE]", "[proxy][faults]") 
   CHECK(last == "[DONE]");
 }
 
-TEST_CASE("clients on loopback need no key; --proxy-key is enforced", "[proxy][auth]") {
+TEST_CASE("clients on loopback need no key, and a proxy key is enforced", "[proxy][auth]") {
   SECTION("no header, empty Bearer, any Bearer") {
     ProxyUnderTest p;
     for (const httplib::Headers& h : {httplib::Headers{}, httplib::Headers{{"Authorization", "Bearer "}},

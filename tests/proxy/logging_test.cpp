@@ -58,7 +58,7 @@ TEST_CASE("X-Autoswarm-No-Log: 1 skips the log for one request", "[proxy][log]")
   CHECK(p.logs(2, 500).size() == 1);
 }
 
-TEST_CASE("--no-log writes no conversation at all", "[proxy][log]") {
+TEST_CASE("with logging off no conversation is written", "[proxy][log]") {
   ProxyUnderTest p({}, [](proxy::ProxyOptions& o) { o.log_conversations = false; });
   auto res = p.client().Post("/v1/chat/completions", kBody, "application/json");
   REQUIRE(res->status == 200);

@@ -455,7 +455,7 @@ rules:
   CHECK(r.parsed["choices"][0]["finish_reason"] == "length");
 }
 
-TEST_CASE("fake: streamed content reassembles; framing, usage chunk", "[fake]") {
+TEST_CASE("fake: streamed content reassembles, with framing and the usage chunk", "[fake]") {
   FakeUpstream fake;
   const std::string long_text = "The quick brown fox jumps over the lazy dog — naïve café ✓";
   fake.set_script("rules:\n  - reply: {content: \"" + long_text + "\"}\n    stream: {chunk_size: 3}\n");
