@@ -31,5 +31,8 @@ struct Subcommand {
 // The subcommands
 Runner configure_doctor(CLI::App& app);
 Runner configure_start(CLI::App& app);
+Runner configure_bench(CLI::App& app);
+Runner configure_reflect(CLI::App& app);
+Runner configure_skills(CLI::App& app);
 
 }  // namespace autoswarm::cli

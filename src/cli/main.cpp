@@ -19,6 +19,9 @@ namespace {
 const Subcommand kSubcommands[] = {
     {"start", "Run the skill-injecting OpenAI-compatible proxy (default 127.0.0.1:8080)", configure_start},
     {"doctor", "Check the local LLM servers and the setup, with copy-paste fixes", configure_doctor},
+    {"bench", "Benchmark agent pipelines on Harbor tasks (validate, run)", configure_bench},
+    {"reflect", "Learn skills from new conversations and prune wrong ones (for cron)", configure_reflect},
+    {"skills", "List, add, remove, restore or clear the learned skills", configure_skills},
 };
 
 constexpr int kUsageExit = 2;
@@ -46,6 +49,12 @@ std::optional<std::string> unrecognised_argument(const CLI::App& app, int argc, 
       }
       if (opt->get_type_size() > 0 && arg.find('=') == std::string::npos) ++i;  // skip its value
       continue;
+    }
+    // A known subcommand: what went wrong is in its own arguments, and CLI11's message says it.
+    try {
+      app.get_subcommand(arg);
+      return std::nullopt;
+    } catch (const CLI::OptionNotFound&) {
     }
     return "unknown subcommand '" + arg + "'";
   }

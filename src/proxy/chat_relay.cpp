@@ -57,12 +57,14 @@ PreparedChat prepare(ProxyState& st, json body, const httplib::Request& req) {
     body["model"] = st.options.upstream.model;
   }
   if (req.get_header_value("X-Autoswarm-Skills") != "off") {
-    auto book = st.skills->current();
+    auto loaded = st.skills->current();
+    const skills::SkillBook& book = loaded->book;
     std::string query = skills::latest_user_text(body["messages"]);
-    std::vector<size_t> chosen = skills::choose_skills(*book, query, st.options.skills_budget_tokens);
+    std::vector<size_t> chosen =
+        skills::choose_skills(book, loaded->index, query, st.options.skills_budget_tokens);
     if (!chosen.empty()) {
-      skills::inject_system_block(body["messages"], skills::render_skill_block(*book, chosen));
-      for (size_t i : chosen) p.injected_skill_ids.push_back(book->skills[i].id);
+      skills::inject_system_block(body["messages"], skills::render_skill_block(book, chosen));
+      for (size_t i : chosen) p.injected_skill_ids.push_back(book.skills[i].id);
     }
   }
   p.stream = body.value("stream", false) == true;

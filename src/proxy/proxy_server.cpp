@@ -95,7 +95,7 @@ void handle_health(ProxyState& st, httplib::Response& res) {
                {"upstream", st.options.upstream.url.str()},
                {"upstream_reachable", reachable},
                {"model", st.options.upstream.model},
-               {"skills", st.skills->current()->skills.size()}};
+               {"skills", st.skills->current()->book.skills.size()}};
   res.status = reachable ? 200 : 503;
   res.set_content(body.dump(), "application/json");
 }
@@ -185,6 +185,8 @@ ProxyServer::ProxyServer(ProxyOptions options) : state_(std::make_unique<State>(
   server.new_task_queue = [] { return new httplib::ThreadPool(kServerThreads); };
   server.set_payload_max_length(o.max_body_bytes);
   server.set_keep_alive_max_count(100000);
+  // Replies go out in several writes (headers, body, chunks); Nagle would hold them ~40 ms.
+  server.set_tcp_nodelay(true);
   // An idle keep-alive connection holds a worker until this runs out, and stop() waits for it.
   server.set_keep_alive_timeout(2);
   server.set_read_timeout(30, 0);
@@ -269,7 +271,7 @@ ProxyServer::~ProxyServer() { stop(); }
 
 int ProxyServer::port() const { return state_->port; }
 
-size_t ProxyServer::skill_count() { return state_->shared->skills->current()->skills.size(); }
+size_t ProxyServer::skill_count() { return state_->shared->skills->current()->book.skills.size(); }
 
 void ProxyServer::run() {
   auto st = state_->shared;

@@ -9,7 +9,7 @@ namespace autoswarm::skills {
 
 SkillBookWatcher::SkillBookWatcher(std::filesystem::path path) : path_(std::move(path)) {
   seen_ = stamp();
-  book_ = std::make_shared<const SkillBook>(SkillBook::load(path_));
+  book_ = std::make_shared<const IndexedSkillBook>(SkillBook::load(path_));
 }
 
 SkillBookWatcher::Stamp SkillBookWatcher::stamp() const {
@@ -23,16 +23,16 @@ SkillBookWatcher::Stamp SkillBookWatcher::stamp() const {
   return s;
 }
 
-std::shared_ptr<const SkillBook> SkillBookWatcher::current() {
+std::shared_ptr<const IndexedSkillBook> SkillBookWatcher::current() {
   Stamp now = stamp();
   std::lock_guard lock(mu_);
   if (now == seen_) return book_;
   seen_ = now;
   try {
-    book_ = std::make_shared<const SkillBook>(SkillBook::load(path_));
-    spdlog::info("reloaded {}: {} skills", path_.string(), book_->skills.size());
+    book_ = std::make_shared<const IndexedSkillBook>(SkillBook::load(path_));
+    spdlog::info("reloaded {}: {} skills", path_.string(), book_->book.skills.size());
   } catch (const Error& e) {
-    spdlog::error("{} — keeping the {} skills loaded before", e.what(), book_->skills.size());
+    spdlog::error("{} — keeping the {} skills loaded before", e.what(), book_->book.skills.size());
   }
   return book_;
 }

@@ -13,7 +13,7 @@ constexpr std::string_view kBlockHead =
     "<autoswarm-skills>\nLessons learned from earlier conversations. Apply them when relevant:\n";
 constexpr std::string_view kBlockTail = "</autoswarm-skills>";
 
-size_t line_chars(const Skill& s) { return s.text.size() + 3; }  // "- " + text + "\n"
+size_t skill_line_chars(const Skill& s) { return s.text.size() + 3; }  // "- " + text + "\n"
 
 std::vector<std::string> words(std::string_view text) {
   std::vector<std::string> out;
@@ -28,43 +28,6 @@ std::vector<std::string> words(std::string_view text) {
   }
   if (!cur.empty()) out.push_back(std::move(cur));
   return out;
-}
-
-// Okapi BM25 of each skill against the query: enough to pick the relevant few lexically.
-std::vector<double> bm25_scores(const SkillBook& book, std::string_view query) {
-  constexpr double k1 = 1.2, b = 0.75;
-  const size_t n = book.skills.size();
-  std::vector<std::vector<std::string>> docs(n);
-  std::unordered_map<std::string, size_t> doc_freq;
-  double total_len = 0;
-  for (size_t i = 0; i < n; ++i) {
-    docs[i] = words(book.skills[i].text);
-    total_len += static_cast<double>(docs[i].size());
-    std::vector<std::string> uniq = docs[i];
-    std::sort(uniq.begin(), uniq.end());
-    uniq.erase(std::unique(uniq.begin(), uniq.end()), uniq.end());
-    for (const auto& w : uniq) ++doc_freq[w];
-  }
-  const double avg_len = n > 0 ? std::max(1.0, total_len / static_cast<double>(n)) : 1.0;
-  std::vector<std::string> terms = words(query);
-  std::sort(terms.begin(), terms.end());
-  terms.erase(std::unique(terms.begin(), terms.end()), terms.end());
-
-  std::vector<double> scores(n, 0.0);
-  for (size_t i = 0; i < n; ++i) {
-    std::unordered_map<std::string, int> tf;
-    for (const auto& w : docs[i]) ++tf[w];
-    const double len = static_cast<double>(docs[i].size());
-    for (const auto& t : terms) {
-      auto f = tf.find(t);
-      if (f == tf.end()) continue;
-      const double df = static_cast<double>(doc_freq[t]);
-      const double idf = std::log(1.0 + (static_cast<double>(n) - df + 0.5) / (df + 0.5));
-      const double freq = f->second;
-      scores[i] += idf * freq * (k1 + 1) / (freq + k1 * (1 - b + b * len / avg_len));
-    }
-  }
-  return scores;
 }
 
 std::string text_of_content(const nlohmann::json& content) {
@@ -84,7 +47,50 @@ std::string text_of_content(const nlohmann::json& content) {
 
 }  // namespace
 
-std::vector<size_t> choose_skills(const SkillBook& book, std::string_view query, size_t budget_tokens) {
+SkillIndex::SkillIndex(const SkillBook& book) {
+  const size_t n = book.skills.size();
+  lengths_.resize(n);
+  line_chars_.resize(n);
+  double total = 0;
+  for (size_t i = 0; i < n; ++i) {
+    line_chars_[i] = skill_line_chars(book.skills[i]);
+    std::vector<std::string> w = words(book.skills[i].text);
+    lengths_[i] = static_cast<uint32_t>(w.size());
+    total += static_cast<double>(w.size());
+    std::sort(w.begin(), w.end());
+    for (size_t j = 0; j < w.size();) {
+      size_t k = j;
+      while (k < w.size() && w[k] == w[j]) ++k;
+      postings_[w[j]].push_back({static_cast<uint32_t>(i), static_cast<uint32_t>(k - j)});
+      j = k;
+    }
+  }
+  average_length_ = n > 0 ? std::max(1.0, total / static_cast<double>(n)) : 1.0;
+}
+
+std::vector<double> SkillIndex::scores(std::string_view query) const {
+  constexpr double k1 = 1.2, b = 0.75;
+  const double n = static_cast<double>(lengths_.size());
+  std::vector<std::string> terms = words(query);
+  std::sort(terms.begin(), terms.end());
+  terms.erase(std::unique(terms.begin(), terms.end()), terms.end());
+  std::vector<double> out(lengths_.size(), 0.0);
+  for (const auto& t : terms) {
+    auto it = postings_.find(t);
+    if (it == postings_.end()) continue;
+    const double df = static_cast<double>(it->second.size());
+    const double idf = std::log(1.0 + (n - df + 0.5) / (df + 0.5));
+    for (const Posting& p : it->second) {
+      const double freq = p.count;
+      const double len = lengths_[p.skill];
+      out[p.skill] += idf * freq * (k1 + 1) / (freq + k1 * (1 - b + b * len / average_length_));
+    }
+  }
+  return out;
+}
+
+std::vector<size_t> choose_skills(const SkillBook& book, const SkillIndex& index, std::string_view query,
+                                  size_t budget_tokens) {
   const size_t budget = budget_tokens * kCharsPerToken;
   const size_t framing = kBlockHead.size() + kBlockTail.size();
   if (book.skills.empty() || budget <= framing) return {};
@@ -92,20 +98,24 @@ std::vector<size_t> choose_skills(const SkillBook& book, std::string_view query,
   std::vector<size_t> all(book.skills.size());
   std::iota(all.begin(), all.end(), 0);
   size_t total = framing;
-  for (const Skill& s : book.skills) total += line_chars(s);
+  for (size_t i : all) total += index.line_chars(i);
   if (total <= budget) return all;
 
-  std::vector<double> scores = bm25_scores(book, query);
+  std::vector<double> scores = index.scores(query);
   std::stable_sort(all.begin(), all.end(), [&](size_t a, size_t b) { return scores[a] > scores[b]; });
   std::vector<size_t> chosen;
   size_t used = framing;
   for (size_t i : all) {
-    if (used + line_chars(book.skills[i]) > budget) continue;  // a shorter one may still fit
-    used += line_chars(book.skills[i]);
+    if (used + index.line_chars(i) > budget) continue;  // a shorter one may still fit
+    used += index.line_chars(i);
     chosen.push_back(i);
   }
   std::sort(chosen.begin(), chosen.end());
   return chosen;
+}
+
+std::vector<size_t> choose_skills(const SkillBook& book, std::string_view query, size_t budget_tokens) {
+  return choose_skills(book, SkillIndex(book), query, budget_tokens);
 }
 
 std::string render_skill_block(const SkillBook& book, const std::vector<size_t>& chosen) {

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -15,6 +16,9 @@ extern char** environ;
 
 namespace autoswarm::util {
 namespace {
+
+// How often a running child is checked against ProcessOptions::cancel.
+constexpr int kCancelPollMs = 50;
 
 struct Pipe {
   int fd[2] = {-1, -1};
@@ -101,6 +105,14 @@ ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOpt
     if (err.fd[0] >= 0) fds[n++] = {err.fd[0], POLLIN, 0};
     if (in.fd[1] >= 0) fds[n++] = {in.fd[1], POLLOUT, 0};
     int wait_ms = -1;
+    if (options.cancel != nullptr) {
+      if (options.cancel->load()) {
+        ::kill(-pid, SIGKILL);
+        result.cancelled = true;
+        break;
+      }
+      wait_ms = kCancelPollMs;
+    }
     if (options.timeout.count() > 0) {
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
           deadline - std::chrono::steady_clock::now());
@@ -109,7 +121,8 @@ ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOpt
         result.timed_out = true;
         break;
       }
-      wait_ms = static_cast<int>(left.count());
+      wait_ms = wait_ms < 0 ? static_cast<int>(left.count())
+                            : std::min(wait_ms, static_cast<int>(left.count()));
     }
     int ready = ::poll(fds, static_cast<nfds_t>(n), wait_ms);
     if (ready < 0 && errno == EINTR) continue;

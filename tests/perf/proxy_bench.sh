@@ -16,8 +16,8 @@
 #                             [--requests-1 2000] [--requests-n 20000] [--max-seconds 10]
 #                             [--json FILE] [--keep]
 #   what-if switches (not how users run it; for finding out what costs what):
-#                             [--no-fake-nodelay] [--proxy-nodelay-shim] [--proxy-arg ARG]...
-#                             [--header "Name: value"]...
+#                             [--proxy-arg ARG]... (e.g. --no-log)  [--header "Name: value"]...
+#                             (e.g. "X-Autoswarm-Skills: off", sent on every path)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -28,8 +28,6 @@ REQUESTS_1=2000
 REQUESTS_N=20000
 MAX_SECONDS=10
 NGINX_MODE=auto          # auto: install with apt-get when missing, skip with a note if that fails
-FAKE_NODELAY=1           # see "The fake's Nagle stall" in docs/performance.md
-PROXY_SHIM=0             # what-if only: TCP_NODELAY forced on the proxy's sockets too
 JSON_OUT=""
 KEEP=0
 PROXY_ARGS=()            # extra `autoswarm start` arguments, e.g. --no-log (what-if)
@@ -46,8 +44,6 @@ while [[ $# -gt 0 ]]; do
     --requests-1) REQUESTS_1=$2; shift ;;
     --requests-n) REQUESTS_N=$2; shift ;;
     --max-seconds) MAX_SECONDS=$2; shift ;;
-    --no-fake-nodelay) FAKE_NODELAY=0 ;;
-    --proxy-nodelay-shim) PROXY_SHIM=1 ;;
     --proxy-arg) PROXY_ARGS+=("$2"); shift ;;
     --header) HEADERS+=(-H "$2"); shift ;;
     --json) JSON_OUT=$2; shift ;;
@@ -113,47 +109,11 @@ free_port() {
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 threads_of() { awk '/^Threads:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 
-# An LD_PRELOAD shim that turns TCP_NODELAY on for every accepted or connecting TCP socket.
-SHIM=""
-build_shim() {
-  cat > "$TMP/nodelay.c" <<'EOF'
-#define _GNU_SOURCE
-#include <dlfcn.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-static void nodelay(int fd) {
-  int one = 1;
-  if (fd >= 0) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-}
-int accept(int s, struct sockaddr *a, socklen_t *l) {
-  static int (*real)(int, struct sockaddr *, socklen_t *);
-  if (!real) real = (int (*)(int, struct sockaddr *, socklen_t *))dlsym(RTLD_NEXT, "accept");
-  int fd = real(s, a, l);
-  nodelay(fd);
-  return fd;
-}
-int accept4(int s, struct sockaddr *a, socklen_t *l, int flags) {
-  static int (*real)(int, struct sockaddr *, socklen_t *, int);
-  if (!real) real = (int (*)(int, struct sockaddr *, socklen_t *, int))dlsym(RTLD_NEXT, "accept4");
-  int fd = real(s, a, l, flags);
-  nodelay(fd);
-  return fd;
-}
-int connect(int s, const struct sockaddr *a, socklen_t l) {
-  static int (*real)(int, const struct sockaddr *, socklen_t);
-  if (!real) real = (int (*)(int, const struct sockaddr *, socklen_t))dlsym(RTLD_NEXT, "connect");
-  if (a && (a->sa_family == AF_INET || a->sa_family == AF_INET6)) nodelay(s);
-  return real(s, a, l);
-}
-EOF
-  if cc -O2 -shared -fPIC -o "$TMP/nodelay.so" "$TMP/nodelay.c" -ldl 2>"$TMP/nodelay.err"; then
-    SHIM=$TMP/nodelay.so
-  else
-    note "could not build the TCP_NODELAY shim ($(head -1 "$TMP/nodelay.err")); running without it"
-  fi
-}
-if [[ $FAKE_NODELAY == 1 || $PROXY_SHIM == 1 ]]; then build_shim; fi
+# Private copies: other builds may relink build/ while the benchmark runs.
+mkdir -p "$TMP/bin"
+cp "$FAKE_BIN" "$LOADGEN" "$AUTOSWARM" "$TMP/bin/"
+note "binaries from $BUILD_DIR, autoswarm built $(date -r "$AUTOSWARM" '+%F %T')"
+FAKE_BIN=$TMP/bin/fake_llm LOADGEN=$TMP/bin/proxy_loadgen AUTOSWARM=$TMP/bin/autoswarm
 
 # --- the fake upstream ---------------------------------------------------------------------------
 
@@ -165,9 +125,7 @@ rules:
     stream: {chunk_size: 8}
 EOF
 
-fake_env=()
-if [[ $FAKE_NODELAY == 1 && -n $SHIM ]]; then fake_env=(env "LD_PRELOAD=$SHIM"); fi
-"${fake_env[@]}" "$FAKE_BIN" --flavor openai --port 0 --latency-ms "$LATENCY_MS" \
+"$FAKE_BIN" --flavor openai --port 0 --latency-ms "$LATENCY_MS" \
   --script "$TMP/fake_script.yaml" >"$TMP/fake.out" 2>&1 &
 FAKE_PID=$!
 PIDS+=("$FAKE_PID")
@@ -201,9 +159,7 @@ skills:
     created: 2026-01-01T00:00:00Z
 EOF
 
-proxy_env=()
-if [[ $PROXY_SHIM == 1 && -n $SHIM ]]; then proxy_env=(env "LD_PRELOAD=$SHIM"); fi
-"${proxy_env[@]}" "$AUTOSWARM" --home "$TMP/home" start --upstream "$FAKE_URL" --model fake-model --port 0 \
+"$AUTOSWARM" --home "$TMP/home" start --upstream "$FAKE_URL" --model fake-model --port 0 \
   "${PROXY_ARGS[@]}" >"$TMP/proxy.out" 2>"$TMP/proxy.err" &
 PROXY_PID=$!
 PIDS+=("$PROXY_PID")
@@ -367,8 +323,10 @@ THREADS_END=$(threads_of "$PROXY_PID")
 # --- report ----------------------------------------------------------------------------------------
 
 export TMP CLIENTS LATENCY_MS RSS_START RSS_END RSS_PEAK THREADS_START THREADS_LOAD THREADS_END \
-  LOGGED LOGGED_AT_END DRAIN_SECONDS LOAD_SECONDS NGINX_NOTE JSON_OUT FAKE_NODELAY PROXY_SHIM SHIM
+  LOGGED LOGGED_AT_END DRAIN_SECONDS LOAD_SECONDS NGINX_NOTE JSON_OUT PROXY_ARGS_TEXT HEADERS_TEXT
 export TARGET_LIST="${TARGETS[*]}"
+PROXY_ARGS_TEXT="${PROXY_ARGS[*]}"
+HEADERS_TEXT="${HEADERS[*]}"
 python3 - <<'EOF'
 import json, os
 env = os.environ
@@ -467,10 +425,13 @@ print(f"autoswarm memory: idle RSS after start {rss_start:.1f} MB, idle after lo
 print(f"conversation log: {env['LOGGED_AT_END']} records on disk when the load ended "
       f"({env['LOAD_SECONDS']} s of load), {env['LOGGED']} after draining ({env['DRAIN_SECONDS']} s more)")
 if env.get("NGINX_NOTE"): print("note: " + env["NGINX_NOTE"])
-if env["FAKE_NODELAY"] == "1" and env.get("SHIM"):
-    print("note: fake_llm ran with TCP_NODELAY forced on (LD_PRELOAD shim), see docs/performance.md")
-if env["PROXY_SHIM"] == "1" and env.get("SHIM"):
-    print("note: WHAT-IF run: autoswarm ran with TCP_NODELAY forced on (LD_PRELOAD shim), not as shipped")
+if env.get("PROXY_ARGS_TEXT") or env.get("HEADERS_TEXT"):
+    print(f"note: WHAT-IF run, not as users run it: autoswarm start {env.get('PROXY_ARGS_TEXT', '')}; "
+          f"headers {env.get('HEADERS_TEXT', '')}")
+d50 = get("direct", 1, "chat", "latency_ms", "p50")
+if d50 is not None and d50 > float(env["LATENCY_MS"]) + 20:
+    print(f"note: direct p50 is {d50:.1f} ms for a {env['LATENCY_MS']} ms fake: fake_llm looks stalled by "
+          "Nagle/delayed ACK (a build without TCP_NODELAY?), see docs/performance.md")
 
 def added(c, *path):
     return sub(get("autoswarm", c, *path), get("direct", c, *path))

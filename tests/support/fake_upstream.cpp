@@ -1107,6 +1107,8 @@ FakeUpstream::FakeUpstream(FakeUpstreamOptions options) {
   State& st = *state_;
 
   st.server.new_task_queue = [] { return new httplib::ThreadPool(128); };
+  // Answers go out in several writes; without this Nagle holds each one ~40 ms.
+  st.server.set_tcp_nodelay(true);
   st.server.set_socket_options([&st](socket_t sock) {
     int yes = 1;
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);  // not SO_REUSEPORT: a taken port must fail

@@ -2,7 +2,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <chrono>
+#include <thread>
 
 #include "autoswarm/util/error.h"
 #include "support/temp_dir.h"
@@ -53,4 +55,22 @@ TEST_CASE("run_process names a program that cannot be started", "[subprocess]") 
   REQUIRE_THROWS_WITH(run_process({"autoswarm-no-such-program"}),
                       Catch::Contains("autoswarm-no-such-program") &&
                           Catch::Contains("No such file"));
+}
+
+TEST_CASE("run_process kills the child when the cancel flag turns true", "[subprocess]") {
+  std::atomic<bool> cancel{false};
+  ProcessOptions options;
+  options.cancel = &cancel;
+  options.timeout = std::chrono::seconds(30);
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    cancel = true;
+  });
+  auto start = std::chrono::steady_clock::now();
+  auto r = run_process({"sh", "-c", "sleep 20; echo finished"}, options);
+  canceller.join();
+  CHECK(r.cancelled);
+  CHECK_FALSE(r.timed_out);
+  CHECK(r.out.empty());
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
 }

@@ -13,8 +13,8 @@ namespace autoswarm::bench {
 struct ExecResult {
   int exit_code = -1;      // 128 + signal when killed; -1 when it never ran
   bool timed_out = false;
-  std::string out;
-  std::string err;
+  std::string out{};
+  std::string err{};
 };
 
 class Environment {

@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "autoswarm/skills/skill_book.h"
+#include "autoswarm/skills/skill_injection.h"
 
 namespace autoswarm::skills {
 
@@ -16,9 +17,10 @@ class SkillBookWatcher {
   // Loads the file now; a malformed file throws FileError (start refuses to run on it).
   explicit SkillBookWatcher(std::filesystem::path path);
 
-  // The current book, re-read first when the file changed. A change that does not parse keeps
-  // the previous book and logs the error once (the writer is atomic, so this means a bad edit).
-  std::shared_ptr<const SkillBook> current();
+  // The current book and its index, re-read first when the file changed. A change that does not
+  // parse keeps the previous book and logs the error once (the writer is atomic, so this means a
+  // bad hand edit).
+  std::shared_ptr<const IndexedSkillBook> current();
 
  private:
   // The file's identity and version: an atomic rewrite always gets a new inode.
@@ -34,7 +36,7 @@ class SkillBookWatcher {
   std::filesystem::path path_;
   std::mutex mu_;
   Stamp seen_;
-  std::shared_ptr<const SkillBook> book_;
+  std::shared_ptr<const IndexedSkillBook> book_;
 };
 
 }  // namespace autoswarm::skills

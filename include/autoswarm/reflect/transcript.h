@@ -1,0 +1,24 @@
+// A logged conversation as the text the reflect prompts show the model: one labelled block per
+// message, then the reply — cut to a bounded size that small local models handle, keeping the
+// start (what was asked) and the end (how it went) and saying how much was left out.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "autoswarm/conversations/conversation_files.h"
+
+namespace autoswarm::reflect {
+
+// `text` if it fits in `max_chars` bytes; otherwise its first ~40 % and last ~60 % around a
+// "[… N characters cut …]" line, at most `max_chars` bytes in all, never splitting a UTF-8
+// character.
+std::string cut_middle(std::string_view text, size_t max_chars);
+
+// The conversation as "[user]\n…\n\n[assistant]\n…" blocks ending with the logged reply, at most
+// `max_chars` bytes. A long system prompt gets at most a quarter of the budget, any one other
+// message at most half, so one pasted file cannot crowd out the rest.
+std::string render_transcript(const conversations::Conversation& conversation, size_t max_chars);
+
+}  // namespace autoswarm::reflect

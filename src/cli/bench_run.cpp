@@ -1,0 +1,269 @@
+// `autoswarm bench run`: loads the tasks and the spec, chooses the upstream, runs every trial
+// in Docker (-n at a time) into a job directory, and prints one line per trial and a summary.
+// Exit 0 when the run completed (whatever the score), 1 for a bad spec, no usable tasks, no
+// docker or no LLM, 130/143 when interrupted by SIGINT/SIGTERM.
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <iostream>
+#include <memory>
+#include <optional>
+
+#include "autoswarm/bench/env_file.h"
+#include "autoswarm/bench/job.h"
+#include "autoswarm/bench/pipeline_spec.h"
+#include "autoswarm/llm/client.h"
+#include "autoswarm/upstream/local_servers.h"
+#include "autoswarm/util/error.h"
+#include "bench_commands.h"
+#include "bench_progress.h"
+#include "upstream_flags.h"
+
+namespace autoswarm::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct RunFlags {
+  std::string tasks_dir = "tasks";
+  std::string spec_file = "pipeline_spec.yaml";
+  std::string agent = "pipeline";
+  size_t n_concurrent = 4;
+  std::optional<size_t> n_tasks;
+  std::vector<std::string> include;
+  std::vector<std::string> exclude;
+  std::string jobs_dir = "jobs";
+  std::string job_name;
+  std::optional<std::string> env_file;
+  bool allow_internet = false;
+  UpstreamFlags upstream;
+};
+
+// Ctrl-C / SIGTERM / SIGHUP: the first asks the run to stop (it removes its containers and writes
+// what it has); a third gives up on cleaning up.
+std::atomic<bool> g_cancel{false};
+std::atomic<int> g_signal{0};
+std::atomic<int> g_signal_count{0};  // lock-free: safe in a signal handler
+
+void on_stop_signal(int sig) {
+  g_signal = sig;
+  g_cancel = true;
+  if (g_signal_count.fetch_add(1) + 1 >= 3) {
+    const char msg[] =
+        "\nautoswarm: stopping without cleaning up; see `docker ps -a --filter "
+        "label=autoswarm.job`\n";
+    (void)!::write(STDERR_FILENO, msg, sizeof msg - 1);
+    ::_exit(128 + sig);
+  }
+}
+
+void install_stop_handlers() {
+  struct sigaction sa {};
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  ::sigaction(SIGINT, &sa, nullptr);
+  ::sigaction(SIGTERM, &sa, nullptr);
+  ::sigaction(SIGHUP, &sa, nullptr);  // the terminal went away: clean up all the same
+  // A closed stdout (`| head -1`) must not kill the run before it removes its containers.
+  ::signal(SIGPIPE, SIG_IGN);
+}
+
+std::string provider_name(upstream::ServerKind kind) {
+  switch (kind) {
+    case upstream::ServerKind::kLmStudio:
+      return "lmstudio";
+    case upstream::ServerKind::kOllama:
+      return "ollama";
+    case upstream::ServerKind::kVllm:
+      return "vllm";
+    case upstream::ServerKind::kCustom:
+      return "openai-compatible";
+  }
+  return "openai-compatible";
+}
+
+bool serves(const std::vector<upstream::ServerStatus>& findings, const upstream::Selection& s,
+            const std::string& model) {
+  for (const auto& f : findings) {
+    if (!(f.url == s.url)) continue;
+    for (const auto& m : f.models)
+      if (m == model) return true;
+    for (const auto& m : f.loaded)
+      if (m == model) return true;
+  }
+  return false;
+}
+
+void print_no_upstream(const std::vector<upstream::ServerStatus>& findings) {
+  std::cerr << "error: no usable LLM server found for the pipeline agent. What was checked:\n";
+  for (const auto& s : findings) {
+    std::cerr << "  " << upstream::display_name(s.kind) << " at " << s.url.str() << ": "
+              << (s.error.empty() ? "no model available" : s.error) << "\n";
+    for (const auto& fix : s.fixes) std::cerr << "      fix: " << fix << "\n";
+  }
+  std::cerr << "Start one of them (or pass --upstream URL --model NAME), or run the tasks' "
+               "reference solutions with --agent oracle.\n";
+}
+
+// The upstream and model, as `autoswarm start` chooses them; the spec's model when the upstream
+// serves it and --model was not given.
+std::optional<upstream::Selection> choose_llm(const RunFlags& f, const bench::PipelineSpec* spec) {
+  upstream::UpstreamOptions options = f.upstream.options();
+  std::vector<upstream::ServerStatus> findings;
+  if (!f.upstream.model && spec != nullptr && !spec->model.empty()) {
+    upstream::UpstreamOptions with_spec_model = options;
+    with_spec_model.model = spec->model;
+    auto chosen = upstream::choose_upstream(with_spec_model, &findings);
+    if (chosen && serves(findings, *chosen, spec->model)) return chosen;
+    findings.clear();
+    auto fallback = upstream::choose_upstream(options, &findings);
+    if (fallback) {
+      spdlog::warn("{}: model '{}' is not served by {}; using '{}' (pass --model to choose)",
+                   spec->file, spec->model, fallback->url.str(), fallback->model);
+      return fallback;
+    }
+    print_no_upstream(findings);
+    return std::nullopt;
+  }
+  auto chosen = upstream::choose_upstream(options, &findings);
+  if (!chosen) print_no_upstream(findings);
+  return chosen;
+}
+
+int run_bench(const RunFlags& f, const GlobalOptions& global) {
+  std::optional<bench::AgentKind> kind = bench::parse_agent_kind(f.agent);
+  if (!kind) {
+    throw UsageError("--agent '" + f.agent + "': expected pipeline, single, oracle or nop");
+  }
+  if (f.n_concurrent == 0) throw UsageError("-n must be at least 1");
+  bool llm_agent = *kind == bench::AgentKind::kPipeline || *kind == bench::AgentKind::kSingle;
+
+  // The spec: required (and valid) for the pipeline; the single agent uses only its prices.
+  std::optional<bench::PipelineSpec> spec;
+  if (*kind == bench::AgentKind::kPipeline) {
+    if (!fs::exists(f.spec_file)) {
+      throw FileError("no pipeline spec at " + f.spec_file +
+                      ": pass --spec FILE (the baseline is "
+                      "benchmark/pipeline_spec.yaml), or use --agent oracle to run the tasks' "
+                      "reference solutions");
+    }
+    spec = bench::load_valid_pipeline_spec(f.spec_file);
+  } else if (*kind == bench::AgentKind::kSingle && fs::exists(f.spec_file)) {
+    spec = bench::load_pipeline_spec(f.spec_file);
+  }
+
+  bench::TaskFilter filter{.include = f.include, .exclude = f.exclude, .limit = f.n_tasks};
+  bench::TaskSet set = bench::load_tasks(f.tasks_dir, filter);
+  for (const auto& p : set.problems) spdlog::warn("skipping a task: {}", p.message());
+  if (set.tasks.empty()) {
+    throw Error("no usable tasks in " + f.tasks_dir +
+                (set.problems.empty() ? std::string(" (none matched the filters)")
+                                      : " (" + std::to_string(set.problems.size()) +
+                                            " could not be used; see above)") +
+                ": each task is a directory with instruction.md, task.toml and tests/test.sh");
+  }
+  bench::EnvMap env_lookup;
+  if (f.env_file) env_lookup = bench::load_env_file(*f.env_file);
+
+  bench::JobOptions options;
+  options.jobs_dir = f.jobs_dir;
+  options.job_name = f.job_name;
+  options.n_concurrent = f.n_concurrent;
+  options.dataset = fs::weakly_canonical(fs::absolute(f.tasks_dir)).filename().string();
+  options.trial.agent = *kind;
+  options.trial.allow_internet = f.allow_internet;
+  options.trial.env_lookup = env_lookup;
+  options.trial.spec = spec ? &*spec : nullptr;
+  options.trial.docker.ping();  // before choosing an LLM: no docker, no run
+
+  std::unique_ptr<llm::Client> client;
+  std::string upstream_url;
+  if (llm_agent) {
+    std::optional<upstream::Selection> selection = choose_llm(f, spec ? &*spec : nullptr);
+    if (!selection) return 1;
+    client = std::make_unique<llm::Client>(
+        llm::ClientOptions{.base_url = selection->url, .api_key = selection->api_key});
+    // The run's model is the one every stage without its own `model` calls: pipeline.model only
+    // when it was chosen above (served, and no --model given).
+    if (spec && !spec->model.empty() && spec->model != selection->model) {
+      if (f.upstream.model) {
+        spdlog::info("--model {} overrides pipeline.model '{}' of {}", selection->model,
+                     spec->model, spec->file);
+      }
+      spec->model = selection->model;
+    }
+    options.trial.client = client.get();
+    options.trial.model = selection->model;
+    options.trial.model_provider = provider_name(selection->kind);
+    upstream_url = selection->url.str();
+    spdlog::info("agent {} with {} at {}", f.agent, selection->model, upstream_url);
+  }
+  options.config = {
+      {"tasks_dir", fs::absolute(f.tasks_dir).lexically_normal().string()},
+      {"spec_file", spec ? fs::absolute(f.spec_file).lexically_normal().string() : ""},
+      {"include", f.include},
+      {"exclude", f.exclude},
+      {"n_tasks", f.n_tasks ? nlohmann::json(*f.n_tasks) : nlohmann::json(nullptr)},
+      {"allow_internet", f.allow_internet},
+      {"env_file", f.env_file.value_or("")},
+      {"upstream", upstream_url},
+  };
+
+  bool live = ::isatty(STDOUT_FILENO) != 0;
+  BenchProgress progress(live, global.color);
+  bench::JobCallbacks callbacks{
+      .on_trial_finished = [&](const bench::TrialResult& t,
+                               const bench::JobProgress& p) { progress.trial_finished(t, p); },
+      .on_tick = [&](const bench::JobProgress& p) { progress.tick(p); },
+      .on_interrupt = [&] { progress.interrupted(); },
+  };
+  install_stop_handlers();
+  bench::JobResult job = bench::run_job(set.tasks, options, g_cancel, callbacks);
+  progress.finish();
+
+  if (job.containers_left > 0) {
+    spdlog::error("{} container(s) could not be removed: `docker ps -a --filter label={}={}`",
+                  job.containers_left, bench::kJobLabel, job.job_name);
+  }
+  std::cout << job.summary_line() << std::endl;
+  if (job.interrupted) {
+    std::cerr << "interrupted after " << job.trials.size() << " of " << job.n_total
+              << " trials; what finished is in " << job.job_dir.string() << "\n";
+    return 128 + (g_signal.load() != 0 ? g_signal.load() : SIGINT);
+  }
+  return job.containers_left > 0 ? 1 : 0;
+}
+
+}  // namespace
+
+Runner configure_bench_run(CLI::App& app) {
+  auto f = std::make_shared<RunFlags>();
+  app.add_option("--tasks,-p,--path", f->tasks_dir, "Directory of Harbor-format tasks")
+      ->capture_default_str();
+  app.add_option("--spec", f->spec_file, "The pipeline spec (pipeline agent)")
+      ->capture_default_str();
+  app.add_option("--agent,-a", f->agent,
+                 "pipeline, single (one-stage baseline), oracle "
+                 "(the tasks' solutions) or nop")
+      ->capture_default_str();
+  app.add_option("-n,--n-concurrent", f->n_concurrent, "Trials run at the same time")
+      ->capture_default_str();
+  app.add_option("-l,--n-tasks", f->n_tasks, "Run at most this many tasks (in name order)");
+  app.add_option("-i,--include,--include-task-name,-t,--task-name", f->include,
+                 "Only tasks whose name matches this glob (repeatable)");
+  app.add_option("-x,--exclude,--exclude-task-name", f->exclude,
+                 "Skip tasks whose name matches this glob (repeatable)");
+  app.add_option("-o,--jobs-dir", f->jobs_dir, "Where job directories go")->capture_default_str();
+  app.add_option("--job-name", f->job_name, "The job directory's name (default: the start time)");
+  app.add_option("--env-file", f->env_file,
+                 "KEY=VALUE file resolving ${VAR} in the tasks' env tables");
+  app.add_flag("--allow-internet", f->allow_internet,
+               "Give network access to tasks whose task.toml allows it (default: none)");
+  f->upstream.add_to(app);
+  return [f](const GlobalOptions& global) { return run_bench(*f, global); };
+}
+
+}  // namespace autoswarm::cli

@@ -1,0 +1,78 @@
+#include "autoswarm/conversations/conversation_files.h"
+
+#include <algorithm>
+#include <system_error>
+
+#include "autoswarm/util/error.h"
+#include "autoswarm/util/files.h"
+
+namespace autoswarm::conversations {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+std::string string_field(const json& obj, const char* key) {
+  if (!obj.is_object()) return "";
+  auto it = obj.find(key);
+  return it != obj.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+}  // namespace
+
+Conversation Conversation::from_json(const json& record, const std::string& origin) {
+  if (!record.is_object()) throw FileError(origin + ": not a conversation record (expected a JSON object)");
+  Conversation c;
+  c.id = string_field(record, "id");
+  c.started_at = string_field(record, "started_at");
+  c.model = string_field(record, "model");
+  if (auto it = record.find("status"); it != record.end() && it->is_number_integer()) c.status = it->get<int>();
+  else c.status = 200;  // older or hand-made records without a status: a completed call
+  c.error = string_field(record, "error");
+  if (auto it = record.find("messages"); it != record.end()) {
+    if (!it->is_array()) throw FileError(origin + ": field 'messages' must be a list");
+    c.messages = *it;
+  }
+  if (auto it = record.find("reply"); it != record.end() && it->is_object()) {
+    c.reply_content = string_field(*it, "content");
+    c.finish_reason = string_field(*it, "finish_reason");
+    if (auto tc = it->find("tool_calls"); tc != it->end() && tc->is_array()) c.reply_tool_calls = *tc;
+  }
+  if (auto it = record.find("injected_skills"); it != record.end() && it->is_array()) {
+    for (const auto& id : *it) {
+      if (id.is_string()) c.injected_skills.push_back(id.get<std::string>());
+    }
+  }
+  if (auto it = record.find("client_disconnected"); it != record.end() && it->is_boolean()) {
+    c.client_disconnected = it->get<bool>();
+  }
+  return c;
+}
+
+std::vector<std::string> list_conversation_ids(const fs::path& dir) {
+  std::vector<std::string> ids;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.empty() || name.front() == '.' || !name.ends_with(".json") || name.size() == 5) continue;
+    if (!it->is_regular_file(ec)) continue;
+    ids.push_back(name.substr(0, name.size() - 5));
+  }
+  if (ec && ec != std::errc::no_such_file_or_directory) {
+    throw FileError("cannot list " + dir.string() + ": " + ec.message());
+  }
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+Conversation load_conversation(const fs::path& dir, const std::string& id) {
+  const fs::path path = dir / (id + ".json");
+  const std::string text = util::read_file(path);
+  json record = json::parse(text, nullptr, false);
+  if (record.is_discarded()) throw FileError(path.string() + ": not valid JSON");
+  Conversation c = Conversation::from_json(record, path.string());
+  c.id = id;  // the file name is the id reflect tracks
+  return c;
+}
+
+}  // namespace autoswarm::conversations

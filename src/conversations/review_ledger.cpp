@@ -1,0 +1,137 @@
+#include "autoswarm/conversations/review_ledger.h"
+
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <system_error>
+
+#include <nlohmann/json.hpp>
+
+#include "autoswarm/util/error.h"
+#include "autoswarm/util/files.h"
+
+namespace autoswarm::conversations {
+namespace {
+
+using nlohmann::json;
+
+std::string text_field(const json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+}  // namespace
+
+ReviewLedger::ReviewLedger(std::filesystem::path path, std::chrono::milliseconds sync_interval)
+    : path_(std::move(path)), sync_interval_(sync_interval) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path_, ec)) return;
+  const std::string text = util::read_file(path_);
+  size_t line_no = 0, pos = 0;
+  while (pos < text.size()) {
+    size_t nl = text.find('\n', pos);
+    const bool complete = nl != std::string::npos;
+    std::string_view line(text.data() + pos, (complete ? nl : text.size()) - pos);
+    pos = complete ? nl + 1 : text.size();
+    ++line_no;
+    if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+    json j = json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.is_object() || text_field(j, "id").empty()) {
+      if (complete) {
+        spdlog::warn("{}:{}: not a review record, ignored (that conversation will be reviewed again)",
+                     path_.string(), line_no);
+      }  // else: the torn tail of an interrupted append, never reported as reviewed
+      continue;
+    }
+    ReviewMark m;
+    m.conversation_id = text_field(j, "id");
+    m.at = text_field(j, "at");
+    m.outcome = text_field(j, "outcome");
+    m.skill_id = text_field(j, "skill");
+    m.reason = text_field(j, "reason");
+    if (auto it = j.find("injected"); it != j.end() && it->is_array()) {
+      for (const auto& id : *it) {
+        if (id.is_string()) m.injected.push_back(id.get<std::string>());
+      }
+    }
+    if (index_.contains(m.conversation_id)) continue;
+    index_.emplace(m.conversation_id, marks_.size());
+    marks_.push_back(std::move(m));
+  }
+}
+
+ReviewLedger::~ReviewLedger() {
+  try {
+    sync();
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
+  }
+  if (fd_ >= 0) ::close(fd_);
+}
+
+bool ReviewLedger::contains(const std::string& conversation_id) const { return index_.contains(conversation_id); }
+
+void ReviewLedger::mark(ReviewMark m) {
+  if (index_.contains(m.conversation_id)) return;  // reviewed exactly once
+  auto fail = [&](const char* what) {
+    throw FileError("cannot record the review in " + path_.string() + ": " + what + ": " + std::strerror(errno));
+  };
+  std::string prefix;
+  if (fd_ < 0) {
+    fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);  // read: the last byte
+    if (fd_ < 0) fail("open");
+    // A torn last line (a power cut mid-append) must not swallow the next record.
+    off_t size = ::lseek(fd_, 0, SEEK_END);
+    if (size == 0) {  // possibly just created: make its directory entry durable too
+      int dir = ::open(path_.parent_path().empty() ? "." : path_.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (dir >= 0) {
+        ::fsync(dir);
+        ::close(dir);
+      }
+    } else {
+      char last = '\n';
+      if (::pread(fd_, &last, 1, size - 1) == 1 && last != '\n') prefix = "\n";
+    }
+  }
+  nlohmann::ordered_json j = {{"id", m.conversation_id}, {"at", m.at}, {"outcome", m.outcome}};
+  if (!m.skill_id.empty()) j["skill"] = m.skill_id;
+  if (!m.reason.empty()) j["reason"] = m.reason;
+  if (!m.injected.empty()) j["injected"] = m.injected;
+  const std::string line = prefix + j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
+  // One write(2): a killed process leaves the whole line or none of it.
+  size_t done = 0;
+  while (done < line.size()) {
+    ssize_t n = ::write(fd_, line.data() + done, line.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      fail("write");
+    }
+    done += static_cast<size_t>(n);
+  }
+  dirty_ = true;
+  index_.emplace(m.conversation_id, marks_.size());
+  marks_.push_back(std::move(m));
+  if (std::chrono::steady_clock::now() - last_sync_ >= sync_interval_) sync();
+}
+
+void ReviewLedger::sync() {
+  if (fd_ < 0 || !dirty_) return;
+  if (::fdatasync(fd_) != 0) {
+    throw FileError("cannot record the review in " + path_.string() + ": fsync: " + std::strerror(errno));
+  }
+  dirty_ = false;
+  last_sync_ = std::chrono::steady_clock::now();
+}
+
+std::unordered_map<std::string, int64_t> ReviewLedger::injection_counts() const {
+  std::unordered_map<std::string, int64_t> counts;
+  for (const ReviewMark& m : marks_) {
+    for (const auto& id : m.injected) ++counts[id];
+  }
+  return counts;
+}
+
+}  // namespace autoswarm::conversations

@@ -1,0 +1,104 @@
+#include "autoswarm/reflect/transcript.h"
+
+#include <algorithm>
+
+namespace autoswarm::reflect {
+namespace {
+
+using nlohmann::json;
+
+bool continuation_byte(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
+
+// The text of a message's content: a string, or the text parts of a list (others named).
+std::string content_text(const json& content) {
+  if (content.is_string()) return content.get<std::string>();
+  std::string out;
+  if (content.is_array()) {
+    for (const auto& part : content) {
+      std::string piece;
+      if (part.is_object() && part.value("type", "") == "text" && part.contains("text") && part["text"].is_string()) {
+        piece = part["text"].get<std::string>();
+      } else if (part.is_object() && part.contains("type") && part["type"].is_string()) {
+        piece = "[" + part["type"].get<std::string>() + "]";
+      }
+      if (piece.empty()) continue;
+      if (!out.empty()) out += "\n";
+      out += piece;
+    }
+  }
+  return out;
+}
+
+// "(tool call) name {arguments}" lines for an assistant message's or the reply's tool calls.
+std::string tool_call_lines(const json& calls) {
+  std::string out;
+  if (!calls.is_array()) return out;
+  for (const auto& call : calls) {
+    if (!call.is_object()) continue;
+    const json fn = call.value("function", json::object());
+    std::string name = fn.is_object() ? fn.value("name", "") : "";
+    std::string args;
+    if (fn.is_object() && fn.contains("arguments")) {
+      args = fn["arguments"].is_string() ? fn["arguments"].get<std::string>() : fn["arguments"].dump();
+    }
+    if (!out.empty()) out += "\n";
+    out += "(tool call) " + name + " " + args;
+  }
+  return out;
+}
+
+void add_block(std::string& out, const std::string& label, const std::string& body, size_t cap) {
+  if (!out.empty()) out += "\n\n";
+  out += "[" + label + "]\n";
+  out += cut_middle(body.empty() ? "(empty)" : body, cap);
+}
+
+}  // namespace
+
+std::string cut_middle(std::string_view text, size_t max_chars) {
+  if (text.size() <= max_chars) return std::string(text);
+  const std::string probe = "\n[… " + std::to_string(text.size()) + " characters cut …]\n";
+  if (max_chars <= probe.size() + 2) {
+    size_t end = std::min(max_chars, text.size());
+    while (end > 0 && continuation_byte(text[end])) --end;
+    return std::string(text.substr(0, end));
+  }
+  const size_t keep = max_chars - probe.size();
+  size_t head = keep * 2 / 5;
+  size_t tail_start = text.size() - (keep - head);
+  while (head > 0 && continuation_byte(text[head])) --head;
+  while (tail_start < text.size() && continuation_byte(text[tail_start])) ++tail_start;
+  std::string out(text.substr(0, head));
+  out += "\n[… " + std::to_string(tail_start - head) + " characters cut …]\n";
+  out += text.substr(tail_start);
+  return out;
+}
+
+std::string render_transcript(const conversations::Conversation& c, size_t max_chars) {
+  const size_t system_cap = std::max<size_t>(max_chars / 4, 64);
+  const size_t message_cap = std::max<size_t>(max_chars / 2, 64);
+  std::string out;
+  for (const auto& m : c.messages) {
+    if (!m.is_object()) continue;
+    const std::string role = m.value("role", "unknown");
+    std::string body = m.contains("content") ? content_text(m["content"]) : "";
+    if (role == "assistant") {
+      std::string calls = tool_call_lines(m.value("tool_calls", json::array()));
+      if (!calls.empty()) body += (body.empty() ? "" : "\n") + calls;
+      add_block(out, "assistant", body, message_cap);
+    } else if (role == "tool") {
+      add_block(out, "tool result", body, message_cap);
+    } else if (role == "system" || role == "developer") {
+      add_block(out, "system prompt", body, system_cap);
+    } else {
+      add_block(out, role, body, message_cap);
+    }
+  }
+  std::string reply = c.reply_content;
+  std::string calls = tool_call_lines(c.reply_tool_calls);
+  if (!calls.empty()) reply += (reply.empty() ? "" : "\n") + calls;
+  add_block(out, "assistant (the reply being reviewed)", reply, message_cap);
+  return cut_middle(out, max_chars);
+}
+
+}  // namespace autoswarm::reflect

@@ -1,0 +1,64 @@
+// `autoswarm bench validate` as a user meets it: exit codes and every problem on stdout.
+#include <catch2/catch.hpp>
+
+#include "autoswarm/util/files.h"
+#include "autoswarm/util/subprocess.h"
+#include "support/temp_dir.h"
+
+using autoswarm::testing::TempDir;
+using autoswarm::util::run_process;
+
+namespace {
+
+autoswarm::util::ProcessResult autoswarm_cli(std::vector<std::string> args, const std::filesystem::path& cwd) {
+  args.insert(args.begin(), AUTOSWARM_BINARY);
+  autoswarm::util::ProcessOptions options;
+  options.timeout = std::chrono::seconds(30);
+  options.working_directory = cwd;
+  return run_process(args, options);
+}
+
+}  // namespace
+
+TEST_CASE("bench validate: a valid spec exits 0 with its topology", "[bench][cli]") {
+  TempDir tmp;
+  autoswarm::util::write_file_atomic(tmp / "pipeline_spec.yaml", R"(pipeline:
+  stages:
+    - {id: plan, system_prompt: "Plan.", tools: [read_file], max_turns: 4}
+    - {id: execute, system_prompt: "Do.", tools: [run_shell]}
+)");
+  auto r = autoswarm_cli({"bench", "validate"}, tmp.path());
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == "pipeline_spec.yaml: valid: plan→execute (2 stages, max_total_turns 14)\n");
+}
+
+TEST_CASE("bench validate: every problem with file:line, exit 1", "[bench][cli]") {
+  TempDir tmp;
+  autoswarm::util::write_file_atomic(tmp / "s.yaml", R"(pipeline:
+  max_total_turns: 5
+  stages:
+    - {id: a, system_prompt: "", tools: [nope], max_turns: 4}
+    - {id: a, system_prompt: "x", colour: red}
+  handoffs:
+    b->a: {}
+)");
+  auto r = autoswarm_cli({"bench", "validate", "--spec", "s.yaml"}, tmp.path());
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.out, Catch::Contains("s.yaml:2: the stages' max_turns add up to 14, over max_total_turns 5"));
+  CHECK_THAT(r.out, Catch::Contains("s.yaml:4: stage 'a' has an empty system_prompt"));
+  CHECK_THAT(r.out, Catch::Contains("s.yaml:4: stage 'a': unknown tool 'nope'"));
+  CHECK_THAT(r.out, Catch::Contains("s.yaml:5: duplicate stage id 'a'"));
+  CHECK_THAT(r.out, Catch::Contains("s.yaml:5: stage 'a': unknown field 'colour'"));
+  CHECK_THAT(r.out, Catch::Contains("s.yaml:7: handoff 'b→a': no stage 'b'"));
+  CHECK_THAT(r.out, Catch::EndsWith("6 problems in s.yaml\n"));
+}
+
+TEST_CASE("bench validate: a missing spec file and a missing subcommand", "[bench][cli]") {
+  TempDir tmp;
+  auto r = autoswarm_cli({"bench", "validate", "--spec", "none.yaml"}, tmp.path());
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.err, Catch::StartsWith("error: ") && Catch::Contains("none.yaml"));
+  auto bare = autoswarm_cli({"bench"}, tmp.path());
+  CHECK(bare.exit_code == 2);
+  CHECK_THAT(bare.err, Catch::Contains("validate"));
+}
