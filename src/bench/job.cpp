@@ -16,6 +16,7 @@
 #include "autoswarm/bench/trajectory.h"
 #include "autoswarm/util/error.h"
 #include "autoswarm/util/files.h"
+#include "autoswarm/util/utc_time.h"
 #include "autoswarm/version.h"
 
 namespace autoswarm::bench {
@@ -114,7 +115,7 @@ TrialResult internal_error_result(const Task& task, const fs::path& trial_dir,
   r.trial_name = trial_dir.filename().string();
   r.trial_dir = trial_dir;
   r.task_dir = task.dir;
-  r.started_at = r.finished_at = iso8601_now();
+  r.started_at = r.finished_at = util::utc_timestamp_ms();
   r.error = TrialError{"TrialOutputError", what, r.finished_at};
   return r;
 }
@@ -237,7 +238,7 @@ JobResult run_job(const std::vector<Task>& tasks, JobOptions options,
                           : options.trial.agent == AgentKind::kSingle
                               ? single_agent_spec().topology()
                               : job.agent;
-  job.started_at = iso8601_now();
+  job.started_at = util::utc_timestamp_ms();
 
   std::string run_id = random_id();
   std::string run_label = "autoswarm.run=" + run_id;
@@ -344,7 +345,7 @@ JobResult run_job(const std::vector<Task>& tasks, JobOptions options,
   for (auto& r : results) {
     if (r) job.trials.push_back(std::move(*r));
   }
-  job.finished_at = iso8601_now();
+  job.finished_at = util::utc_timestamp_ms();
   util::write_file_atomic(job.job_dir / "result.json", job.to_json(options.dataset).dump(2) + "\n",
                           kFileMode);
   return job;

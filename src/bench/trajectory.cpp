@@ -6,25 +6,12 @@
 #include <ctime>
 #include <random>
 
+#include "autoswarm/util/utc_time.h"
 #include "autoswarm/version.h"
 
 namespace autoswarm::bench {
 
 using nlohmann::json;
-
-std::string iso8601_now() {
-  auto now = std::chrono::system_clock::now();
-  std::time_t seconds = std::chrono::system_clock::to_time_t(now);
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() %
-            1000;
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char date[32];
-  std::strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm);
-  char millis[8];
-  std::snprintf(millis, sizeof millis, ".%03dZ", static_cast<int>(ms));
-  return std::string(date) + millis;
-}
 
 std::string AtifTrajectory::new_session_id() {
   std::random_device rd;
@@ -46,7 +33,7 @@ AtifTrajectory::AtifTrajectory(std::string session_id, std::string agent_name,
 
 json& AtifTrajectory::add_step(const char* source, const std::string& message, const json& extra) {
   json step = {{"step_id", steps_.size() + 1},
-               {"timestamp", iso8601_now()},
+               {"timestamp", util::utc_timestamp_ms()},
                {"source", source},
                {"message", message}};
   if (extra.is_object() && !extra.empty()) step["extra"] = extra;

@@ -10,6 +10,7 @@
 #include "autoswarm/bench/trajectory.h"
 #include "autoswarm/bench/verifier.h"
 #include "autoswarm/util/files.h"
+#include "autoswarm/util/utc_time.h"
 #include "autoswarm/version.h"
 
 namespace autoswarm::bench {
@@ -132,7 +133,7 @@ TrialResult run_trial(const Task& task, const TrialSettings& settings, const fs:
     result.model_name = settings.model;
     result.model_provider = settings.model_provider;
   }
-  result.started_at = iso8601_now();
+  result.started_at = util::utc_timestamp_ms();
 
   fs::path agent_dir = trial_dir / "agent";
   fs::path verifier_dir = trial_dir / "verifier";
@@ -153,7 +154,7 @@ TrialResult run_trial(const Task& task, const TrialSettings& settings, const fs:
   try {
     if (cancelled()) throw TrialFailure{"CancelledError", "the run was interrupted"};
     // 1. Image and container.
-    result.environment_setup = PhaseTiming{iso8601_now(), ""};
+    result.environment_setup = PhaseTiming{util::utc_timestamp_ms(), ""};
     std::string image;
     try {
       image = ensure_task_image(
@@ -189,12 +190,12 @@ TrialResult run_trial(const Task& task, const TrialSettings& settings, const fs:
     }
     std::string workdir = prep.out.substr(0, prep.out.find('\n'));
     if (workdir.empty()) workdir = "/";
-    result.environment_setup->finished_at = iso8601_now();
+    result.environment_setup->finished_at = util::utc_timestamp_ms();
 
     // 2. The agent.
     if (cancelled()) throw TrialFailure{"CancelledError", "the run was interrupted"};
     phase = "agent_execution";
-    result.agent_execution = PhaseTiming{iso8601_now(), ""};
+    result.agent_execution = PhaseTiming{util::utc_timestamp_ms(), ""};
     env->set_user(task.agent.user);
     AgentContext ctx{.task = task,
                      .env = *env,
@@ -208,7 +209,7 @@ TrialResult run_trial(const Task& task, const TrialSettings& settings, const fs:
                      .env_lookup = settings.env_lookup,
                      .session_id = ""};
     AgentOutcome outcome = run_agent(settings.agent, ctx);
-    result.agent_execution->finished_at = iso8601_now();
+    result.agent_execution->finished_at = util::utc_timestamp_ms();
     result.agent_name = outcome.agent_name;
     result.usage = outcome.total;
     result.turns = outcome.turns;
@@ -225,11 +226,11 @@ TrialResult run_trial(const Task& task, const TrialSettings& settings, const fs:
     // 3. The verifier.
     if (cancelled()) throw TrialFailure{"CancelledError", "the run was interrupted"};
     phase = "verifier";
-    result.verifier = PhaseTiming{iso8601_now(), ""};
+    result.verifier = PhaseTiming{util::utc_timestamp_ms(), ""};
     VerifierOptions vopts{.env_lookup = settings.env_lookup,
                           .before_tests = [&] { env->set_user(task.verifier.user); }};
     VerifierOutcome verdict = run_verifier(*env, task, vopts);
-    result.verifier->finished_at = iso8601_now();
+    result.verifier->finished_at = util::utc_timestamp_ms();
     write(verifier_dir / "test-stdout.txt", verdict.test_output);
     if (verdict.reward_json) write(verifier_dir / "reward.json", *verdict.reward_json);
     if (!verdict.rewards.is_null()) {
@@ -241,21 +242,21 @@ TrialResult run_trial(const Task& task, const TrialSettings& settings, const fs:
   } catch (const TrialFailure& f) {
     bool interrupted = cancelled() && f.type != "AgentTimeoutError";
     result.error = TrialError{interrupted ? "CancelledError" : f.type,
-                              interrupted ? "the run was interrupted" : f.message, iso8601_now()};
+                              interrupted ? "the run was interrupted" : f.message, util::utc_timestamp_ms()};
   } catch (const Error& e) {
     // The container vanished, docker failed, or the run is being interrupted.
     result.error = TrialError{cancelled() ? "CancelledError" : "EnvironmentError",
-                              std::string(e.what()) + " (during " + phase + ")", iso8601_now()};
+                              std::string(e.what()) + " (during " + phase + ")", util::utc_timestamp_ms()};
   } catch (const std::exception& e) {
     result.error = TrialError{"InternalError",
                               std::string(e.what()) + " (during " + phase + "; please report this)",
-                              iso8601_now()};
+                              util::utc_timestamp_ms()};
   }
   if (env) env->remove();
   for (auto* t : {&result.environment_setup, &result.agent_execution, &result.verifier}) {
-    if (*t && (*t)->finished_at.empty()) (*t)->finished_at = iso8601_now();
+    if (*t && (*t)->finished_at.empty()) (*t)->finished_at = util::utc_timestamp_ms();
   }
-  result.finished_at = iso8601_now();
+  result.finished_at = util::utc_timestamp_ms();
   result.duration_sec =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - clock_start).count();
   if (result.error) {

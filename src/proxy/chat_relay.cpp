@@ -11,20 +11,11 @@
 #include "autoswarm/llm/errors.h"
 #include "autoswarm/skills/skill_injection.h"
 #include "autoswarm/util/error.h"
+#include "autoswarm/util/utc_time.h"
 #include "proxy_state.h"
 
 namespace autoswarm::proxy {
 namespace {
-
-std::string iso_time(std::chrono::system_clock::time_point t) {
-  std::time_t secs = std::chrono::system_clock::to_time_t(t);
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count() % 1000;
-  std::tm tm{};
-  ::gmtime_r(&secs, &tm);
-  char buf[40];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  return std::string(buf) + "." + std::to_string(1000 + ms).substr(1) + "Z";
-}
 
 // Everything decided about one chat request before it goes upstream.
 struct PreparedChat {
@@ -88,8 +79,8 @@ void write_log(ProxyState& st, const PreparedChat& p, const ChatOutcome& o) {
   auto ended = std::chrono::system_clock::now();
   json record = {
       {"id", p.conversation_id},
-      {"started_at", iso_time(p.started_at)},
-      {"ended_at", iso_time(ended)},
+      {"started_at", util::utc_timestamp_ms(p.started_at)},
+      {"ended_at", util::utc_timestamp_ms(ended)},
       {"upstream", st.options.upstream.url.str()},
       {"model", p.body.value("model", "")},
       {"stream", p.stream},

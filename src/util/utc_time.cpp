@@ -14,6 +14,15 @@ std::string utc_timestamp(std::chrono::system_clock::time_point t) {
   return buf;
 }
 
+std::string utc_timestamp_ms(std::chrono::system_clock::time_point t) {
+  std::string second = utc_timestamp(std::chrono::time_point_cast<std::chrono::seconds>(t));
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count() % 1000;
+  char millis[8];
+  std::snprintf(millis, sizeof millis, ".%03dZ", static_cast<int>(ms));
+  second.pop_back();  // the "Z"
+  return second + millis;
+}
+
 std::optional<std::chrono::system_clock::time_point> parse_utc_timestamp(std::string_view text) {
   std::string s(text);
   int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0, used = 0;

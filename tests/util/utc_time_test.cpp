@@ -18,6 +18,13 @@ TEST_CASE("UTC timestamps round-trip and read the conversation log's form", "[ut
   CHECK_FALSE(parse_utc_timestamp("2026-11-29T14:03:11+02:00"));
 }
 
+TEST_CASE("millisecond timestamps keep the milliseconds and read back", "[util]") {
+  const auto t = sys_days{2026y / November / 29} + 14h + 3min + 11s + 7ms;
+  CHECK(autoswarm::util::utc_timestamp_ms(t) == "2026-11-29T14:03:11.007Z");
+  CHECK(autoswarm::util::utc_timestamp_ms(t + 993ms) == "2026-11-29T14:03:12.000Z");
+  CHECK(parse_utc_timestamp(autoswarm::util::utc_timestamp_ms(t)) == t - 7ms);
+}
+
 TEST_CASE("ages are short", "[util]") {
   CHECK(short_age(30s) == "now");
   CHECK(short_age(12min) == "12m");

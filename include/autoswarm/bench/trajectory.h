@@ -53,7 +53,4 @@ class AtifTrajectory {
   nlohmann::json steps_ = nlohmann::json::array();
 };
 
-// ISO-8601 UTC with milliseconds: "2025-01-31T12:00:00.123Z".
-std::string iso8601_now();
-
 }  // namespace autoswarm::bench
