@@ -16,6 +16,14 @@ const Subcommand kBenchSubcommands[] = {
      configure_bench_validate},
     {"run", "Run the pipeline (or oracle) over Harbor tasks in Docker and score every trial",
      configure_bench_run},
+    {"eval", "Score every stage of every trial of a job with an LLM judge", configure_bench_eval},
+    {"record", "Append the job's row (commit, scores, topology, status) to results.tsv",
+     configure_bench_record},
+    {"compare", "Compare two jobs: rewards per task, regressions, change in passed, tokens, cost",
+     configure_bench_compare},
+    {"plot", "Draw results.tsv as an SVG chart of passed per experiment", configure_bench_plot},
+    {"init", "Scaffold a benchmark directory: spec, program_pipeline.md, a hello-world task",
+     configure_bench_init},
 };
 
 }  // namespace

@@ -206,6 +206,28 @@ TEST_CASE("bench run --agent pipeline scores exactly the tasks the fake LLM solv
   CHECK(trajectory["final_metrics"]["extra"]["pipeline_topology"] == "plan→execute");
   CHECK_THAT(trajectory.dump(), Catch::Contains("write_file") && Catch::Contains("/app/hello.txt"));
   CHECK(containers_of_job("pipeline-e2e").empty());
+
+  // The loop goes on: the judge scores every stage, and the job becomes a row of results.tsv.
+  fake.set_script(R"(default_reply: '{"score": 0.9, "missing": "", "assessment": "fine"}')");
+  autoswarm::util::ProcessOptions cli;
+  cli.timeout = 60s;
+  cli.unset_env = {"AUTOSWARM_HOME", "OPENAI_API_KEY"};
+  auto eval = autoswarm::util::run_process({AUTOSWARM_BINARY, "bench", "eval", job.string(), "--upstream",
+                                            fake.url(), "--judge-model", "fake-coder"}, cli);
+  INFO(eval.out << eval.err);
+  CHECK(eval.exit_code == 0);
+  CHECK_THAT(eval.out, Catch::Contains("hello-world plan:0.90,execute:0.90\n"));
+  CHECK(last_line(eval.out) == "stage_scores: plan:0.90,execute:0.90");
+  CHECK(fs::exists(trial / "agent" / "stage_scores.json"));
+  auto record = autoswarm::util::run_process({AUTOSWARM_BINARY, "bench", "record", job.string(), "--status",
+                                              "keep", "--results", (dir / "results.tsv").string(),
+                                              "--description", "two stages"}, cli);
+  INFO(record.err);
+  CHECK(record.exit_code == 0);
+  std::string tsv = autoswarm::util::read_file(dir / "results.tsv");
+  CHECK_THAT(tsv, Catch::Contains("\t" + std::to_string(n - 1) + "/" + std::to_string(n) + "\t") &&
+                      Catch::Contains("log-errors:0") &&
+                      Catch::Contains("\tplan:0.90,execute:0.90\tplan→execute\t0.0000\tkeep\ttwo stages\n"));
 }
 
 TEST_CASE("trial errors get Harbor's names, unusable tasks are skipped, the run goes on",

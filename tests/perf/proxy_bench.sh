@@ -118,7 +118,7 @@ FAKE_BIN=$TMP/bin/fake_llm LOADGEN=$TMP/bin/proxy_loadgen AUTOSWARM=$TMP/bin/aut
 # --- the fake upstream ---------------------------------------------------------------------------
 
 cat > "$TMP/fake_script.yaml" <<'EOF'
-# A fixed reply of about 200 characters, streamed 8 characters per event (~27 events).
+# A fixed reply of 195 characters, streamed 8 characters per event (25 content events).
 default_reply: "Use `ls -lt | head -n 5` for the five newest entries; add -h for human-readable sizes (ls -lht). To include dot files add -a, and to list directories themselves rather than their contents add -d."
 rules:
   - match: {stream: true}
@@ -305,16 +305,17 @@ RSS_PEAK=$(awk '/^VmHWM:/ {print $2}' "/proc/$PROXY_PID/status" 2>/dev/null || e
 THREADS_LOAD=$(threads_of "$PROXY_PID")
 # The conversation log is written by one background thread; give it up to 60 s to catch up, and
 # report how long that took (a backlog is memory held by the proxy).
-LOGGED_AT_END=$(find "$TMP/home/conversations" -name '*.json' 2>/dev/null | wc -l)
+logged() { if [[ -d $TMP/home/conversations ]]; then find "$TMP/home/conversations" -name '*.json' | wc -l; else echo 0; fi; }
+LOGGED_AT_END=$(logged)
 DRAIN_START=$(date +%s.%N)
 prev=-1
 for _ in $(seq 600); do
-  n=$(find "$TMP/home/conversations" -name '*.json' 2>/dev/null | wc -l)
+  n=$(logged)
   [[ $n == "$prev" ]] && break
   prev=$n
   sleep 0.5
 done
-LOGGED=$(find "$TMP/home/conversations" -name '*.json' 2>/dev/null | wc -l)
+LOGGED=$(logged)
 DRAIN_SECONDS=$(python3 -c "import time; print(round(time.time() - $DRAIN_START - 0.5, 1))")
 sleep 2
 RSS_END=$(rss_kb "$PROXY_PID")
