@@ -1,5 +1,7 @@
 # Chooses the most self-contained form of each Debian-packaged dependency:
-#   - spdlog, fmt, toml++: header-only (their shared libraries are not linked);
+#   - spdlog, fmt, toml++: header-only (their shared libraries are not linked); spdlog's
+#     implementation is compiled once, in src/util/spdlog_build.cpp (SPDLOG_COMPILED_LIB), not
+#     in every file that logs;
 #   - yaml-cpp: the static archive libyaml-cpp.a that libyaml-cpp-dev ships;
 #   - nlohmann_json, CLI11: header-only by nature;
 #   - cpp-httplib: shared — Debian ships no static archive (see README, "The binary").
@@ -9,7 +11,7 @@ get_target_property(_spdlog_inc spdlog::spdlog_header_only INTERFACE_INCLUDE_DIR
 get_target_property(_fmt_inc fmt::fmt-header-only INTERFACE_INCLUDE_DIRECTORIES)
 add_library(autoswarm_spdlog INTERFACE)
 target_include_directories(autoswarm_spdlog SYSTEM INTERFACE ${_spdlog_inc} ${_fmt_inc})
-target_compile_definitions(autoswarm_spdlog INTERFACE SPDLOG_FMT_EXTERNAL FMT_HEADER_ONLY=1)
+target_compile_definitions(autoswarm_spdlog INTERFACE SPDLOG_FMT_EXTERNAL FMT_HEADER_ONLY=1 SPDLOG_COMPILED_LIB)
 
 get_target_property(_toml_inc tomlplusplus::tomlplusplus INTERFACE_INCLUDE_DIRECTORIES)
 add_library(autoswarm_toml INTERFACE)

@@ -25,8 +25,6 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-constexpr unsigned kFileMode = 0644;
-constexpr unsigned kDirMode = 0755;
 constexpr auto kTick = std::chrono::milliseconds(100);
 
 std::string timestamp_name() {
@@ -49,7 +47,7 @@ std::string random_id() {
 bool claim_directory(const fs::path& dir) {
   std::error_code ec;
   if (fs::create_directory(dir, ec)) {
-    fs::permissions(dir, static_cast<fs::perms>(kDirMode), ec);
+    fs::permissions(dir, static_cast<fs::perms>(kJobDirMode), ec);
     return true;
   }
   if (ec) throw FileError("cannot create the job directory " + dir.string() + ": " + ec.message());
@@ -58,7 +56,7 @@ bool claim_directory(const fs::path& dir) {
 
 // A new, empty job directory: an explicit name must be free; a default one gets a suffix.
 fs::path create_job_dir(const fs::path& jobs_dir, std::string& name) {
-  util::ensure_directory(jobs_dir, kDirMode);
+  util::ensure_directory(jobs_dir, kJobDirMode);
   bool explicit_name = !name.empty();
   if (explicit_name) {
     if (name == "latest" || name.find('/') != std::string::npos || name == "." || name == "..") {
@@ -262,7 +260,7 @@ JobResult run_job(const std::vector<Task>& tasks, JobOptions options,
                      {"autoswarm_version", kVersion},
                      {"docker_server_version", server_version},
                      {"started_at", job.started_at}});
-  util::write_file_atomic(job.job_dir / "config.json", config.dump(2) + "\n", kFileMode);
+  util::write_file_atomic(job.job_dir / "config.json", config.dump(2) + "\n", kJobFileMode);
   point_latest_at(options.jobs_dir, job.job_name);
   spdlog::debug("job {}: {} task(s), -n {}, containers labelled {}={}", job.job_dir.string(),
                 tasks.size(), options.n_concurrent, kJobLabel, job.job_name);
@@ -347,7 +345,7 @@ JobResult run_job(const std::vector<Task>& tasks, JobOptions options,
   }
   job.finished_at = util::utc_timestamp_ms();
   util::write_file_atomic(job.job_dir / "result.json", job.to_json(options.dataset).dump(2) + "\n",
-                          kFileMode);
+                          kJobFileMode);
   return job;
 }
 

@@ -21,8 +21,6 @@ using nlohmann::json;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-constexpr unsigned kFileMode = 0644;
-constexpr unsigned kDirMode = 0755;
 
 // One exec readies the container: /task/instruction.md from stdin, /logs/agent and
 // /logs/verifier writable by any task user, and the working directory (the image's WORKDIR)
@@ -37,7 +35,7 @@ json timing_json(const std::optional<PhaseTiming>& t) {
 }
 
 void write(const fs::path& path, const std::string& content) {
-  util::write_file_atomic(path, content, kFileMode);
+  util::write_file_atomic(path, content, kJobFileMode);
 }
 
 // Raised inside run_trial to end it early with a named error.
@@ -51,7 +49,7 @@ struct TrialFailure {
 void collect_agent_logs(DockerEnvironment& env, const fs::path& agent_dir) {
   fs::path staging = agent_dir.parent_path() / ".agent-logs.tmp";
   fs::remove_all(staging);
-  util::ensure_directory(staging, kDirMode);
+  util::ensure_directory(staging, kJobDirMode);
   env.copy_out("/logs/agent/.", staging);
   for (const auto& entry : fs::directory_iterator(staging)) {
     fs::path target = agent_dir / entry.path().filename();
@@ -137,8 +135,8 @@ TrialResult run_trial(const Task& task, const TrialSettings& settings, const fs:
 
   fs::path agent_dir = trial_dir / "agent";
   fs::path verifier_dir = trial_dir / "verifier";
-  util::ensure_directory(agent_dir, kDirMode);
-  util::ensure_directory(verifier_dir, kDirMode);
+  util::ensure_directory(agent_dir, kJobDirMode);
+  util::ensure_directory(verifier_dir, kJobDirMode);
   write(agent_dir / "instruction.md", task.instruction);
   write(trial_dir / "config.json",
         json{{"task", {{"name", task.name}, {"path", task.dir.string()}}},

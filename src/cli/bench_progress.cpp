@@ -2,6 +2,8 @@
 
 #include <iostream>
 
+#include "text.h"
+
 namespace autoswarm::cli {
 namespace {
 
@@ -20,10 +22,8 @@ std::string clock_time(std::chrono::steady_clock::duration d) {
   return buf;
 }
 
-std::string one_line(std::string s) {
-  for (char& c : s) {
-    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
-  }
+std::string short_line(std::string s) {
+  s = one_line(std::move(s));
   if (s.size() > kMessageChars) s = s.substr(0, kMessageChars) + "…";
   return s;
 }
@@ -38,7 +38,7 @@ std::string BenchProgress::trial_line(const bench::TrialResult& t, bool color) {
   std::string line = word + "  " + t.task_name + "  reward=" + fixed(t.reward(), 2) + "  " +
                      fixed(t.duration_sec, 1) + "s";
   if (t.turns > 0) line += "  turns=" + std::to_string(t.turns);
-  if (t.error) line += "  " + t.error->type + ": " + one_line(t.error->message);
+  if (t.error) line += "  " + t.error->type + ": " + short_line(t.error->message);
   return line;
 }
 

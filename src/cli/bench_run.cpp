@@ -97,17 +97,6 @@ bool serves(const std::vector<upstream::ServerStatus>& findings, const upstream:
   return false;
 }
 
-void print_no_upstream(const std::vector<upstream::ServerStatus>& findings) {
-  std::cerr << "error: no usable LLM server found for the pipeline agent. What was checked:\n";
-  for (const auto& s : findings) {
-    std::cerr << "  " << upstream::display_name(s.kind) << " at " << s.url.str() << ": "
-              << (s.error.empty() ? "no model available" : s.error) << "\n";
-    for (const auto& fix : s.fixes) std::cerr << "      fix: " << fix << "\n";
-  }
-  std::cerr << "Start one of them (or pass --upstream URL --model NAME), or run the tasks' "
-               "reference solutions with --agent oracle.\n";
-}
-
 // The upstream and model, as `autoswarm start` chooses them; the spec's model when the upstream
 // serves it and --model was not given.
 std::optional<upstream::Selection> choose_llm(const RunFlags& f, const bench::PipelineSpec* spec) {
@@ -125,11 +114,15 @@ std::optional<upstream::Selection> choose_llm(const RunFlags& f, const bench::Pi
                    spec->file, spec->model, fallback->url.str(), fallback->model);
       return fallback;
     }
-    print_no_upstream(findings);
+    print_no_upstream(findings, " for the pipeline agent",
+                      "Start one of them (or pass --upstream URL --model NAME), or run the tasks' "
+                      "reference solutions with --agent oracle.");
     return std::nullopt;
   }
   auto chosen = upstream::choose_upstream(options, &findings);
-  if (!chosen) print_no_upstream(findings);
+  if (!chosen) print_no_upstream(findings, " for the pipeline agent",
+                      "Start one of them (or pass --upstream URL --model NAME), or run the tasks' "
+                      "reference solutions with --agent oracle.");
   return chosen;
 }
 

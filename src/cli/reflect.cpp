@@ -9,6 +9,7 @@
 #include "autoswarm/upstream/local_servers.h"
 #include "autoswarm/util/data_dir.h"
 #include "command.h"
+#include "text.h"
 #include "upstream_flags.h"
 
 namespace autoswarm::cli {
@@ -24,25 +25,6 @@ struct ReflectFlags {
   size_t prune_sample = 8;
   int timeout_s = 300;
 };
-
-void print_no_upstream(const std::vector<upstream::ServerStatus>& findings) {
-  std::cerr << "error: no usable LLM server found to reflect with. What was checked:\n";
-  for (const auto& s : findings) {
-    std::cerr << "  " << upstream::display_name(s.kind) << " at " << s.url.str() << ": "
-              << (s.error.empty() ? "no model available" : s.error) << "\n";
-    for (const auto& fix : s.fixes) std::cerr << "      fix: " << fix << "\n";
-  }
-  std::cerr << "Start one of them (or pass --upstream URL); the conversations stay unreviewed until then. "
-               "`autoswarm doctor` shows the details.\n";
-}
-
-// Text on one line, for the dry-run listing.
-std::string one_line(std::string s) {
-  for (char& c : s) {
-    if (c == '\n' || c == '\r') c = ' ';
-  }
-  return s;
-}
 
 int run_reflect(const ReflectFlags& f, const GlobalOptions& global) {
   const util::DataDir data = util::DataDir::resolve(global.home);
@@ -62,7 +44,9 @@ int run_reflect(const ReflectFlags& f, const GlobalOptions& global) {
     std::vector<upstream::ServerStatus> findings;
     auto selection = upstream::choose_upstream(upstream_options, &findings);
     if (!selection) {
-      print_no_upstream(findings);
+      print_no_upstream(findings, " to reflect with",
+                        "Start one of them (or pass --upstream URL); the conversations stay unreviewed "
+                        "until then. `autoswarm doctor` shows the details.");
       return std::nullopt;
     }
     spdlog::info("asking {} at {}, model {}", upstream::display_name(selection->kind), selection->url.str(),

@@ -15,6 +15,7 @@
 #include "autoswarm/util/error.h"
 #include "autoswarm/util/utc_time.h"
 #include "command.h"
+#include "text.h"
 
 namespace autoswarm::cli {
 namespace {
@@ -38,12 +39,6 @@ struct SkillsFlags {
 
 skills::SkillStore store_for(const GlobalOptions& global) {
   return skills::SkillStore(util::DataDir::resolve(global.home).skills_file());
-}
-
-std::string one_line(std::string s) {
-  std::replace(s.begin(), s.end(), '\n', ' ');
-  std::replace(s.begin(), s.end(), '\r', ' ');
-  return s;
 }
 
 std::string age_of(const std::string& timestamp) {

@@ -28,17 +28,6 @@ struct StartFlags {
   int timeout_s = 600;
 };
 
-void print_no_upstream(const std::vector<upstream::ServerStatus>& findings) {
-  std::cerr << "error: no usable LLM server found. What was checked:\n";
-  for (const auto& s : findings) {
-    std::cerr << "  " << upstream::display_name(s.kind) << " at " << s.url.str() << ": "
-              << (s.error.empty() ? "no model available" : s.error) << "\n";
-    for (const auto& fix : s.fixes) std::cerr << "      fix: " << fix << "\n";
-  }
-  std::cerr << "Start one of them (or pass --upstream URL), then run `autoswarm start` again. "
-               "`autoswarm doctor` shows the details.\n";
-}
-
 int run_start(const StartFlags& f, const GlobalOptions& global) {
   // Signals go to one thread that stops the server; every other thread (created below,
   // inheriting this mask) never sees them.
@@ -51,7 +40,9 @@ int run_start(const StartFlags& f, const GlobalOptions& global) {
   std::vector<upstream::ServerStatus> findings;
   auto selection = upstream::choose_upstream(f.upstream.options(), &findings);
   if (!selection) {
-    print_no_upstream(findings);
+    print_no_upstream(findings, "",
+                      "Start one of them (or pass --upstream URL), then run `autoswarm start` again. "
+                      "`autoswarm doctor` shows the details.");
     return 1;
   }
 

@@ -5,8 +5,11 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdlib>
+#include <iostream>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "autoswarm/upstream/local_servers.h"
 
@@ -35,5 +38,18 @@ struct UpstreamFlags {
     return o;
   }
 };
+
+// The error for "no usable upstream": what was checked, each server's fixes, then `next_step`.
+// `purpose` completes "no usable LLM server found" (" to reflect with").
+inline void print_no_upstream(const std::vector<upstream::ServerStatus>& findings,
+                              std::string_view purpose, std::string_view next_step) {
+  std::cerr << "error: no usable LLM server found" << purpose << ". What was checked:\n";
+  for (const auto& s : findings) {
+    std::cerr << "  " << upstream::display_name(s.kind) << " at " << s.url.str() << ": "
+              << (s.error.empty() ? "no model available" : s.error) << "\n";
+    for (const auto& fix : s.fixes) std::cerr << "      fix: " << fix << "\n";
+  }
+  std::cerr << next_step << "\n";
+}
 
 }  // namespace autoswarm::cli

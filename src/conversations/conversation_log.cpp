@@ -1,12 +1,14 @@
 #include "autoswarm/conversations/conversation_log.h"
 
+#include <malloc.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <ctime>
 #include <random>
 
-#include "autoswarm/util/error.h"
 #include "autoswarm/util/files.h"
 
 namespace autoswarm::conversations {
@@ -27,7 +29,10 @@ std::string new_conversation_id() {
   return out;
 }
 
-ConversationLog::ConversationLog(std::filesystem::path dir) : dir_(std::move(dir)) {
+ConversationLog::ConversationLog(std::filesystem::path dir, ConversationLogOptions options)
+    : dir_(std::move(dir)), options_(options) {
+  if (options_.max_queued == 0) options_.max_queued = 1;
+  if (options_.max_batch == 0) options_.max_batch = 1;
   util::ensure_directory(dir_, 0700);
   writer_ = std::thread([this] { write_loop(); });
 }
@@ -41,12 +46,26 @@ ConversationLog::~ConversationLog() {
   writer_.join();
 }
 
-void ConversationLog::append(nlohmann::json record) {
+void ConversationLog::append(std::string id, RecordBuilder build) {
   {
-    std::lock_guard lock(mu_);
-    queue_.push_back(std::move(record));
+    std::unique_lock lock(mu_);
+    if (queue_.size() >= options_.max_queued) {
+      if (!warned_full_) {
+        spdlog::warn("the conversation log is {} records behind the disk ({}); replies wait for it",
+                     queue_.size(), dir_.string());
+        warned_full_ = true;
+      }
+      cv_.wait(lock, [&] { return queue_.size() < options_.max_queued; });
+    }
+    queue_.push_back({std::move(id), std::move(build)});
+    deepest_since_trim_ = std::max(deepest_since_trim_, queue_.size());
   }
   cv_.notify_all();
+}
+
+void ConversationLog::append(nlohmann::json record) {
+  std::string id = record.is_object() ? record.value("id", std::string()) : std::string();
+  append(std::move(id), [record = std::move(record)]() mutable { return std::move(record); });
 }
 
 void ConversationLog::flush() {
@@ -55,27 +74,53 @@ void ConversationLog::flush() {
 }
 
 void ConversationLog::write_loop() {
+  // The writer yields the CPU to the threads answering requests: on a small machine its JSON
+  // and file-system work would otherwise show up in their latency.
+  ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 10);
   std::unique_lock lock(mu_);
   for (;;) {
     cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
     if (queue_.empty() && stopping_) return;
-    nlohmann::json record = std::move(queue_.front());
-    queue_.pop_front();
-    ++in_flight_;
-    lock.unlock();
-    std::string id = record.value("id", std::string());
-    try {
-      if (id.empty() || id.find('/') != std::string::npos) throw Error("record without a valid id");
-      // Invalid UTF-8 from a client must not lose the record: replace it rather than throw.
-      util::write_file_atomic(dir_ / (id + ".json"),
-                              record.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n",
-                              0600);
-    } catch (const std::exception& e) {
-      spdlog::error("could not log conversation {}: {}", id, e.what());
+    std::deque<Pending> batch;
+    while (!queue_.empty() && batch.size() < options_.max_batch) {
+      batch.push_back(std::move(queue_.front()));
+      queue_.pop_front();
     }
+    in_flight_ = batch.size();
+    lock.unlock();
+    cv_.notify_all();  // room in the queue again
+    write_batch(batch);
+    batch.clear();
     lock.lock();
-    --in_flight_;
+    in_flight_ = 0;
+    if (queue_.empty()) {
+      warned_full_ = false;
+      // A backlog leaves its memory in glibc's free lists; hand it back once it has drained.
+      if (deepest_since_trim_ >= 64) ::malloc_trim(0);
+      deepest_since_trim_ = 0;
+    }
     cv_.notify_all();
+  }
+}
+
+void ConversationLog::write_batch(std::deque<Pending>& batch) {
+  std::vector<util::NewFile> files;
+  files.reserve(batch.size());
+  for (Pending& p : batch) {
+    try {
+      if (p.id.empty() || p.id.find('/') != std::string::npos || p.id.front() == '.') {
+        throw std::runtime_error("record without a valid id");
+      }
+      // Invalid UTF-8 from a client must not lose the record: replace it rather than throw.
+      files.push_back({p.id + ".json",
+                       p.build().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"});
+    } catch (const std::exception& e) {
+      spdlog::error("could not log conversation {}: {}", p.id, e.what());
+    }
+    p.build = nullptr;  // the record's parts are not needed past this point
+  }
+  for (const std::string& failure : util::write_files_atomic(dir_, files, 0600)) {
+    spdlog::error("could not log a conversation: {}", failure);
   }
 }
 

@@ -188,7 +188,14 @@ ChatResponse Client::chat(const ChatRequest& request) {
 }
 
 ChatResponse Client::chat_stream(const ChatRequest& request, const ChunkHandler& on_chunk) {
-  const std::string body = request.to_json(true).dump();
+  return chat_stream(request.to_json(true), on_chunk);
+}
+
+ChatResponse Client::chat_stream(json request_body, const ChunkHandler& on_chunk) {
+  request_body["stream"] = true;
+  if (!request_body["stream_options"].is_object()) request_body["stream_options"] = json::object();
+  request_body["stream_options"]["include_usage"] = true;
+  const std::string body = request_body.dump();
   const std::string path = options_.base_url.api_path("/chat/completions");
   const std::string url = options_.base_url.str();
   return with_retries("streaming chat completion", [&] {

@@ -5,7 +5,6 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
-#include <deque>
 #include <thread>
 
 #include "autoswarm/llm/errors.h"
@@ -20,7 +19,8 @@ namespace {
 // Everything decided about one chat request before it goes upstream.
 struct PreparedChat {
   json body;                    // what the upstream receives
-  json client_messages;         // as the client sent them (before injection), for the log
+  std::string model;            // the model it names
+  std::string client_body;      // as the client sent it (before injection), for the log
   std::vector<std::string> injected_skill_ids;
   bool stream = false;
   bool client_wants_usage = false;
@@ -42,7 +42,6 @@ PreparedChat prepare(ProxyState& st, json body, const httplib::Request& req) {
   PreparedChat p;
   p.started_at = std::chrono::system_clock::now();
   p.started = Clock::now();
-  p.client_messages = body["messages"];
   std::string model = body.contains("model") && body["model"].is_string() ? body["model"].get<std::string>() : "";
   if (model.empty() || (st.options.model_forced && !st.serves(model))) {
     body["model"] = st.options.upstream.model;
@@ -62,40 +61,75 @@ PreparedChat prepare(ProxyState& st, json body, const httplib::Request& req) {
   const json so = body.value("stream_options", json::object());
   p.client_wants_usage = so.is_object() && so.value("include_usage", false) == true;
   p.log = st.log != nullptr && req.get_header_value("X-Autoswarm-No-Log") != "1";
+  if (p.log) p.client_body = req.body;
   p.conversation_id = conversations::new_conversation_id();
+  p.model = body.value("model", "");
   p.body = std::move(body);
   return p;
 }
 
-void write_log(ProxyState& st, const PreparedChat& p, const ChatOutcome& o) {
+// One conversation-log record in parts. The request thread only moves them in; the log's
+// writer thread parses the client's body again and builds the JSON, off the reply's path.
+struct ChatLogEntry {
+  std::string id;
+  std::chrono::system_clock::time_point started_at, ended_at;
+  double latency_ms = 0;
+  std::string upstream, model;
+  bool stream = false;
+  std::string client_body;
+  std::vector<std::string> injected_skill_ids;
+  ChatOutcome outcome;
+
+  json to_json() const {
+    json client = json::parse(client_body, nullptr, /*allow_exceptions=*/false);
+    if (!client.is_object()) client = json::object();
+    json messages = client.contains("messages") ? std::move(client["messages"]) : json();
+    json tools = client.contains("tools") ? std::move(client["tools"]) : json();
+    json params = std::move(client);  // the request's other fields, with the model it went to
+    params.erase("messages");
+    params.erase("tools");
+    params["model"] = model;
+    const llm::ChatResponse& r = outcome.reply;
+    json reply = {{"content", r.content}, {"tool_calls", json::array()}, {"finish_reason", r.finish_reason}};
+    if (!r.reasoning_content.empty()) reply["reasoning_content"] = r.reasoning_content;
+    for (const auto& c : r.tool_calls) reply["tool_calls"].push_back(c.to_json());
+    return {
+        {"id", id},
+        {"started_at", util::utc_timestamp_ms(started_at)},
+        {"ended_at", util::utc_timestamp_ms(ended_at)},
+        {"upstream", upstream},
+        {"model", model},
+        {"stream", stream},
+        {"messages", std::move(messages)},
+        {"tools", std::move(tools)},
+        {"params", std::move(params)},
+        {"injected_skills", injected_skill_ids},
+        {"reply", std::move(reply)},
+        {"usage", r.usage.reported ? r.usage.to_json() : json()},
+        {"latency_ms", latency_ms},
+        {"status", outcome.status},
+        {"error", outcome.error.empty() ? json() : json(outcome.error)},
+        {"client_disconnected", outcome.client_disconnected},
+    };
+  }
+};
+
+// Hands the finished chat to the conversation log; `p` and `o` are spent afterwards.
+void write_log(ProxyState& st, PreparedChat& p, ChatOutcome& o) {
   if (!p.log) return;
-  json params = p.body;
-  for (const char* k : {"messages", "tools"}) params.erase(k);
-  json reply = {{"content", o.reply.content},
-                {"tool_calls", json::array()},
-                {"finish_reason", o.reply.finish_reason}};
-  if (!o.reply.reasoning_content.empty()) reply["reasoning_content"] = o.reply.reasoning_content;
-  for (const auto& c : o.reply.tool_calls) reply["tool_calls"].push_back(c.to_json());
-  auto ended = std::chrono::system_clock::now();
-  json record = {
-      {"id", p.conversation_id},
-      {"started_at", util::utc_timestamp_ms(p.started_at)},
-      {"ended_at", util::utc_timestamp_ms(ended)},
-      {"upstream", st.options.upstream.url.str()},
-      {"model", p.body.value("model", "")},
-      {"stream", p.stream},
-      {"messages", p.client_messages},
-      {"tools", p.body.value("tools", json())},
-      {"params", params},
-      {"injected_skills", p.injected_skill_ids},
-      {"reply", reply},
-      {"usage", o.reply.usage.reported ? o.reply.usage.to_json() : json()},
-      {"latency_ms", std::chrono::duration<double, std::milli>(Clock::now() - p.started).count()},
-      {"status", o.status},
-      {"error", o.error.empty() ? json() : json(o.error)},
-      {"client_disconnected", o.client_disconnected},
-  };
-  st.log->append(std::move(record));
+  auto entry = std::make_shared<ChatLogEntry>();
+  entry->id = p.conversation_id;
+  entry->started_at = p.started_at;
+  entry->ended_at = std::chrono::system_clock::now();
+  entry->latency_ms = std::chrono::duration<double, std::milli>(Clock::now() - p.started).count();
+  entry->upstream = st.options.upstream.url.str();
+  entry->model = p.model;
+  entry->stream = p.stream;
+  entry->client_body = std::move(p.client_body);
+  entry->injected_skill_ids = std::move(p.injected_skill_ids);
+  entry->outcome = std::move(o);
+  std::string id = entry->id;
+  st.log->append(std::move(id), [entry] { return entry->to_json(); });
 }
 
 // Maps an upstream failure that happened before any byte reached the client to the status and
@@ -154,7 +188,7 @@ void relay_whole(ProxyState& st, PreparedChat& p, httplib::Response& res) {
 struct StreamChannel {
   std::mutex mu;
   std::condition_variable cv;
-  std::deque<std::string> events;
+  std::string events;           // SSE text not yet written to the client
   size_t pushed = 0;
   bool finished = false;
   bool cancelled = false;       // the client went away (or the proxy is shutting down)
@@ -163,12 +197,14 @@ struct StreamChannel {
   std::string error_type, error_message;
   llm::Usage usage;
 
-  bool push(std::string event) {
+  // Queues one event (the text of its data: field) for the client; false once it has gone.
+  bool push(std::string_view data, bool is_error) {
     {
       std::lock_guard lock(mu);
       if (cancelled) return false;
-      events.push_back(std::move(event));
+      events.append("data: ").append(data).append("\n\n");
       ++pushed;
+      error_relayed = error_relayed || is_error;
     }
     cv.notify_all();
     return true;
@@ -192,19 +228,11 @@ void run_upstream_stream(std::shared_ptr<ProxyState> st, std::shared_ptr<StreamC
   ChatOutcome o;
   std::string type, message;
   try {
-    llm::ChatRequest request = llm::ChatRequest::from_json(p->body);
-    o.reply = st->client->chat_stream(request, [&](const json& chunk, std::string_view data) {
+    o.reply = st->client->chat_stream(std::move(p->body), [&](const json& chunk, std::string_view data) {
       if (st->shutting_down) return false;
       bool is_error = chunk.is_object() && chunk.contains("error") && !chunk.contains("choices");
       if (!is_error && !p->client_wants_usage && is_usage_only(chunk)) return true;
-      std::string event;
-      event.reserve(data.size() + 8);
-      event.append("data: ").append(data).append("\n\n");
-      if (is_error) {
-        std::lock_guard lock(ch->mu);
-        ch->error_relayed = true;
-      }
-      return ch->push(std::move(event));
+      return ch->push(data, is_error);
     });
     o.client_disconnected = o.reply.cancelled;
   } catch (const llm::StreamError& e) {
@@ -263,14 +291,12 @@ void relay_stream(const std::shared_ptr<ProxyState>& st, std::shared_ptr<Prepare
       "text/event-stream",
       [ch](size_t, httplib::DataSink& sink) {
         for (;;) {
+          // Whatever arrived since the last write goes out in one write.
           std::string event;
           {
             std::unique_lock lock(ch->mu);
             ch->cv.wait(lock, [&] { return !ch->events.empty() || ch->finished; });
-            if (!ch->events.empty()) {
-              event = std::move(ch->events.front());
-              ch->events.pop_front();
-            }
+            event.swap(ch->events);
           }
           if (!event.empty()) {
             if (!sink.write(event.data(), event.size())) {
@@ -316,7 +342,7 @@ void handle_chat_completions(const std::shared_ptr<ProxyState>& st, const httpli
     return;
   }
   auto p = std::make_shared<PreparedChat>(prepare(*st, std::move(body), req));
-  request_note().model = p->body.value("model", "");
+  request_note().model = p->model;
   if (p->stream) relay_stream(st, p, res);
   else relay_whole(*st, *p, res);
 }

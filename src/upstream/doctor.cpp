@@ -118,10 +118,6 @@ Check identify_port_owner(const std::string& host, int port, std::chrono::millis
   return taken;
 }
 
-bool contains(const std::vector<std::string>& list, const std::string& item) {
-  return std::find(list.begin(), list.end(), item) != list.end();
-}
-
 const char* kind_id(ServerKind kind) {
   switch (kind) {
     case ServerKind::kLmStudio: return "lmstudio";
@@ -437,8 +433,8 @@ std::string DoctorReport::render_text(bool color) const {
             << (selected->model.empty() ? "(none named)" : selected->model) << "\n";
     for (const auto& s : servers) {
       if (s.kind != selected->kind || !(s.url == selected->url)) continue;
-      if (!s.models.empty() && !contains(s.models, selected->model) &&
-          !contains(s.loaded, selected->model)) {
+      if (!s.models.empty() && std::ranges::count(s.models, selected->model) == 0 &&
+          std::ranges::count(s.loaded, selected->model) == 0) {
         w.line("note", "the model is not listed by " + std::string(display_name(s.kind)) +
                            "; requests will name it anyway");
       }
@@ -455,7 +451,7 @@ std::string DoctorReport::render_text(bool color) const {
   for (const auto& s : servers) {
     if (custom && s.kind != ServerKind::kCustom) continue;
     if (custom) w.advice(s.fixes, s.hints);
-    if (custom || s.fixes.empty() || contains(shown, s.fixes.front())) continue;
+    if (custom || s.fixes.empty() || std::ranges::count(shown, s.fixes.front()) > 0) continue;
     shown.push_back(s.fixes.front());
     w.line("fix", s.fixes.front() + "   # " + display_name(s.kind));
   }

@@ -7,23 +7,16 @@
 #include "autoswarm/util/files.h"
 #include "autoswarm/util/subprocess.h"
 #include "bench/eval_job_fixture.h"
+#include "support/cli.h"
 #include "support/temp_dir.h"
 
 namespace fs = std::filesystem;
 using autoswarm::bench::ResultsRow;
 using autoswarm::testing::TempDir;
 using autoswarm::util::read_file;
+using autoswarm::testing::git;
 
 namespace {
-
-void git(const fs::path& dir, std::vector<std::string> args) {
-  args.insert(args.begin(), {"git", "-C", dir.string()});
-  autoswarm::util::ProcessOptions options;
-  options.timeout = std::chrono::seconds(20);
-  auto r = autoswarm::util::run_process(args, options);
-  INFO(r.out << r.err);
-  REQUIRE(r.exit_code == 0);
-}
 
 // A repository with one commit holding `file`.
 void init_repo(const fs::path& dir, const std::string& file) {

@@ -3,22 +3,12 @@
 
 #include "autoswarm/util/files.h"
 #include "autoswarm/util/subprocess.h"
+#include "support/cli.h"
 #include "support/temp_dir.h"
 
 using autoswarm::testing::TempDir;
 using autoswarm::util::run_process;
-
-namespace {
-
-autoswarm::util::ProcessResult autoswarm_cli(std::vector<std::string> args, const std::filesystem::path& cwd) {
-  args.insert(args.begin(), AUTOSWARM_BINARY);
-  autoswarm::util::ProcessOptions options;
-  options.timeout = std::chrono::seconds(30);
-  options.working_directory = cwd;
-  return run_process(args, options);
-}
-
-}  // namespace
+using autoswarm::testing::run_autoswarm;
 
 TEST_CASE("bench validate: a valid spec exits 0 with its topology", "[bench][cli]") {
   TempDir tmp;
@@ -27,7 +17,7 @@ TEST_CASE("bench validate: a valid spec exits 0 with its topology", "[bench][cli
     - {id: plan, system_prompt: "Plan.", tools: [read_file], max_turns: 4}
     - {id: execute, system_prompt: "Do.", tools: [run_shell]}
 )");
-  auto r = autoswarm_cli({"bench", "validate"}, tmp.path());
+  auto r = run_autoswarm({"bench", "validate"}, tmp.path());
   CHECK(r.exit_code == 0);
   CHECK(r.out == "pipeline_spec.yaml: valid: plan→execute (2 stages, max_total_turns 14)\n");
 }
@@ -42,7 +32,7 @@ TEST_CASE("bench validate: every problem with file:line, exit 1", "[bench][cli]"
   handoffs:
     b->a: {}
 )");
-  auto r = autoswarm_cli({"bench", "validate", "--spec", "s.yaml"}, tmp.path());
+  auto r = run_autoswarm({"bench", "validate", "--spec", "s.yaml"}, tmp.path());
   CHECK(r.exit_code == 1);
   CHECK_THAT(r.out, Catch::Contains("s.yaml:2: the stages' max_turns add up to 14, over max_total_turns 5"));
   CHECK_THAT(r.out, Catch::Contains("s.yaml:4: stage 'a' has an empty system_prompt"));
@@ -55,10 +45,10 @@ TEST_CASE("bench validate: every problem with file:line, exit 1", "[bench][cli]"
 
 TEST_CASE("bench validate: a missing spec file and a missing subcommand", "[bench][cli]") {
   TempDir tmp;
-  auto r = autoswarm_cli({"bench", "validate", "--spec", "none.yaml"}, tmp.path());
+  auto r = run_autoswarm({"bench", "validate", "--spec", "none.yaml"}, tmp.path());
   CHECK(r.exit_code == 1);
   CHECK_THAT(r.err, Catch::StartsWith("error: ") && Catch::Contains("none.yaml"));
-  auto bare = autoswarm_cli({"bench"}, tmp.path());
+  auto bare = run_autoswarm({"bench"}, tmp.path());
   CHECK(bare.exit_code == 2);
   CHECK_THAT(bare.err, Catch::Contains("validate"));
 }

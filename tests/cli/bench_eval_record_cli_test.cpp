@@ -8,32 +8,17 @@
 #include "autoswarm/util/files.h"
 #include "autoswarm/util/subprocess.h"
 #include "bench/eval_job_fixture.h"
+#include "support/cli.h"
 #include "support/fake_upstream.h"
 #include "support/temp_dir.h"
 
 namespace fs = std::filesystem;
 using autoswarm::testing::TempDir;
 using autoswarm::util::read_file;
+using autoswarm::testing::run_autoswarm;
+using autoswarm::testing::git;
 
 namespace {
-
-autoswarm::util::ProcessResult autoswarm_cli(std::vector<std::string> args, const fs::path& cwd) {
-  args.insert(args.begin(), AUTOSWARM_BINARY);
-  autoswarm::util::ProcessOptions options;
-  options.timeout = std::chrono::seconds(30);
-  options.working_directory = cwd;
-  options.unset_env = {"AUTOSWARM_HOME", "OPENAI_API_KEY"};
-  return autoswarm::util::run_process(args, options);
-}
-
-void git(const fs::path& dir, std::vector<std::string> args) {
-  args.insert(args.begin(), {"git", "-C", dir.string()});
-  autoswarm::util::ProcessOptions options;
-  options.timeout = std::chrono::seconds(20);
-  auto r = autoswarm::util::run_process(args, options);
-  INFO(r.out << r.err);
-  REQUIRE(r.exit_code == 0);
-}
 
 // <dir>/jobs/run-1 with two trials, and jobs/latest → run-1.
 void write_jobs(const fs::path& dir) {
@@ -69,7 +54,7 @@ rules:
   - match: {model: judge-model}
     reply: {content: '```json\n{"score": 0.5, "missing": "tests", "assessment": "partly"}\n```'}
 )");
-  auto r = autoswarm_cli({"bench", "eval", "--upstream", fake.url(), "--judge-model", "judge-model", "-n", "2"},
+  auto r = run_autoswarm({"bench", "eval", "--upstream", fake.url(), "--judge-model", "judge-model", "-n", "2"},
                          tmp.path());
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
@@ -78,13 +63,13 @@ rules:
   CHECK(fake.requests().size() == 4);
 
   // Stored scores: no LLM needed at all.
-  auto again = autoswarm_cli({"bench", "eval", "jobs/run-1", "--upstream", "http://127.0.0.1:9"}, tmp.path());
+  auto again = run_autoswarm({"bench", "eval", "jobs/run-1", "--upstream", "http://127.0.0.1:9"}, tmp.path());
   CHECK(again.exit_code == 0);
   CHECK(again.out == r.out);
   CHECK(fake.requests().size() == 4);
 
   fake.set_script(R"(default_reply: '{"score": 1}')");
-  auto forced = autoswarm_cli({"bench", "eval", "--force", "--upstream", fake.url(), "--judge-model", "judge-model"},
+  auto forced = run_autoswarm({"bench", "eval", "--force", "--upstream", fake.url(), "--judge-model", "judge-model"},
                               tmp.path());
   CHECK(forced.exit_code == 0);
   CHECK_THAT(forced.out, Catch::EndsWith("stage_scores: plan:1.00,execute:1.00\n"));
@@ -93,10 +78,10 @@ rules:
 TEST_CASE("bench eval: no judge reachable, or no job, is an error", "[bench][cli]") {
   TempDir tmp;
   write_jobs(tmp.path());
-  auto r = autoswarm_cli({"bench", "eval", "--upstream", "http://127.0.0.1:9", "--judge-model", "m"}, tmp.path());
+  auto r = run_autoswarm({"bench", "eval", "--upstream", "http://127.0.0.1:9", "--judge-model", "m"}, tmp.path());
   CHECK(r.exit_code == 1);
   CHECK_THAT(r.err, Catch::Contains("error: "));
-  auto none = autoswarm_cli({"bench", "eval", "nowhere", "--upstream", "http://127.0.0.1:9"}, tmp.path());
+  auto none = run_autoswarm({"bench", "eval", "nowhere", "--upstream", "http://127.0.0.1:9"}, tmp.path());
   CHECK(none.exit_code == 1);
   CHECK_THAT(none.err, Catch::Contains("nowhere"));
 }
@@ -107,16 +92,16 @@ TEST_CASE("bench record: keep, discard and crash rows with tricky descriptions, 
   write_jobs(tmp.path());
   autoswarm::util::write_file_atomic(tmp / "jobs" / "run-1" / "alpha" / "agent" / "stage_scores.json",
                                      R"({"stages": [{"stage": "plan", "score": 0.82}, {"stage": "execute", "score": 0.71}]})");
-  auto keep = autoswarm_cli({"bench", "record", "--status", "keep", "--description",
+  auto keep = run_autoswarm({"bench", "record", "--status", "keep", "--description",
                              "tabs\there and\nnew \"lines\" ünïcödé 🚀"},
                             tmp.path());
   INFO(keep.err);
   REQUIRE(keep.exit_code == 0);
-  auto discard = autoswarm_cli({"bench", "record", "jobs/run-1", "--status", "discard", "--description",
+  auto discard = run_autoswarm({"bench", "record", "jobs/run-1", "--status", "discard", "--description",
                                 "it's 'worse'; $(rm -rf /) \r\n"},
                                tmp.path());
   REQUIRE(discard.exit_code == 0);
-  auto crash = autoswarm_cli({"bench", "record", "jobs/never-finished", "--status", "crash"}, tmp.path());
+  auto crash = run_autoswarm({"bench", "record", "jobs/never-finished", "--status", "crash"}, tmp.path());
   INFO(crash.err);
   REQUIRE(crash.exit_code == 0);
 
@@ -147,9 +132,9 @@ TEST_CASE("bench record: the spec's commit inside git, '+' when modified; bad fl
   std::string head = autoswarm::bench::spec_commit(tmp / "pipeline_spec.yaml");
   REQUIRE(head != "-");
 
-  REQUIRE(autoswarm_cli({"bench", "record", "--status", "keep", "--results", "log.tsv"}, tmp.path()).exit_code == 0);
+  REQUIRE(run_autoswarm({"bench", "record", "--status", "keep", "--results", "log.tsv"}, tmp.path()).exit_code == 0);
   autoswarm::util::write_file_atomic(tmp / "pipeline_spec.yaml", "pipeline: {model: x}\n");
-  REQUIRE(autoswarm_cli({"bench", "record", "--status", "discard", "--results", "log.tsv", "--description", "edit"},
+  REQUIRE(run_autoswarm({"bench", "record", "--status", "discard", "--results", "log.tsv", "--description", "edit"},
                         tmp.path())
               .exit_code == 0);
   std::vector<std::string> lines = lines_of(read_file(tmp / "log.tsv"));
@@ -158,12 +143,12 @@ TEST_CASE("bench record: the spec's commit inside git, '+' when modified; bad fl
   CHECK(lines[2].starts_with(head + "+\t"));
   CHECK_FALSE(fs::exists(tmp / "results.tsv"));
 
-  auto missing = autoswarm_cli({"bench", "record"}, tmp.path());
+  auto missing = run_autoswarm({"bench", "record"}, tmp.path());
   CHECK(missing.exit_code == 2);
   CHECK_THAT(missing.err, Catch::Contains("--status"));
-  auto bad = autoswarm_cli({"bench", "record", "--status", "maybe"}, tmp.path());
+  auto bad = run_autoswarm({"bench", "record", "--status", "maybe"}, tmp.path());
   CHECK(bad.exit_code == 2);
-  auto no_job = autoswarm_cli({"bench", "record", "jobs/none", "--status", "keep"}, tmp.path());
+  auto no_job = run_autoswarm({"bench", "record", "jobs/none", "--status", "keep"}, tmp.path());
   CHECK(no_job.exit_code == 1);
   CHECK_THAT(no_job.err, Catch::StartsWith("error: ") && Catch::Contains("jobs/none"));
   CHECK(lines_of(read_file(tmp / "log.tsv")).size() == 3);

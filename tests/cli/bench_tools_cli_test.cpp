@@ -7,22 +7,16 @@
 #include "autoswarm/util/subprocess.h"
 #include "bench/synthetic_job.h"
 #include "bench/xml_check.h"
+#include "support/cli.h"
 #include "support/temp_dir.h"
 
 using autoswarm::testing::TempDir;
 using autoswarm::util::read_file;
 using autoswarm::util::run_process;
+using autoswarm::testing::run_autoswarm;
 namespace fs = std::filesystem;
 
 namespace {
-
-autoswarm::util::ProcessResult autoswarm_cli(std::vector<std::string> args, const fs::path& cwd) {
-  args.insert(args.begin(), AUTOSWARM_BINARY);
-  autoswarm::util::ProcessOptions options;
-  options.timeout = std::chrono::seconds(30);
-  options.working_directory = cwd;
-  return run_process(args, options);
-}
 
 // Every regular file under `dir`, as relative paths.
 std::vector<std::string> files_under(const fs::path& dir) {
@@ -40,7 +34,7 @@ TEST_CASE("bench compare: two jobs side by side; jobs/latest works", "[bench][cl
   TempDir tmp;
   autoswarm::testing::write_two_jobs(tmp / "jobs" / "run-a", tmp / "jobs" / "run-b");
   fs::create_directory_symlink("run-b", tmp / "jobs" / "latest");
-  auto r = autoswarm_cli({"bench", "compare", "jobs/run-a", "jobs/latest"}, tmp.path());
+  auto r = run_autoswarm({"bench", "compare", "jobs/run-a", "jobs/latest"}, tmp.path());
   CHECK(r.exit_code == 0);
   CHECK_THAT(r.out, Catch::StartsWith("A: jobs/run-a  (vanilla-agent)\nB: jobs/latest  (plan→execute)\n"));
   CHECK_THAT(r.out, Catch::Contains("autoswarm/csv-summary   1.00   0.00   regressed"));
@@ -54,11 +48,11 @@ TEST_CASE("bench compare: a directory that is not a job is named, exit 1", "[ben
   TempDir tmp;
   autoswarm::testing::write_two_jobs(tmp / "a", tmp / "b");
   fs::create_directory(tmp / "tasks");
-  auto r = autoswarm_cli({"bench", "compare", "a", "tasks"}, tmp.path());
+  auto r = run_autoswarm({"bench", "compare", "a", "tasks"}, tmp.path());
   CHECK(r.exit_code == 1);
   CHECK(r.out.empty());
   CHECK_THAT(r.err, Catch::StartsWith("error: tasks is not a job directory: it has no result.json"));
-  auto usage = autoswarm_cli({"bench", "compare", "a"}, tmp.path());
+  auto usage = run_autoswarm({"bench", "compare", "a"}, tmp.path());
   CHECK(usage.exit_code == 2);
 }
 
@@ -70,7 +64,7 @@ TEST_CASE("bench plot: results.tsv to a well-formed SVG, one point per row", "[b
       "a1b2c3d\t0.2500\t1/4\t\t\tvanilla-agent\t0.0000\tkeep\tbaseline\n"
       "b2c3d4e\t0.5000\t2/4\t\t\tplan→execute\t0.0000\tkeep\tadd a planner\n"
       "c3d4e5f\t0.0000\t0/4\t\t\tplan→execute\t0.0000\tcrash\ttypo in spec\n");
-  auto r = autoswarm_cli({"bench", "plot"}, tmp.path());
+  auto r = run_autoswarm({"bench", "plot"}, tmp.path());
   CHECK(r.exit_code == 0);
   CHECK(r.out == "wrote progress.svg: 3 experiments, best kept passed=2\n");
   std::string svg = read_file(tmp / "progress.svg");
@@ -80,18 +74,18 @@ TEST_CASE("bench plot: results.tsv to a well-formed SVG, one point per row", "[b
   CHECK(circles == 3);
 
   fs::rename(tmp / "results.tsv", tmp / "log.tsv");
-  auto other = autoswarm_cli({"bench", "plot", "--results", "log.tsv", "--out", "chart.svg"}, tmp.path());
+  auto other = run_autoswarm({"bench", "plot", "--results", "log.tsv", "--out", "chart.svg"}, tmp.path());
   CHECK(other.exit_code == 0);
   CHECK(fs::exists(tmp / "chart.svg"));
 
-  auto missing = autoswarm_cli({"bench", "plot", "--results", "none.tsv"}, tmp.path());
+  auto missing = run_autoswarm({"bench", "plot", "--results", "none.tsv"}, tmp.path());
   CHECK(missing.exit_code == 1);
   CHECK_THAT(missing.err, Catch::StartsWith("error: ") && Catch::Contains("none.tsv"));
 }
 
 TEST_CASE("bench init: the files of benchmark/ byte for byte, and a spec validate accepts", "[bench][cli]") {
   TempDir tmp;
-  auto r = autoswarm_cli({"bench", "init", "mybench"}, tmp.path());
+  auto r = run_autoswarm({"bench", "init", "mybench"}, tmp.path());
   REQUIRE(r.exit_code == 0);
   CHECK_THAT(r.out, Catch::Contains("created  mybench/pipeline_spec.yaml\n"));
   CHECK_THAT(r.out, Catch::Contains("created  mybench/tasks/hello-world/solution/solve.sh\n"));
@@ -111,7 +105,7 @@ TEST_CASE("bench init: the files of benchmark/ byte for byte, and a spec validat
   }
   CHECK(read_file(tmp / "mybench" / ".gitignore") == "jobs/\nresults.tsv\nrun.log\n");
 
-  auto v = autoswarm_cli({"bench", "validate", "--spec", "mybench/pipeline_spec.yaml"}, tmp.path());
+  auto v = run_autoswarm({"bench", "validate", "--spec", "mybench/pipeline_spec.yaml"}, tmp.path());
   CHECK(v.exit_code == 0);
   CHECK_THAT(v.out, Catch::Contains(": valid: vanilla-agent (1 stage"));
 }
@@ -120,17 +114,17 @@ TEST_CASE("bench init: a non-empty directory is refused, --force overwrites", "[
   TempDir tmp;
   autoswarm::util::write_file_atomic(tmp / "pipeline_spec.yaml", "pipeline: {}\n");
   autoswarm::util::write_file_atomic(tmp / "README", "mine\n");
-  auto refused = autoswarm_cli({"bench", "init"}, tmp.path());
+  auto refused = run_autoswarm({"bench", "init"}, tmp.path());
   CHECK(refused.exit_code == 1);
   CHECK_THAT(refused.err, Catch::Contains("not overwriting existing files in .: pipeline_spec.yaml"));
   CHECK_THAT(refused.err, Catch::Contains("--force"));
   CHECK_FALSE(fs::exists(tmp / "program_pipeline.md"));
 
-  auto forced = autoswarm_cli({"bench", "init", "--force"}, tmp.path());
+  auto forced = run_autoswarm({"bench", "init", "--force"}, tmp.path());
   CHECK(forced.exit_code == 0);
   CHECK_THAT(forced.out, Catch::Contains("replaced ./pipeline_spec.yaml\n"));
   CHECK_THAT(forced.out, Catch::Contains("created  ./program_pipeline.md\n"));
   CHECK(read_file(tmp / "README") == "mine\n");
-  auto v = autoswarm_cli({"bench", "validate"}, tmp.path());
+  auto v = run_autoswarm({"bench", "validate"}, tmp.path());
   CHECK(v.exit_code == 0);
 }

@@ -5,30 +5,21 @@
 
 #include "autoswarm/util/subprocess.h"
 #include "autoswarm/version.h"
+#include "support/cli.h"
 #include "support/temp_dir.h"
 
 using autoswarm::util::ProcessOptions;
 using autoswarm::util::run_process;
-
-namespace {
-
-autoswarm::util::ProcessResult autoswarm_cli(std::vector<std::string> args, ProcessOptions options = {}) {
-  args.insert(args.begin(), AUTOSWARM_BINARY);
-  options.timeout = std::chrono::seconds(30);
-  options.unset_env.push_back("AUTOSWARM_HOME");
-  return run_process(args, options);
-}
-
-}  // namespace
+using autoswarm::testing::run_autoswarm;
 
 TEST_CASE("the version flag prints the CMake version", "[cli]") {
-  auto r = autoswarm_cli({"--version"});
+  auto r = run_autoswarm({"--version"});
   CHECK(r.exit_code == 0);
   CHECK(r.out == std::string("autoswarm ") + autoswarm::kVersion + "\n");
 }
 
 TEST_CASE("the help lists every subcommand with one line each", "[cli]") {
-  auto r = autoswarm_cli({"--help"});
+  auto r = run_autoswarm({"--help"});
   CHECK(r.exit_code == 0);
   CHECK_THAT(r.out, Catch::Contains("Subcommands:"));
   CHECK_THAT(r.out, Catch::Contains("--home"));
@@ -38,19 +29,19 @@ TEST_CASE("the help lists every subcommand with one line each", "[cli]") {
 }
 
 TEST_CASE("a bad global option value is a usage error", "[cli]") {
-  auto r = autoswarm_cli({"--log-level", "loud", "start"});
+  auto r = run_autoswarm({"--log-level", "loud", "start"});
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.err, Catch::Contains("unknown log level 'loud'"));
 }
 
 TEST_CASE("global options are accepted after the subcommand too", "[cli]") {
-  auto r = autoswarm_cli({"start", "--no-color", "--port", "99999"});
+  auto r = run_autoswarm({"start", "--no-color", "--port", "99999"});
   CHECK(r.exit_code == 2);  // the port is out of range: a usage error, not an unknown --no-color
   CHECK_THAT(r.err, Catch::Contains("--port"));
 }
 
 TEST_CASE("an unknown subcommand prints usage and exits 2", "[cli]") {
-  auto r = autoswarm_cli({"frobnicate"});
+  auto r = run_autoswarm({"frobnicate"});
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.err, Catch::StartsWith("error: "));
   CHECK_THAT(r.err, Catch::Contains("frobnicate"));
@@ -59,14 +50,14 @@ TEST_CASE("an unknown subcommand prints usage and exits 2", "[cli]") {
 }
 
 TEST_CASE("an unknown flag prints usage and exits 2", "[cli]") {
-  auto r = autoswarm_cli({"--frobnicate"});
+  auto r = run_autoswarm({"--frobnicate"});
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.err, Catch::Contains("--frobnicate"));
   CHECK_THAT(r.err, Catch::Contains("usage: autoswarm"));
 }
 
 TEST_CASE("no subcommand prints the help on stderr and exits 2", "[cli]") {
-  auto r = autoswarm_cli({});
+  auto r = run_autoswarm({});
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.err, Catch::Contains("Subcommands:"));
 }

@@ -18,19 +18,9 @@ using autoswarm::testing::Flavor;
 using autoswarm::testing::TempDir;
 using autoswarm::util::ProcessOptions;
 using autoswarm::util::ProcessResult;
+using autoswarm::testing::FakeUpstreamOptions;
 
 namespace {
-
-// Options for a fake server of this flavor with these models (and API key, when given).
-autoswarm::testing::FakeUpstreamOptions fake_options(Flavor flavor,
-                                                     std::vector<autoswarm::testing::FakeModel> models,
-                                                     std::string api_key = "") {
-  autoswarm::testing::FakeUpstreamOptions o;
-  o.flavor = flavor;
-  o.models = std::move(models);
-  o.api_key = std::move(api_key);
-  return o;
-}
 
 // Which fake answers for which server; empty means a closed port.
 struct Servers {
@@ -73,7 +63,7 @@ class Doctor {
 }  // namespace
 
 TEST_CASE("doctor finds Ollama, shows every server and exits 0", "[doctor][cli]") {
-  FakeUpstream ollama(fake_options(Flavor::kOllama, {{"llama3.2:latest", false}}));
+  FakeUpstream ollama(FakeUpstreamOptions{.flavor = Flavor::kOllama, .models = {{"llama3.2:latest", false}}});
   Doctor doctor({.ollama = ollama.url()});
   ProcessResult r = doctor.run({});
   INFO(r.out << r.err);
@@ -91,7 +81,7 @@ TEST_CASE("doctor finds Ollama, shows every server and exits 0", "[doctor][cli]"
 }
 
 TEST_CASE("doctor with nothing usable exits 1 and says how to fix it", "[doctor][cli]") {
-  FakeUpstream lmstudio(fake_options(Flavor::kLmStudio, {{"qwen2.5-7b-instruct", false}}));
+  FakeUpstream lmstudio(FakeUpstreamOptions{.flavor = Flavor::kLmStudio, .models = {{"qwen2.5-7b-instruct", false}}});
   Doctor doctor({.lmstudio = lmstudio.url()});
   ProcessResult r = doctor.run({});
   INFO(r.out << r.err);
@@ -107,7 +97,7 @@ TEST_CASE("doctor with nothing usable exits 1 and says how to fix it", "[doctor]
 }
 
 TEST_CASE("doctor --json prints one JSON object and nothing else", "[doctor][cli]") {
-  FakeUpstream vllm(fake_options(Flavor::kVllm, {{"Qwen/Qwen2.5-1.5B-Instruct", true}}));
+  FakeUpstream vllm(FakeUpstreamOptions{.flavor = Flavor::kVllm, .models = {{"Qwen/Qwen2.5-1.5B-Instruct", true}}});
   Doctor doctor({.vllm = vllm.url()});
   ProcessResult r = doctor.run({"--json", "--model", "Qwen/Qwen2.5-1.5B-Instruct"});
   INFO(r.out << r.err);
@@ -125,7 +115,7 @@ TEST_CASE("doctor --json prints one JSON object and nothing else", "[doctor][cli
     CHECK(j[key].contains("status"));
   }
 
-  FakeUpstream nothing(fake_options(Flavor::kOllama, {}));
+  FakeUpstream nothing(FakeUpstreamOptions{.flavor = Flavor::kOllama, .models = {}});
   Doctor failing({.ollama = nothing.url()});
   ProcessResult f = failing.run({"--json"});
   CHECK(f.exit_code == 1);
@@ -136,7 +126,7 @@ TEST_CASE("doctor --json prints one JSON object and nothing else", "[doctor][cli
 }
 
 TEST_CASE("doctor reports a malformed skills.yaml with its file and line", "[doctor][cli]") {
-  FakeUpstream ollama(fake_options(Flavor::kOllama, {{"llama3.2:latest", true}}));
+  FakeUpstream ollama(FakeUpstreamOptions{.flavor = Flavor::kOllama, .models = {{"llama3.2:latest", true}}});
   Doctor doctor({.ollama = ollama.url()});
   std::filesystem::create_directories(doctor.home());
   const auto skills = doctor.home() / "skills.yaml";
@@ -150,7 +140,7 @@ TEST_CASE("doctor reports a malformed skills.yaml with its file and line", "[doc
 
 TEST_CASE("doctor never prints the API key", "[doctor][cli]") {
   const std::string key = "sk-cli-secret-4242";
-  FakeUpstream hosted(fake_options(Flavor::kOpenAI, {{"gpt-4o-mini", true}}, key));
+  FakeUpstream hosted(FakeUpstreamOptions{.flavor = Flavor::kOpenAI, .models = {{"gpt-4o-mini", true}}, .api_key = key});
   Doctor doctor({});
 
   ProcessResult flag = doctor.run({"--upstream", hosted.url() + "/v1", "--api-key", key});

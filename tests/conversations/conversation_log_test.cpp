@@ -2,7 +2,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
+#include <chrono>
+#include <future>
 #include <set>
+#include <thread>
 #include <sys/stat.h>
 
 #include "autoswarm/util/files.h"
@@ -56,4 +60,68 @@ TEST_CASE("invalid UTF-8 from a client does not lose the record", "[log]") {
   log.append({{"id", "bad"}, {"text", std::string("caf\xC3", 4)}});
   log.flush();
   CHECK(std::filesystem::exists(dir / "c" / "bad.json"));
+}
+
+TEST_CASE("a record is one line of JSON built on the writer thread", "[log]") {
+  testing::TempDir dir;
+  conversations::ConversationLog log(dir / "c");
+  std::thread::id built_on;
+  log.append("deferred", [&] {
+    built_on = std::this_thread::get_id();
+    return nlohmann::json{{"id", "deferred"}, {"messages", {{{"role", "user"}, {"content", "a\nb"}}}}};
+  });
+  log.flush();
+  CHECK(built_on != std::thread::id());
+  CHECK(built_on != std::this_thread::get_id());
+  std::string text = util::read_file(dir / "c" / "deferred.json");
+  CHECK(text.find('\n') == text.size() - 1);
+  CHECK(nlohmann::json::parse(text)["messages"][0]["content"] == "a\nb");
+}
+
+TEST_CASE("a record that cannot be built or has no valid id is skipped, not the others", "[log]") {
+  testing::TempDir dir;
+  conversations::ConversationLog log(dir / "c");
+  log.append("broken", []() -> nlohmann::json { throw std::runtime_error("no"); });
+  log.append(nlohmann::json{{"no-id", true}});
+  log.append(nlohmann::json{{"id", "../escape"}});
+  log.append(nlohmann::json{{"id", "fine"}});
+  log.flush();
+  size_t files = 0;
+  for ([[maybe_unused]] auto& e : std::filesystem::directory_iterator(dir / "c")) ++files;
+  CHECK(files == 1);
+  CHECK(std::filesystem::exists(dir / "c" / "fine.json"));
+  CHECK_FALSE(std::filesystem::exists(dir / "escape.json"));
+}
+
+TEST_CASE("a full queue makes append wait for the disk instead of growing", "[log]") {
+  testing::TempDir dir;
+  conversations::ConversationLog log(dir / "c", {.max_queued = 2, .max_batch = 1});
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::atomic<int> building{0};
+  auto blocked = [&](std::string id) {
+    return [&, id] {
+      ++building;
+      released.wait();
+      return nlohmann::json{{"id", id}};
+    };
+  };
+  log.append("r0", blocked("r0"));  // taken by the writer, which then waits
+  while (building == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  log.append("r1", blocked("r1"));  // queued
+  log.append("r2", blocked("r2"));  // queued: the queue is full now
+  std::atomic<bool> appended{false};
+  std::thread late([&] {
+    log.append("r3", blocked("r3"));
+    appended = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  CHECK_FALSE(appended);
+  release.set_value();
+  late.join();
+  CHECK(appended);
+  log.flush();
+  for (const char* id : {"r0", "r1", "r2", "r3"}) {
+    CHECK(std::filesystem::exists(dir / "c" / (std::string(id) + ".json")));
+  }
 }

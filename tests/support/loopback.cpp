@@ -24,4 +24,6 @@ int closed_loopback_port() {
 
 std::string closed_loopback_url() { return "http://127.0.0.1:" + std::to_string(closed_loopback_port()); }
 
+llm::BaseUrl closed_loopback_base_url() { return llm::BaseUrl::parse(closed_loopback_url()); }
+
 }  // namespace autoswarm::testing

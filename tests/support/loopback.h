@@ -4,9 +4,12 @@
 
 #include <string>
 
+#include "autoswarm/llm/base_url.h"
+
 namespace autoswarm::testing {
 
 int closed_loopback_port();
 std::string closed_loopback_url();  // "http://127.0.0.1:<closed port>"
+llm::BaseUrl closed_loopback_base_url();  // the same, parsed
 
 }  // namespace autoswarm::testing

@@ -20,24 +20,12 @@ using autoswarm::testing::Flavor;
 using autoswarm::testing::TempDir;
 using autoswarm::util::DataDir;
 using namespace autoswarm::upstream;
+using autoswarm::testing::FakeUpstreamOptions;
+using autoswarm::testing::closed_loopback_base_url;
 
 namespace {
 
-// Options for a fake server of this flavor with these models (and API key, when given).
-autoswarm::testing::FakeUpstreamOptions fake_options(Flavor flavor,
-                                                     std::vector<autoswarm::testing::FakeModel> models,
-                                                     std::string api_key = "") {
-  autoswarm::testing::FakeUpstreamOptions o;
-  o.flavor = flavor;
-  o.models = std::move(models);
-  o.api_key = std::move(api_key);
-  return o;
-}
-
-constexpr std::chrono::milliseconds kTimeout{2000};
-
-
-BaseUrl closed_url() { return BaseUrl::parse(autoswarm::testing::closed_loopback_url()); }
+constexpr std::chrono::milliseconds kProbeTimeout{2000};
 
 // Answers GET /health like a running autoswarm proxy.
 class FakeProxyHealth {
@@ -76,7 +64,7 @@ unsigned mode_of(const std::filesystem::path& path) {
 // Doctor options probing only the given servers, with a home in `home` and no real docker.
 DoctorOptions options_for(std::vector<std::pair<ServerKind, BaseUrl>> servers, const TempDir& home) {
   DoctorOptions o;
-  o.upstream.probe_timeout = kTimeout;
+  o.upstream.probe_timeout = kProbeTimeout;
   o.upstream.local_servers = std::move(servers);
   o.proxy_port = autoswarm::testing::closed_loopback_port();
   o.home = (home / "data").string();
@@ -89,21 +77,21 @@ DoctorOptions options_for(std::vector<std::pair<ServerKind, BaseUrl>> servers, c
 TEST_CASE("proxy port: free, served by autoswarm, or taken", "[doctor]") {
   SECTION("free") {
     int port = autoswarm::testing::closed_loopback_port();
-    Check c = check_proxy_port("127.0.0.1", port, kTimeout);
+    Check c = check_proxy_port("127.0.0.1", port, kProbeTimeout);
     CHECK(c.status == CheckStatus::kOk);
     CHECK(c.message == "127.0.0.1:" + std::to_string(port) + " is free");
     CHECK(c.details["state"] == "free");
   }
   SECTION("an autoswarm proxy already runs there") {
     FakeProxyHealth proxy;
-    Check c = check_proxy_port("127.0.0.1", proxy.port(), kTimeout);
+    Check c = check_proxy_port("127.0.0.1", proxy.port(), kProbeTimeout);
     CHECK(c.status == CheckStatus::kOk);
     CHECK_THAT(c.message, Catch::Contains("already served by an autoswarm proxy (version 0.1.0)"));
     CHECK(c.details["state"] == "autoswarm");
   }
   SECTION("something else holds it") {
     FakeUpstream other;
-    Check c = check_proxy_port("127.0.0.1", other.port(), kTimeout);
+    Check c = check_proxy_port("127.0.0.1", other.port(), kProbeTimeout);
     CHECK(c.status == CheckStatus::kProblem);
     CHECK_THAT(c.message, Catch::Contains("taken by another program"));
     CHECK(c.fixes == std::vector<std::string>{"autoswarm start --port " + std::to_string(other.port() + 1)});
@@ -158,7 +146,7 @@ TEST_CASE("skills.yaml: absent, valid, or malformed with its file:line", "[docto
 TEST_CASE("docker: a missing or stopped docker is a warning with a fix", "[doctor]") {
   TempDir tmp;
   SECTION("not installed") {
-    Check c = check_docker((tmp / "docker").string(), kTimeout);
+    Check c = check_docker((tmp / "docker").string(), kProbeTimeout);
     CHECK(c.status == CheckStatus::kWarning);
     CHECK(c.fixes == std::vector<std::string>{"sudo apt-get install docker.io"});
     CHECK(c.details["installed"] == false);
@@ -167,13 +155,13 @@ TEST_CASE("docker: a missing or stopped docker is a warning with a fix", "[docto
     write(tmp / "docker",
           "#!/bin/sh\necho 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. "
           "Is the docker daemon running?' >&2\nexit 1\n", true);
-    Check c = check_docker((tmp / "docker").string(), kTimeout);
+    Check c = check_docker((tmp / "docker").string(), kProbeTimeout);
     CHECK(c.status == CheckStatus::kWarning);
     CHECK(c.fixes == std::vector<std::string>{"sudo dockerd"});
   }
   SECTION("working") {
     write(tmp / "docker", "#!/bin/sh\n[ \"$1 $2 $3\" = 'version --format {{.Server.Version}}' ] && echo 27.3.1\n", true);
-    Check c = check_docker((tmp / "docker").string(), kTimeout);
+    Check c = check_docker((tmp / "docker").string(), kProbeTimeout);
     CHECK(c.status == CheckStatus::kOk);
     CHECK(c.message == "docker 27.3.1");
     CHECK(c.details["server_version"] == "27.3.1");
@@ -182,10 +170,10 @@ TEST_CASE("docker: a missing or stopped docker is a warning with a fix", "[docto
 
 TEST_CASE("doctor report with Ollama running and the rest stopped", "[doctor]") {
   TempDir home;
-  FakeUpstream ollama(fake_options(Flavor::kOllama, {{"llama3.2:latest", false}}));
-  auto options = options_for({{ServerKind::kLmStudio, closed_url()},
+  FakeUpstream ollama(FakeUpstreamOptions{.flavor = Flavor::kOllama, .models = {{"llama3.2:latest", false}}});
+  auto options = options_for({{ServerKind::kLmStudio, closed_loopback_base_url()},
                               {ServerKind::kOllama, BaseUrl::parse(ollama.url())},
-                              {ServerKind::kVllm, closed_url()}},
+                              {ServerKind::kVllm, closed_loopback_base_url()}},
                              home);
   DoctorReport report = run_doctor(options);
   REQUIRE(report.ok());
@@ -226,10 +214,10 @@ TEST_CASE("doctor report with Ollama running and the rest stopped", "[doctor]") 
 
 TEST_CASE("doctor report with nothing usable lists the fixes", "[doctor]") {
   TempDir home;
-  FakeUpstream ollama(fake_options(Flavor::kOllama, {}));
-  auto options = options_for({{ServerKind::kLmStudio, closed_url()},
+  FakeUpstream ollama(FakeUpstreamOptions{.flavor = Flavor::kOllama, .models = {}});
+  auto options = options_for({{ServerKind::kLmStudio, closed_loopback_base_url()},
                               {ServerKind::kOllama, BaseUrl::parse(ollama.url())},
-                              {ServerKind::kVllm, closed_url()}},
+                              {ServerKind::kVllm, closed_loopback_base_url()}},
                              home);
   DoctorReport report = run_doctor(options);
   CHECK_FALSE(report.ok());
@@ -247,8 +235,8 @@ TEST_CASE("doctor report with nothing usable lists the fixes", "[doctor]") {
 TEST_CASE("doctor with --upstream lists the local servers too and never shows the key", "[doctor]") {
   TempDir home;
   const std::string key = "sk-doctor-secret-789";
-  FakeUpstream hosted(fake_options(Flavor::kOpenAI, {{"gpt-4o-mini", true}}, key));
-  auto options = options_for({{ServerKind::kOllama, closed_url()}}, home);
+  FakeUpstream hosted(FakeUpstreamOptions{.flavor = Flavor::kOpenAI, .models = {{"gpt-4o-mini", true}}, .api_key = key});
+  auto options = options_for({{ServerKind::kOllama, closed_loopback_base_url()}}, home);
   options.upstream.upstream_url = hosted.url();
 
   SECTION("the right key") {

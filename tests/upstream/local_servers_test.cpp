@@ -19,24 +19,12 @@ using autoswarm::testing::FakeModel;
 using autoswarm::testing::FakeUpstream;
 using autoswarm::testing::Flavor;
 using namespace autoswarm::upstream;
+using autoswarm::testing::FakeUpstreamOptions;
+using autoswarm::testing::closed_loopback_base_url;
 
 namespace {
 
-// Options for a fake server of this flavor with these models (and API key, when given).
-autoswarm::testing::FakeUpstreamOptions fake_options(Flavor flavor,
-                                                     std::vector<autoswarm::testing::FakeModel> models,
-                                                     std::string api_key = "") {
-  autoswarm::testing::FakeUpstreamOptions o;
-  o.flavor = flavor;
-  o.models = std::move(models);
-  o.api_key = std::move(api_key);
-  return o;
-}
-
 constexpr std::chrono::milliseconds kTimeout{2000};
-
-
-BaseUrl closed_url() { return BaseUrl::parse(autoswarm::testing::closed_loopback_url()); }
 
 // Fixed JSON replies by path (anything else 404), for shapes the fake does not serve.
 class CannedServer {
@@ -67,7 +55,7 @@ class CannedServer {
 };
 
 FakeUpstream fake(Flavor flavor, std::vector<FakeModel> models) {
-  return FakeUpstream(fake_options(flavor, std::move(models)));
+  return FakeUpstream(FakeUpstreamOptions{.flavor = flavor, .models = std::move(models)});
 }
 
 ServerStatus probe(ServerKind kind, const FakeUpstream& server, const std::string& key = "") {
@@ -217,7 +205,7 @@ TEST_CASE("vLLM with a dead engine suggests restarting it with its model", "[ups
 }
 
 TEST_CASE("nothing running: no selection, and a fix for every server", "[upstream]") {
-  BaseUrl lm = closed_url(), ol = closed_url(), vl = closed_url();
+  BaseUrl lm = closed_loopback_base_url(), ol = closed_loopback_base_url(), vl = closed_loopback_base_url();
   std::vector<ServerStatus> findings;
   auto chosen = choose_upstream(
       local({{ServerKind::kLmStudio, lm}, {ServerKind::kOllama, ol}, {ServerKind::kVllm, vl}}),
@@ -294,8 +282,8 @@ TEST_CASE("detection prefers LM Studio, then Ollama, then vLLM", "[upstream]") {
 }
 
 TEST_CASE("a custom upstream is checked with the API key, which never shows", "[upstream]") {
-  FakeUpstream server(fake_options(Flavor::kOpenAI, {{"gpt-4o-mini", true}}, "sk-test-secret-123"));
-  UpstreamOptions o = local({{ServerKind::kOllama, closed_url()}});
+  FakeUpstream server(FakeUpstreamOptions{.flavor = Flavor::kOpenAI, .models = {{"gpt-4o-mini", true}}, .api_key = "sk-test-secret-123"});
+  UpstreamOptions o = local({{ServerKind::kOllama, closed_loopback_base_url()}});
   o.upstream_url = server.url() + "/v1";
 
   SECTION("without a key") {

@@ -17,6 +17,10 @@
 
 namespace autoswarm::bench {
 
+// Modes of what a job writes under jobs/: results other tools (and other users) read.
+inline constexpr unsigned kJobFileMode = 0644;
+inline constexpr unsigned kJobDirMode = 0755;
+
 // What made a trial fail, named as Harbor names it (AgentTimeoutError, RewardFileNotFoundError,
 // VerifierTimeoutError, EnvironmentBuildError, CancelledError, ...).
 struct TrialError {

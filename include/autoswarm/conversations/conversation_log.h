@@ -1,10 +1,17 @@
 // The conversation log: one JSON file per chat completion in <data dir>/conversations/, mode
 // 0600, written atomically by a background thread so that logging never delays a reply.
+//
+// The request that produces a record only moves its parts into a closure; the writer thread
+// builds the JSON, serialises it and writes whole batches of files with one file-system sync
+// (util::write_files_atomic). The queue is bounded: when the disk falls that far behind, append()
+// waits for room rather than dropping a record or growing without limit.
 #pragma once
 
 #include <condition_variable>
+#include <cstddef>
 #include <deque>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -17,17 +24,28 @@ namespace autoswarm::conversations {
 // time and never collide ("20261129T140102.123Z-8c1d3e").
 std::string new_conversation_id();
 
+struct ConversationLogOptions {
+  size_t max_queued = 1024;  // records waiting for the disk before append() blocks
+  size_t max_batch = 256;    // records written per file-system sync
+};
+
 class ConversationLog {
  public:
+  // Builds a record's JSON; runs on the writer thread.
+  using RecordBuilder = std::function<nlohmann::json()>;
+
   // Creates `dir` (mode 0700) if needed and starts the writer thread.
-  explicit ConversationLog(std::filesystem::path dir);
+  explicit ConversationLog(std::filesystem::path dir, ConversationLogOptions options = {});
   // Writes everything still queued, then stops.
   ~ConversationLog();
   ConversationLog(const ConversationLog&) = delete;
   ConversationLog& operator=(const ConversationLog&) = delete;
 
-  // Queues `record` (which must hold a string "id") to be written as <id>.json. Never blocks
-  // on the disk. A write that fails is reported on the log, not to the caller.
+  // Queues the record `build` returns, to be written as <id>.json. Returns at once unless
+  // `max_queued` records are already waiting. A write that fails (or a builder that throws) is
+  // reported on the log, not to the caller.
+  void append(std::string id, RecordBuilder build);
+  // The same for a record already built; it must hold a string "id".
   void append(nlohmann::json record);
   // Blocks until every record appended so far is on disk.
   void flush();
@@ -35,13 +53,21 @@ class ConversationLog {
   const std::filesystem::path& directory() const { return dir_; }
 
  private:
+  struct Pending {
+    std::string id;
+    RecordBuilder build;
+  };
   void write_loop();
+  void write_batch(std::deque<Pending>& batch);
 
   std::filesystem::path dir_;
+  ConversationLogOptions options_;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<nlohmann::json> queue_;
+  std::deque<Pending> queue_;
   size_t in_flight_ = 0;
+  size_t deepest_since_trim_ = 0;
+  bool warned_full_ = false;
   bool stopping_ = false;
   std::thread writer_;
 };

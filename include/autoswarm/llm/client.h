@@ -59,6 +59,9 @@ class Client {
   // partial reply) after the handler has seen every chunk that did arrive. Retries happen only
   // before the first chunk reached the handler.
   ChatResponse chat_stream(const ChatRequest& request, const ChunkHandler& on_chunk);
+  // The same for a request body the caller already holds as JSON (the proxy relays what its
+  // client sent); "stream" and "stream_options.include_usage" are set on it.
+  ChatResponse chat_stream(json body, const ChunkHandler& on_chunk);
 
   // POST of a JSON body to an API path ("/embeddings"), returning the upstream's status and body
   // as they are, for relaying. Retries connection errors only; the caller interprets the status.

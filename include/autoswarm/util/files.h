@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace autoswarm::util {
 
@@ -15,6 +16,20 @@ std::string read_file(const std::filesystem::path& path);
 // mix, and a crash at any point leaves one of the two. `mode` is applied before the rename.
 void write_file_atomic(const std::filesystem::path& path, std::string_view content,
                        unsigned mode = 0600);
+
+// One new file of a batch: its name inside the batch's directory and its content.
+struct NewFile {
+  std::string name;
+  std::string content;
+};
+
+// Writes a batch of files into `dir` with the same guarantee as write_file_atomic for each
+// one, but one sync of the file system for the whole batch instead of two fsyncs per file
+// (which caps a writer at a few hundred files a second). Returns one message per file that
+// could not be written ("cannot write DIR/NAME: ..."); the others are written regardless.
+std::vector<std::string> write_files_atomic(const std::filesystem::path& dir,
+                                            const std::vector<NewFile>& files,
+                                            unsigned mode = 0600);
 
 // Creates `dir` (and parents) if missing; a directory this call creates gets `mode`.
 // Throws FileError when it exists as a non-directory or cannot be created.
