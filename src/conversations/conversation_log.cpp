@@ -5,6 +5,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <random>
@@ -70,7 +71,10 @@ void ConversationLog::append(nlohmann::json record) {
 
 void ConversationLog::flush() {
   std::unique_lock lock(mu_);
+  ++flush_waiters_;
+  cv_.notify_all();  // the writer stops gathering
   cv_.wait(lock, [&] { return queue_.empty() && in_flight_ == 0; });
+  --flush_waiters_;
 }
 
 void ConversationLog::write_loop() {
@@ -81,6 +85,10 @@ void ConversationLog::write_loop() {
   for (;;) {
     cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
     if (queue_.empty() && stopping_) return;
+    cv_.wait_for(lock, options_.gather, [&] {
+      return stopping_ || flush_waiters_ > 0 ||
+             queue_.size() >= std::min(options_.max_batch, options_.max_queued);
+    });
     std::deque<Pending> batch;
     while (!queue_.empty() && batch.size() < options_.max_batch) {
       batch.push_back(std::move(queue_.front()));

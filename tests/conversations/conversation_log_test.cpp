@@ -125,3 +125,19 @@ TEST_CASE("a full queue makes append wait for the disk instead of growing", "[lo
     CHECK(std::filesystem::exists(dir / "c" / (std::string(id) + ".json")));
   }
 }
+
+TEST_CASE("records gather before a write, but flush and shutdown do not wait for that", "[log]") {
+  testing::TempDir dir;
+  auto started = std::chrono::steady_clock::now();
+  {
+    conversations::ConversationLog log(dir / "c", {.gather = std::chrono::seconds(30)});
+    log.append(nlohmann::json{{"id", "gathered"}});
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    CHECK_FALSE(std::filesystem::exists(dir / "c" / "gathered.json"));  // still gathering
+    log.flush();
+    CHECK(std::filesystem::exists(dir / "c" / "gathered.json"));
+    log.append(nlohmann::json{{"id", "at-exit"}});
+  }
+  CHECK(std::filesystem::exists(dir / "c" / "at-exit.json"));
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(10));
+}

@@ -7,6 +7,7 @@
 // waits for room rather than dropping a record or growing without limit.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -27,6 +28,10 @@ std::string new_conversation_id();
 struct ConversationLogOptions {
   size_t max_queued = 1024;  // records waiting for the disk before append() blocks
   size_t max_batch = 256;    // records written per file-system sync
+  // How long the writer lets records gather before it writes them (unless a batch is full or
+  // flush() asks): a sync per request would mean a journal commit per request, which stalls
+  // every other writer on the file system, the access log included.
+  std::chrono::milliseconds gather{50};
 };
 
 class ConversationLog {
@@ -66,6 +71,7 @@ class ConversationLog {
   std::condition_variable cv_;
   std::deque<Pending> queue_;
   size_t in_flight_ = 0;
+  size_t flush_waiters_ = 0;
   size_t deepest_since_trim_ = 0;
   bool warned_full_ = false;
   bool stopping_ = false;
