@@ -247,7 +247,6 @@ void run_upstream_stream(std::shared_ptr<ProxyState> st, std::shared_ptr<StreamC
   }
   {
     std::lock_guard lock(ch->mu);
-    ch->finished = true;
     if (!o.error.empty()) {
       ch->status = o.status;
       ch->error_type = type;
@@ -256,8 +255,14 @@ void run_upstream_stream(std::shared_ptr<ProxyState> st, std::shared_ptr<StreamC
     ch->usage = o.reply.usage;
     o.client_disconnected = o.client_disconnected || (ch->cancelled && !st->shutting_down);
   }
-  ch->cv.notify_all();
+  // Queued before the client sees the end of its stream: when the log is behind, the client's
+  // next request waits for it here, instead of finished streams piling up threads that wait.
   write_log(*st, *p, o);
+  {
+    std::lock_guard lock(ch->mu);
+    ch->finished = true;
+  }
+  ch->cv.notify_all();
   {
     std::lock_guard lock(st->streams_mu);
     --st->active_streams;
