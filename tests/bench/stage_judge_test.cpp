@@ -43,14 +43,7 @@ struct Judge {
   autoswarm::llm::Client client;
   EvalOptions options;
 
-  static autoswarm::llm::ClientOptions client_options(const FakeUpstream& fake) {
-    autoswarm::llm::ClientOptions o;
-    o.base_url = autoswarm::llm::BaseUrl::parse(fake.url() + "/v1");
-    o.max_retries = 0;
-    return o;
-  }
-
-  explicit Judge(const char* script) : client(client_options(fake)) {
+  explicit Judge(const char* script) : client(fake.client_options()) {
     fake.set_script(script);
     options.client = &client;
     options.model = "fake-model";
