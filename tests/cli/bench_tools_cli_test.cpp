@@ -98,7 +98,10 @@ TEST_CASE("bench init: the files of benchmark/ byte for byte, and a spec validat
 
   const fs::path benchmark = fs::path(AUTOSWARM_SOURCE_DIR) / "benchmark";
   std::vector<std::string> written = files_under(tmp / "mybench");
-  CHECK(written == std::vector<std::string>{".dockerignore", ".gitignore", "Dockerfile.base", "pipeline_spec.yaml",
+  CHECK(written == std::vector<std::string>{".dockerignore", ".gitignore", "Dockerfile.base",
+                                            "examples/custom_tool.yaml", "examples/linear.yaml",
+                                            "examples/parallel_synthesis.yaml", "examples/stage_as_tool.yaml",
+                                            "examples/verify_retry.yaml", "pipeline_spec.yaml",
                                             "program_pipeline.md",
                                             "tasks/hello-world/environment/Dockerfile",
                                             "tasks/hello-world/instruction.md",
@@ -114,6 +117,8 @@ TEST_CASE("bench init: the files of benchmark/ byte for byte, and a spec validat
   auto v = autoswarm_cli({"bench", "validate", "--spec", "mybench/pipeline_spec.yaml"}, tmp.path());
   CHECK(v.exit_code == 0);
   CHECK_THAT(v.out, Catch::Contains(": valid: vanilla-agent (1 stage"));
+  auto example = autoswarm_cli({"bench", "validate", "--spec", "mybench/examples/verify_retry.yaml"}, tmp.path());
+  CHECK(example.exit_code == 0);
 }
 
 TEST_CASE("bench init: a non-empty directory is refused, --force overwrites", "[bench][cli]") {
