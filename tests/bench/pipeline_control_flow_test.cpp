@@ -477,3 +477,71 @@ rules:
   CHECK(run.f.env.calls().at(0).argv ==
         std::vector<std::string>{"sh", "-c", "cat > \"$1\" && echo \"wrote $1\"", "sh", "/app/hello.txt"});
 }
+
+// --- one turn budget across branches and stage-as-tool calls
+
+TEST_CASE("max_total_turns counts the turns of a stage called as a tool and stops the caller",
+          "[bench][pipeline][flow]") {
+  FlowFixture f;
+  std::string spec = kStageTool;
+  spec.replace(spec.find("max_total_turns: 10"), 19, "max_total_turns: 4");
+  spec.replace(spec.find("max_turns: 2\n"), 12, "max_turns: 4");
+  f.setup(spec, R"(
+rules:
+  - match: {system: EXECUTOR, role: user}
+    reply: {tool_calls: [{name: review, arguments: {request: "check"}}]}
+  - match: {system: REVIEWER}
+    reply: {tool_calls: [{name: read_file, arguments: {path: /app/none.txt}}]}
+  - match: {system: EXECUTOR, role: tool}
+    reply: {content: "done"}
+)");
+  AgentOutcome out = f.run();
+  CHECK_FALSE(out.error);
+  CHECK(out.turns == 4);  // one executor turn, three reviewer turns, then nothing is left
+  CHECK(f.fake.requests().size() == 4);
+  REQUIRE(trace_stages(out) == std::vector<std::string>{"execute", "review"});
+  CHECK(out.stage_traces[1]["stop_reason"] == "max_total_turns");
+  CHECK(out.stage_traces[0]["stop_reason"] == "max_total_turns");
+  const json& extra = out.trajectory["final_metrics"]["extra"];
+  CHECK(extra["stop_reason"] == "max_total_turns");
+  CHECK(extra["stopped_at"] == "execute");
+  CHECK(out.trajectory.dump().find("max_total_turns is reached") != std::string::npos);
+}
+
+TEST_CASE("parallel branches share max_total_turns; running out in a branch stops the run",
+          "[bench][pipeline][flow]") {
+  FlowFixture f;
+  // One pass takes 7 turns; the FAIL sends the run back to plan with 3 left, so the second
+  // branches get 2 between them and stop there.
+  f.setup(R"(pipeline:
+  max_total_turns: 10
+  stages:
+    - {id: plan, system_prompt: PLANNER, max_turns: 1}
+    - parallel:
+        - {id: solve_a, system_prompt: SOLVER_A, tools: [write_file], max_turns: 2}
+        - {id: solve_b, system_prompt: SOLVER_B, tools: [write_file], max_turns: 2}
+    - {id: pick, system_prompt: JUDGE, max_turns: 1}
+    - {id: verify, system_prompt: VERIFIER, max_turns: 1, verdict: last_line, on_fail: plan, max_retries: 3}
+)", R"(
+rules:
+  - match: {system: PLANNER}
+    reply: {content: "- loop"}
+  - match: {system: SOLVER}
+    reply: {tool_calls: [{name: write_file, arguments: {path: /app/x.txt, content: "x"}}]}
+  - match: {system: JUDGE}
+    reply: {content: "CHOSEN: solve_a"}
+  - match: {system: VERIFIER}
+    reply: {content: "FAIL"}
+)");
+  AgentOutcome out = f.run();
+  CHECK_FALSE(out.error);
+  CHECK(out.turns == 10);
+  CHECK(f.fake.requests().size() == 10);
+  CHECK(out.topology == "plan→[solve_a|solve_b]→pick→verify→plan→[solve_a|solve_b]");
+  const json& extra = out.trajectory["final_metrics"]["extra"];
+  CHECK(extra["stop_reason"] == "max_total_turns");
+  REQUIRE(out.stage_traces.size() == 8);
+  CHECK(out.stage_traces[6]["turns_used"].get<int>() + out.stage_traces[7]["turns_used"].get<int>() == 2);
+  CHECK(out.stage_traces[6]["attempt"] == 2);
+  CHECK(f.env.live_branches() == 0);
+}
