@@ -181,7 +181,13 @@ class PipelineRunner {
         const StageSpec& stage = spec_.stages[members[b]];
         Environment& env = isolated ? *finished->envs[b] : ctx_.env;
         AgentLoop loop(*ctx_.client, tools_, env, ctx_.workdir, trajectory_, spec_, budget_);
-        results[b] = execute(stage, loop, numbers[b], context, {}, label);
+        try {
+          results[b] = execute(stage, loop, numbers[b], context, {}, label);
+        } catch (const std::exception& e) {  // never let a branch take the process down
+          results[b].number = numbers[b];
+          results[b].result.stop_reason = "error";
+          results[b].result.error = AgentError{"InternalError", std::string(e.what()) + " (in branch " + stage.id + ")"};
+        }
       });
     }
     for (auto& t : threads) t.join();
@@ -203,7 +209,7 @@ class PipelineRunner {
         stopped_at_ = stage.id;
         stopped_ = true;
       }
-      pending_.push_back(results[b].number);
+      if (traces_.contains(results[b].number)) pending_.push_back(results[b].number);
       if (!synthesis) continue;
       if (ok) {
         hand_off(stage, *synthesis, r.output, stage.id + " (branch)");
