@@ -141,9 +141,16 @@ class PipelineRunner {
       }
     }
     if (next < steps.size()) {
-      const StageSpec& to = spec_.stages[steps[next].front()];
+      // Branches share one context: the first branch with a handoff from this stage sets it.
+      const StageSpec* to = &spec_.stages[steps[next].front()];
+      for (size_t i : steps[next]) {
+        if (spec_.find_handoff(stage.id, spec_.stages[i].id)) {
+          to = &spec_.stages[i];
+          break;
+        }
+      }
       pending_.push_back(e.number);
-      hand_off(stage, to, e.result.output, label);
+      hand_off(stage, *to, e.result.output, label);
     }
     return next;
   }

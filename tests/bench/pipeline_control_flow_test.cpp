@@ -545,3 +545,21 @@ rules:
   CHECK(out.stage_traces[6]["attempt"] == 2);
   CHECK(f.env.live_branches() == 0);
 }
+
+TEST_CASE("a handoff into a parallel group shapes the one context every branch gets",
+          "[bench][pipeline][flow]") {
+  FlowFixture f;
+  f.setup(std::string(kParallel) + "  handoffs:\n    plan->solve_b: {token_budget: 2}\n",
+          std::string(kSolvers) + R"(
+  - match: {system: condense}
+    reply: {content: "2 ways"}
+  - match: {system: JUDGE}
+    reply: {content: "CHOSEN: solve_a"}
+)");
+  AgentOutcome out = f.run();
+  REQUIRE_FALSE(out.error);
+  CHECK(out.stage_traces[1]["input_context"] == "=== plan ===\n2 ways");
+  CHECK(out.stage_traces[2]["input_context"] == "=== plan ===\n2 ways");
+  CHECK(out.stage_traces[1]["handoff_in"]["method"] == "compressed");
+  CHECK(f.env.file("/app/answer.txt") == "A");
+}
