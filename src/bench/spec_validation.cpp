@@ -172,10 +172,6 @@ std::string PipelineSpec::topology() const {
   return out;
 }
 
-std::string OutputReading::to_string() const {
-  return json_field.empty() ? "last_line" : "json_field " + json_field;
-}
-
 std::string PipelineSpec::model_for(const StageSpec& stage, const std::string& run_model) const {
   if (!stage.model.empty()) return stage.model;
   if (!model.empty()) return model;

@@ -71,8 +71,6 @@ std::string to_string(OutputFormat format);
 struct OutputReading {
   std::string json_field;             // "": the last line
   int line = 0;
-
-  std::string to_string() const;      // "last_line" | "json_field <name>"
 };
 
 // The text `reading` takes from a stage's output: its last non-empty line (trimmed), or the field
