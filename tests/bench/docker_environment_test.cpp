@@ -236,7 +236,7 @@ TEST_CASE("fork starts a sibling from a snapshot and each side keeps its own cha
   CHECK_FALSE(docker.image_exists(snapshot));               // the branch took its snapshot along
 }
 
-TEST_CASE("continue_as takes over the chosen branch's container; every other one goes", "[docker]") {
+TEST_CASE("continue_as takes over the chosen branch's container and every other one goes", "[docker]") {
   AUTOSWARM_REQUIRE_DOCKER();
   DockerCli docker;
   std::string first_id, chosen_id, snapshot;

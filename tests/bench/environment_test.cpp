@@ -32,7 +32,7 @@ TEST_CASE("an environment without copies refuses to branch", "[bench][environmen
   CHECK_THROWS_AS(env.continue_as(nullptr), Error);
 }
 
-TEST_CASE("fake branches change independently; the parent continues as the chosen one",
+TEST_CASE("fake branches change independently and the parent continues as the chosen one",
           "[bench][environment]") {
   FakeEnvironment env;
   env.set_file("/app/a.txt", "start");

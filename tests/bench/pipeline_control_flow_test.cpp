@@ -238,7 +238,7 @@ TEST_CASE("parallel branches work in their own copies and the run continues in t
   CHECK(out.turns == 1 + 2 + 2 + 1 + 1);
 }
 
-TEST_CASE("a failed branch cannot be chosen; the run goes on with one that succeeded",
+TEST_CASE("a failed branch cannot be chosen, the run goes on with one that succeeded",
           "[bench][pipeline][flow]") {
   FlowFixture f;
   f.setup(kParallel, R"(
@@ -508,7 +508,7 @@ rules:
   CHECK(out.trajectory.dump().find("max_total_turns is reached") != std::string::npos);
 }
 
-TEST_CASE("parallel branches share max_total_turns; running out in a branch stops the run",
+TEST_CASE("parallel branches share max_total_turns, and running out in a branch stops the run",
           "[bench][pipeline][flow]") {
   FlowFixture f;
   // One pass takes 7 turns; the FAIL sends the run back to plan with 3 left, so the second

@@ -53,7 +53,7 @@ TEST_CASE("bench validate: every problem with file:line, exit 1", "[bench][cli]"
   CHECK_THAT(r.out, Catch::EndsWith("6 problems in s.yaml\n"));
 }
 
-TEST_CASE("bench validate: the example shapes are valid; a loop without a limit is refused where it is",
+TEST_CASE("bench validate: the example shapes are valid, a loop without a limit is refused where it is",
           "[bench][cli]") {
   TempDir tmp;
   const std::filesystem::path examples = std::filesystem::path(AUTOSWARM_SOURCE_DIR) / "benchmark" / "examples";

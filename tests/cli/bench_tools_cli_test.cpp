@@ -36,7 +36,7 @@ std::vector<std::string> files_under(const fs::path& dir) {
 
 }  // namespace
 
-TEST_CASE("bench compare: two jobs side by side; jobs/latest works", "[bench][cli]") {
+TEST_CASE("bench compare: two jobs side by side, jobs/latest works", "[bench][cli]") {
   TempDir tmp;
   autoswarm::testing::write_two_jobs(tmp / "jobs" / "run-a", tmp / "jobs" / "run-b");
   fs::create_directory_symlink("run-b", tmp / "jobs" / "latest");
