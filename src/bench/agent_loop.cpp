@@ -18,6 +18,14 @@ std::chrono::milliseconds RunBudget::time_left() const {
                   std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()));
 }
 
+bool RunBudget::take_turn() {
+  int left = turns_left.load();
+  while (left > 0) {
+    if (turns_left.compare_exchange_weak(left, left - 1)) return true;
+  }
+  return false;
+}
+
 AgentLoop::AgentLoop(llm::Client& client, const ToolRegistry& tools, Environment& env,
                      std::string workdir, AtifTrajectory& trajectory, const PipelineSpec& spec,
                      RunBudget& budget)
@@ -41,8 +49,11 @@ std::string AgentLoop::system_prompt(const StageSpec& stage) {
 }
 
 StageResult AgentLoop::run(const StageSpec& stage, const std::string& model,
-                           const std::string& user_message) {
-  const json extra = {{"stage", stage.id}};
+                           const std::string& user_message, const ExecutionSite& site) {
+  json extra = {{"stage", stage.id}};
+  if (site.extra.is_object()) extra.update(site.extra);
+  std::vector<std::string> callers = site.callers;
+  callers.push_back(stage.id);
   const std::string system = system_prompt(stage);
   trajectory_.add_system(system, extra);
   trajectory_.add_user(user_message, extra);
@@ -78,7 +89,7 @@ StageResult AgentLoop::run(const StageSpec& stage, const std::string& model,
       stop("max_turns");
       break;
     }
-    if (budget_.turns_left <= 0) {
+    if (!budget_.take_turn()) {
       stop("max_total_turns");
       break;
     }
@@ -95,7 +106,6 @@ StageResult AgentLoop::run(const StageSpec& stage, const std::string& model,
       break;
     }
     ++result.turns;
-    --budget_.turns_left;
     TokenUsage usage = TokenUsage::from(
         reply.usage, spec_.cost_usd(model, reply.usage.prompt_tokens, reply.usage.completion_tokens));
     result.usage += usage;
@@ -127,7 +137,7 @@ StageResult AgentLoop::run(const StageSpec& stage, const std::string& model,
                                      {{"name", call.name}, {"tools", list.empty() ? "none" : list}}),
                        true};
       } else {
-        ToolContext ctx{env_, workdir_, budget_.time_left(), budget_.cancel};
+        ToolContext ctx{env_, workdir_, budget_.time_left(), budget_.cancel, callers, call.id};
         try {
           tool_result = tools_.call(call, ctx);
         } catch (const EnvironmentGone& e) {

@@ -5,8 +5,9 @@
 
 namespace autoswarm::bench {
 
-// The stages of `spec` in order, with handoffs. Used for both pipeline and single (whose spec
-// is single_agent_spec()); `agent_name` goes into the trajectory.
+// The flow of `spec` (pipeline_runner.cpp): its stages with handoffs, verify-retry loops, parallel
+// branches and stages as tools. Used for both pipeline and single (whose spec is
+// single_agent_spec()); `agent_name` goes into the trajectory.
 AgentOutcome run_pipeline(const PipelineSpec& spec, const AgentContext& ctx,
                           const std::string& agent_name);
 

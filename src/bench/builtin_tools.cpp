@@ -35,16 +35,7 @@ ToolResult run_shell(const json& args, ToolContext& ctx) {
   } catch (const Error& e) {
     throw EnvironmentGone(ctx.env.describe() + ": " + e.what());
   }
-  std::string out = "STDOUT:\n" + (r.out.empty() ? "(empty)" : cap_output(r.out, kStreamCap));
-  if (!out.ends_with("\n")) out += "\n";
-  out += "STDERR:\n" + (r.err.empty() ? "(empty)" : cap_output(r.err, kStreamCap));
-  if (!out.ends_with("\n")) out += "\n";
-  if (r.timed_out) {
-    out += "TIMED OUT: the command was killed after " + std::to_string(timeout.count() / 1000) +
-           " s\n";
-  }
-  out += "EXIT CODE: " + std::to_string(r.exit_code);
-  return {out, false};
+  return {describe_exec_result(r, kStreamCap, timeout), false};
 }
 
 ToolResult read_file(const json& args, ToolContext& ctx) {

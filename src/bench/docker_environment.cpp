@@ -126,6 +126,23 @@ std::unique_ptr<DockerEnvironment> DockerEnvironment::fork(const std::string& na
   return sibling;
 }
 
+std::unique_ptr<Environment> DockerEnvironment::branch(const std::string& name_hint) {
+  return fork(name_hint);
+}
+
+void DockerEnvironment::continue_as(std::unique_ptr<Environment> sibling) {
+  auto* other = dynamic_cast<DockerEnvironment*>(sibling.get());
+  if (!other) throw Error(describe() + " can only continue as another container");
+  if (other->removed_) throw Error(other->describe() + " has been removed");
+  remove();
+  id_ = other->id_;
+  owned_image_ = other->owned_image_;
+  options_.image = other->options_.image;
+  removed_ = false;
+  other->removed_ = true;  // its container and snapshot are ours now
+  spdlog::debug("continuing in {}", describe());
+}
+
 std::string DockerEnvironment::describe() const {
   return "container " + id_.substr(0, 12) + " (" + options_.image + ")";
 }

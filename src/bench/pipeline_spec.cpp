@@ -9,6 +9,7 @@
 
 #include "autoswarm/util/error.h"
 #include "autoswarm/util/files.h"
+#include "autoswarm/util/yaml_json.h"
 
 namespace autoswarm::bench {
 
@@ -32,13 +33,15 @@ class SpecParser {
     }
     if (!expect_map(pipeline, "pipeline")) return;
     check_keys(pipeline, "pipeline",
-               {"model", "max_total_turns", "stages", "handoffs", "pricing", "name", "description"});
+               {"model", "max_total_turns", "tools", "stages", "handoffs", "pricing", "name",
+                "description"});
     scalar(pipeline["model"], "pipeline.model", spec_.model);
     if (YAML::Node n = pipeline["max_total_turns"]) {
       int value = 0;
       if (positive_int(n, "pipeline.max_total_turns", value)) spec_.max_total_turns = value;
       spec_.max_total_turns_line = line_of(n);
     }
+    parse_tools(pipeline["tools"]);
     parse_stages(pipeline["stages"], pipeline);
     parse_handoffs(pipeline["handoffs"]);
     parse_pricing(pipeline["pricing"]);
@@ -54,39 +57,122 @@ class SpecParser {
       problem(stages, "pipeline.stages must be a list of stages");
       return;
     }
+    int groups = 0;
     for (size_t i = 0; i < stages.size(); ++i) {
       const YAML::Node node = stages[i];
-      std::string where = "pipeline.stages[" + std::to_string(i) + "]";
+      const std::string where = "pipeline.stages[" + std::to_string(i) + "]";
       if (!expect_map(node, where)) continue;
-      StageSpec stage;
-      stage.line = line_of(node);
-      scalar(node["id"], where + ".id", stage.id);
-      if (!stage.id.empty()) where = "stage '" + stage.id + "'";
+      if (YAML::Node branches = node["parallel"]) {
+        check_keys(node, where, {"parallel"});
+        if (!branches.IsSequence()) {
+          problem(branches, where + ".parallel must be a list of stages (the branches)");
+          continue;
+        }
+        ++groups;
+        for (size_t b = 0; b < branches.size(); ++b) {
+          const std::string branch_where = where + ".parallel[" + std::to_string(b) + "]";
+          if (!expect_map(branches[b], branch_where)) continue;
+          parse_stage(branches[b], branch_where, groups);
+        }
+        continue;
+      }
+      parse_stage(node, where, 0);
+    }
+  }
+
+  void parse_stage(const YAML::Node& node, std::string where, int group) {
+    StageSpec stage;
+    stage.line = line_of(node);
+    stage.group = group;
+    scalar(node["id"], where + ".id", stage.id);
+    if (!stage.id.empty()) where = "stage '" + stage.id + "'";
+    check_keys(node, where,
+               {"id", "system_prompt", "tools", "max_turns", "output_format", "model",
+                "description", "verdict", "on_fail", "max_retries", "choice", "as_tool"});
+    scalar(node["system_prompt"], where + ".system_prompt", stage.system_prompt);
+    scalar(node["model"], where + ".model", stage.model);
+    if (YAML::Node n = node["max_turns"]) positive_int(n, where + ".max_turns", stage.max_turns);
+    if (YAML::Node n = node["output_format"]) {
+      std::string name;
+      if (scalar(n, where + ".output_format", name)) {
+        if (auto f = parse_output_format(name)) stage.output_format = *f;
+        else problem(n, where + ".output_format: unknown format '" + name +
+                            "' (one of prose, bullet_list, json, structured_json)");
+      }
+    }
+    if (YAML::Node tools = node["tools"]) string_list(tools, where + ".tools", stage.tools);
+    if (YAML::Node n = node["verdict"]) {
+      VerdictSpec verdict;
+      verdict.line = line_of(n);
+      if (auto reading = output_reading(n, where + ".verdict")) verdict.reading = *reading;
+      scalar(node["on_fail"], where + ".on_fail", verdict.on_fail);
+      if (YAML::Node r = node["max_retries"]) {
+        int retries = 0;
+        if (scalar(r, where + ".max_retries", retries)) {
+          if (retries < 0) problem(r, where + ".max_retries must not be negative");
+          else verdict.max_retries = retries;
+        }
+      }
+      stage.verdict = verdict;
+    } else {
+      for (const char* key : {"on_fail", "max_retries"}) {
+        if (node[key]) {
+          problem(node[key], where + "." + key + " needs a verdict: (on_fail and max_retries "
+                                 "act on a FAIL verdict)");
+        }
+      }
+    }
+    if (YAML::Node n = node["choice"]) stage.choice = output_reading(n, where + ".choice");
+    if (YAML::Node n = node["as_tool"]) {
+      std::string description;
+      if (scalar(n, where + ".as_tool", description)) stage.as_tool = description;
+    }
+    spec_.stages.push_back(std::move(stage));
+  }
+
+  // `last_line`, or {json_field: name}.
+  std::optional<OutputReading> output_reading(const YAML::Node& node, const std::string& where) {
+    OutputReading reading;
+    reading.line = line_of(node);
+    if (node.IsScalar() && node.Scalar() == "last_line") return reading;
+    if (node.IsMap() && node.size() == 1 && node["json_field"]) {
+      if (scalar(node["json_field"], where + ".json_field", reading.json_field) &&
+          !reading.json_field.empty()) {
+        return reading;
+      }
+    }
+    problem(node, where + " must be last_line or {json_field: <name>}");
+    return std::nullopt;
+  }
+
+  void parse_tools(const YAML::Node& tools) {
+    if (!tools || tools.IsNull()) return;
+    if (!tools.IsSequence()) {
+      problem(tools, "pipeline.tools must be a list of tools");
+      return;
+    }
+    for (size_t i = 0; i < tools.size(); ++i) {
+      const YAML::Node node = tools[i];
+      std::string where = "pipeline.tools[" + std::to_string(i) + "]";
+      if (!expect_map(node, where)) continue;
+      CustomToolSpec tool;
+      tool.line = line_of(node);
+      scalar(node["name"], where + ".name", tool.name);
+      if (!tool.name.empty()) where = "tool '" + tool.name + "'";
       check_keys(node, where,
-                 {"id", "system_prompt", "tools", "max_turns", "output_format", "model",
-                  "description"});
-      scalar(node["system_prompt"], where + ".system_prompt", stage.system_prompt);
-      scalar(node["model"], where + ".model", stage.model);
-      if (YAML::Node n = node["max_turns"]) positive_int(n, where + ".max_turns", stage.max_turns);
-      if (YAML::Node n = node["output_format"]) {
-        std::string name;
-        if (scalar(n, where + ".output_format", name)) {
-          if (auto f = parse_output_format(name)) stage.output_format = *f;
-          else problem(n, where + ".output_format: unknown format '" + name +
-                              "' (one of prose, bullet_list, json, structured_json)");
-        }
+                 {"name", "description", "parameters", "command", "stdin", "timeout_sec",
+                  "max_output_chars"});
+      scalar(node["description"], where + ".description", tool.description);
+      if (YAML::Node n = node["parameters"]) {
+        tool.parameters = nlohmann::json::parse(util::yaml_to_json(n).dump());
       }
-      if (YAML::Node tools = node["tools"]) {
-        if (!tools.IsSequence()) {
-          problem(tools, where + ".tools must be a list of tool names");
-        } else {
-          for (const YAML::Node& t : tools) {
-            std::string name;
-            if (scalar(t, where + ".tools", name)) stage.tools.push_back(name);
-          }
-        }
+      if (YAML::Node n = node["command"]) string_list(n, where + ".command", tool.command);
+      scalar(node["stdin"], where + ".stdin", tool.stdin_argument);
+      if (YAML::Node n = node["timeout_sec"]) positive_int(n, where + ".timeout_sec", tool.timeout_sec);
+      if (YAML::Node n = node["max_output_chars"]) {
+        positive_int(n, where + ".max_output_chars", tool.max_output_chars);
       }
-      spec_.stages.push_back(std::move(stage));
+      spec_.tools.push_back(std::move(tool));
     }
   }
 
@@ -172,6 +258,17 @@ class SpecParser {
     } catch (const YAML::Exception&) {
       problem(node, where + " must be a " + kind<T>() + ", not '" + node.Scalar() + "'");
       return false;
+    }
+  }
+
+  void string_list(const YAML::Node& node, const std::string& where, std::vector<std::string>& out) {
+    if (!node.IsSequence()) {
+      problem(node, where + " must be a list of strings");
+      return;
+    }
+    for (const YAML::Node& item : node) {
+      std::string value;
+      if (scalar(item, where, value)) out.push_back(value);
     }
   }
 

@@ -19,6 +19,9 @@ inline constexpr std::string_view kStageUserMessage =
 // The context of the first stage.
 inline constexpr std::string_view kNoContext = "(none: this is the first stage)";
 
+// The context of a stage called as a tool by another stage.
+inline constexpr std::string_view kToolStageRequest = "=== request from {caller} ===\n{request}";
+
 // One earlier stage's output inside the context.
 inline constexpr std::string_view kContextSection = "=== {stage} ===\n{output}";
 

@@ -175,10 +175,14 @@ std::unique_ptr<TrialWork> load_trial(const fs::path& dir) {
     in.role = roles.contains(in.stage) ? roles[in.stage] : "";
     in.input_context = string_field(traces[i], "input_context");
     in.output = string_field(traces[i], "output");
-    if (i + 1 < traces.size()) {
+    // The consumer the run recorded (a retried stage, a synthesis stage, a stage that called this
+    // one as a tool; null: final); traces from before it was recorded: the next entry.
+    if (traces[i].contains("consumed_by")) {
+      if (traces[i]["consumed_by"].is_string()) in.next_stage = traces[i]["consumed_by"].get<std::string>();
+    } else if (i + 1 < traces.size()) {
       in.next_stage = string_field(traces[i + 1], "stage");
-      in.next_role = roles.contains(*in.next_stage) ? roles[*in.next_stage] : "";
     }
+    if (in.next_stage) in.next_role = roles.contains(*in.next_stage) ? roles[*in.next_stage] : "";
     work->inputs.push_back(std::move(in));
   }
   return work;

@@ -130,4 +130,18 @@ std::string cap_output(const std::string& text, size_t max_chars) {
          text.substr(t);
 }
 
+std::string describe_exec_result(const ExecResult& r, size_t max_chars,
+                                 std::chrono::milliseconds timeout) {
+  std::string out = "STDOUT:\n" + (r.out.empty() ? "(empty)" : cap_output(r.out, max_chars));
+  if (!out.ends_with("\n")) out += "\n";
+  out += "STDERR:\n" + (r.err.empty() ? "(empty)" : cap_output(r.err, max_chars));
+  if (!out.ends_with("\n")) out += "\n";
+  if (r.timed_out) {
+    out += "TIMED OUT: the command was killed after " + std::to_string(timeout.count() / 1000) +
+           " s\n";
+  }
+  out += "EXIT CODE: " + std::to_string(r.exit_code);
+  return out;
+}
+
 }  // namespace autoswarm::bench

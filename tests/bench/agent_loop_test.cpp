@@ -19,18 +19,10 @@ using namespace std::chrono_literals;
 
 namespace {
 
-llm::ClientOptions client_options(const FakeUpstream& fake) {
-  llm::ClientOptions o;
-  o.base_url = llm::BaseUrl::parse(fake.url() + "/v1");
-  o.read_timeout = 10s;
-  o.max_retries = 0;
-  return o;
-}
-
 // One stage's world: fake LLM, fake container, a trajectory and a budget.
 struct LoopFixture {
   FakeUpstream fake;
-  llm::Client client{client_options(fake)};
+  llm::Client client{fake.client_options()};
   FakeEnvironment env;
   PipelineSpec spec;
   AtifTrajectory trajectory{"session", "test", "fake-model"};

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <sstream>
 #include <thread>
 
 #include "autoswarm/util/files.h"
@@ -314,4 +315,141 @@ TEST_CASE("bench run says how to fix an unreachable docker daemon", "[docker][be
                      Catch::Contains("sudo dockerd") && Catch::Contains("DOCKER_HOST=unix://")) ||
                         Catch::Contains("cannot run the docker client"));
   CHECK_FALSE(fs::exists(dir / "jobs"));
+}
+
+// --- the shapes of benchmark/examples in real containers (issue 7)
+
+namespace {
+
+const fs::path kExamples = fs::path(AUTOSWARM_SOURCE_DIR) / "benchmark" / "examples";
+
+// The executor gets hello.txt wrong until the context holds a FAIL verdict; the verifier really
+// checks the file with a command and says PASS or FAIL from what it saw.
+const char* kVerifyRetryScript = R"(
+rules:
+  - match: {system: PLANNER}
+    reply: {content: "- write /app/hello.txt"}
+  - match: {system: EXECUTOR, role: user, content: "verdict FAIL"}
+    reply: {tool_calls: [{name: write_file, arguments: {path: /app/hello.txt, content: "Hello, world!\n"}}]}
+  - match: {system: EXECUTOR, role: user}
+    reply: {tool_calls: [{name: write_file, arguments: {path: /app/hello.txt, content: "Hello world\n"}}]}
+  - match: {system: EXECUTOR, role: tool}
+    reply: {content: "wrote /app/hello.txt"}
+  - match: {system: VERIFIER, role: user}
+    reply: {tool_calls: [{name: run_shell, arguments: {command: "grep -qx 'Hello, world!' /app/hello.txt && echo PASS || echo FAIL"}}]}
+  - match: {system: VERIFIER, role: tool, content: "STDOUT:\\nPASS"}
+    reply: {content: "hello.txt is right\nPASS"}
+  - match: {system: VERIFIER, role: tool}
+    reply: {content: "hello.txt differs from the task\nFAIL"}
+)";
+
+// Solver A writes a wrong hello.txt, solver B the right one; each leaves a mark in /logs/agent,
+// which the trial collects from the container it ends in.
+const char* kParallelScript = R"(
+rules:
+  - match: {system: PLANNER}
+    reply: {content: "- write /app/hello.txt"}
+  - match: {system: SOLVER A, role: user}
+    reply:
+      tool_calls:
+        - {name: write_file, arguments: {path: /app/hello.txt, content: "hello from A\n"}}
+        - {name: write_file, arguments: {path: /logs/agent/branch_a.txt, content: "A"}}
+  - match: {system: SOLVER B, role: user}
+    reply:
+      tool_calls:
+        - {name: write_file, arguments: {path: /app/hello.txt, content: "Hello, world!\n"}}
+        - {name: write_file, arguments: {path: /logs/agent/branch_b.txt, content: "B"}}
+  - match: {role: tool}
+    reply: {content: "wrote the files"}
+)";
+
+std::vector<std::string> images_of_job(const std::string& job) {
+  auto r = autoswarm::util::run_process(
+      {"docker", "images", "-q", "--filter", "label=autoswarm.job=" + job}, {});
+  std::vector<std::string> ids;
+  std::istringstream in(r.out);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) ids.push_back(line);
+  }
+  return ids;
+}
+
+}  // namespace
+
+TEST_CASE("the verify-retry example passes hello-world only on the second attempt",
+          "[docker][bench_run][shapes]") {
+  AUTOSWARM_REQUIRE_DOCKER();
+  TempDir dir;
+  autoswarm::testing::FakeUpstream fake({.models = {{"fake-coder", true}}});
+  fake.set_script(kVerifyRetryScript);
+  auto run = [&](const fs::path& spec, const std::string& job) {
+    return bench_run({"--tasks", kTasks.string(), "--include", "hello-world", "--spec", spec.string(),
+                      "--upstream", fake.url(), "--model", "fake-coder", "-o", (dir / "jobs").string(),
+                      "--job-name", job});
+  };
+
+  auto r = run(kExamples / "verify_retry.yaml", "verify-retry-e2e");
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(last_line(r.out), Catch::StartsWith("passed=1/1 ") &&
+                                   Catch::Contains(" topology=plan→execute→verify→execute→verify "));
+  fs::path trial = job_dir_of(r.out) / "hello-world";
+  json traces = read_json(trial / "agent" / "stage_traces.json");
+  REQUIRE(traces.size() == 5);
+  CHECK(traces[2]["verdict"] == "FAIL");
+  CHECK(traces[4]["verdict"] == "PASS");
+  CHECK(traces[3]["attempt"] == 2);
+  CHECK(read_json(trial / "result.json")["agent_result"]["metadata"]["pipeline_topology"] ==
+        "plan→execute→verify→execute→verify");
+
+  // Without the retry, the same script fails the task: the second attempt is what passed it.
+  std::string no_retry = autoswarm::util::read_file(kExamples / "verify_retry.yaml");
+  no_retry.replace(no_retry.find("max_retries: 2"), 14, "max_retries: 0");
+  autoswarm::util::write_file_atomic(dir / "no_retry.yaml", no_retry);
+  auto once = run(dir / "no_retry.yaml", "verify-once-e2e");
+  INFO(once.out << once.err);
+  REQUIRE(once.exit_code == 0);
+  CHECK_THAT(last_line(once.out), Catch::StartsWith("passed=0/1 ") &&
+                                      Catch::Contains(" topology=plan→execute→verify "));
+  CHECK(containers_of_job("verify-retry-e2e").empty());
+  CHECK(containers_of_job("verify-once-e2e").empty());
+}
+
+TEST_CASE("the parallel example continues in the chosen branch's container and leaves none behind",
+          "[docker][bench_run][shapes]") {
+  AUTOSWARM_REQUIRE_DOCKER();
+  TempDir dir;
+  autoswarm::testing::FakeUpstream fake({.models = {{"fake-coder", true}}});
+  auto run = [&](const std::string& chosen, const std::string& job) {
+    fake.set_script(std::string(kParallelScript) + "  - match: {system: JUDGE}\n    reply: {content: \"CHOSEN: " +
+                    chosen + "\"}\n");
+    return bench_run({"--tasks", kTasks.string(), "--include", "hello-world", "--spec",
+                      (kExamples / "parallel_synthesis.yaml").string(), "--upstream", fake.url(),
+                      "--model", "fake-coder", "-o", (dir / "jobs").string(), "--job-name", job});
+  };
+
+  auto b = run("solve_b", "parallel-b-e2e");
+  INFO(b.out << b.err);
+  REQUIRE(b.exit_code == 0);
+  CHECK_THAT(last_line(b.out), Catch::StartsWith("passed=1/1 ") &&
+                                   Catch::Contains(" topology=plan→[solve_a|solve_b]→pick "));
+  fs::path trial = job_dir_of(b.out) / "hello-world";
+  CHECK(fs::exists(trial / "agent" / "branch_b.txt"));
+  CHECK_FALSE(fs::exists(trial / "agent" / "branch_a.txt"));
+  json traces = read_json(trial / "agent" / "stage_traces.json");
+  REQUIRE(traces.size() == 4);
+  CHECK(traces[3]["choice"]["branch"] == "solve_b");
+  CHECK(containers_of_job("parallel-b-e2e").empty());
+  CHECK(images_of_job("parallel-b-e2e").empty());
+
+  // Choosing the other branch continues in its container, with its wrong hello.txt.
+  auto a = run("solve_a", "parallel-a-e2e");
+  INFO(a.out << a.err);
+  REQUIRE(a.exit_code == 0);
+  CHECK_THAT(last_line(a.out), Catch::StartsWith("passed=0/1 "));
+  fs::path trial_a = job_dir_of(a.out) / "hello-world";
+  CHECK(fs::exists(trial_a / "agent" / "branch_a.txt"));
+  CHECK_FALSE(fs::exists(trial_a / "agent" / "branch_b.txt"));
+  CHECK(containers_of_job("parallel-a-e2e").empty());
+  CHECK(images_of_job("parallel-a-e2e").empty());
 }

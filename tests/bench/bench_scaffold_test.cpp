@@ -36,7 +36,9 @@ TEST_CASE("the embedded scaffold is byte for byte the repository's benchmark/", 
                      ".gitignore",
                      "tasks/hello-world/instruction.md", "tasks/hello-world/task.toml",
                      "tasks/hello-world/environment/Dockerfile", "tasks/hello-world/tests/test.sh",
-                     "tasks/hello-world/solution/solve.sh"});
+                     "tasks/hello-world/solution/solve.sh", "examples/linear.yaml",
+                     "examples/verify_retry.yaml", "examples/parallel_synthesis.yaml",
+                     "examples/stage_as_tool.yaml", "examples/custom_tool.yaml"});
 }
 
 TEST_CASE("init writes every file into a new directory, scripts executable", "[bench][init]") {

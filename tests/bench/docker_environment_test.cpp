@@ -235,3 +235,32 @@ TEST_CASE("fork starts a sibling from a snapshot and each side keeps its own cha
   CHECK(docker.containers_with_label(kLabel).size() == 1);  // the parent only
   CHECK_FALSE(docker.image_exists(snapshot));               // the branch took its snapshot along
 }
+
+TEST_CASE("continue_as takes over the chosen branch's container and every other one goes", "[docker]") {
+  AUTOSWARM_REQUIRE_DOCKER();
+  DockerCli docker;
+  std::string first_id, chosen_id, snapshot;
+  {
+    DockerEnvironment env(docker, options());
+    first_id = env.container_id();
+    env.write_file("/app/state.txt", "before\n");
+    std::unique_ptr<autoswarm::bench::Environment> a = env.branch("branch-a");
+    std::unique_ptr<autoswarm::bench::Environment> b = env.branch("branch-b");
+    a->write_file("/app/state.txt", "a\n");
+    b->write_file("/app/only-in-b.txt", "b\n");
+    chosen_id = dynamic_cast<DockerEnvironment&>(*a).container_id();
+    snapshot = inspect(chosen_id, "{{.Image}}");
+    snapshot = snapshot.substr(0, snapshot.find('\n'));
+    CHECK(docker.containers_with_label(kLabel).size() == 3);
+
+    env.continue_as(std::move(a));
+    CHECK(env.container_id() == chosen_id);
+    CHECK(env.read_file("/app/state.txt") == "a\n");
+    CHECK(env.exec({"test", "-e", "/app/only-in-b.txt"}, 30s).exit_code == 1);
+    b.reset();
+    CHECK(docker.containers_with_label(kLabel) == std::vector<std::string>{chosen_id});
+    CHECK(docker.image_exists(snapshot));  // the parent now owns the chosen branch's snapshot
+  }
+  CHECK(docker.containers_with_label(kLabel).empty());
+  CHECK_FALSE(docker.image_exists(snapshot));
+}

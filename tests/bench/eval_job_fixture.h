@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -18,6 +19,8 @@ struct EvalStage {
   std::string system_prompt;
   std::string output;
   std::string input_context = "(none: this is the first stage)";
+  // The trace's consumed_by (a stage id, or null for none); absent: the field is not written.
+  std::optional<nlohmann::json> consumed_by{};
 };
 
 struct EvalTrial {
@@ -57,6 +60,7 @@ inline void write_eval_job(const std::filesystem::path& job_dir,
                         {"input_context", s.input_context},
                         {"output", s.output},
                         {"turns_used", 1}});
+      if (s.consumed_by) traces.back()["consumed_by"] = *s.consumed_by;
       steps.push_back({{"source", "system"}, {"message", s.system_prompt}, {"extra", {{"stage", s.id}}}});
       steps.push_back({{"source", "agent"}, {"message", s.output}, {"extra", {{"stage", s.id}}}});
     }

@@ -16,13 +16,7 @@ namespace {
 
 struct HandoffFixture {
   FakeUpstream fake{{.models = {{"planner-model", true}}}};
-  llm::Client client{[this] {
-    llm::ClientOptions o;
-    o.base_url = llm::BaseUrl::parse(fake.url() + "/v1");
-    o.max_retries = 0;
-    o.read_timeout = std::chrono::seconds(10);
-    return o;
-  }()};
+  llm::Client client{fake.client_options()};
   PipelineSpec spec;
   StageSpec plan, execute;
   HandoffSpec handoff;

@@ -53,13 +53,7 @@ rules:
 
 struct PipelineFixture {
   FakeUpstream fake{{.models = {{"fake-model", true}, {"exec-model", true}, {"run-model", true}}}};
-  llm::Client client{[this] {
-    llm::ClientOptions o;
-    o.base_url = llm::BaseUrl::parse(fake.url() + "/v1");
-    o.max_retries = 0;
-    o.read_timeout = std::chrono::seconds(10);
-    return o;
-  }()};
+  llm::Client client{fake.client_options()};
   FakeEnvironment env;
   Task task;
   PipelineSpec spec = parse_pipeline_spec(kTwoStages);

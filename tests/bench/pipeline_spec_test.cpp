@@ -5,6 +5,8 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <filesystem>
+#include <map>
 
 #include "autoswarm/util/error.h"
 #include "autoswarm/util/files.h"
@@ -208,4 +210,223 @@ TEST_CASE("output formats by name", "[bench][spec]") {
     CHECK(parse_output_format(to_string(f)) == f);
   }
   CHECK_FALSE(parse_output_format("markdown").has_value());
+}
+
+// --- control flow, parallel groups, stages as tools, custom tools (issue 7)
+
+namespace {
+
+const char* kEveryShape = R"(pipeline:
+  tools:
+    - name: count_lines
+      description: "Count a file's lines."
+      parameters: {type: object, properties: {path: {type: string}}, required: [path]}
+      command: [wc, -l, "{path}"]
+      timeout_sec: 5
+      max_output_chars: 100
+  stages:
+    - id: plan
+      system_prompt: "PLANNER"
+      tools: [read_file, count_lines]
+      max_turns: 2
+    - parallel:
+        - id: solve_a
+          system_prompt: "SOLVER A"
+          tools: [run_shell, check]
+          max_turns: 3
+        - id: solve_b
+          system_prompt: "SOLVER B"
+          tools: [write_file]
+          max_turns: 4
+    - id: pick
+      system_prompt: "JUDGE"
+      max_turns: 1
+      choice: {json_field: branch}
+    - id: execute
+      system_prompt: "EXECUTOR"
+      max_turns: 5
+    - id: verify
+      system_prompt: "VERIFIER"
+      max_turns: 2
+      verdict: last_line
+      on_fail: execute
+      max_retries: 2
+    - id: check
+      system_prompt: "CHECKER"
+      as_tool: "Ask the checker."
+      max_turns: 3
+  handoffs:
+    verify->execute: {include_raw_output: true}
+    solve_b->pick: {token_budget: 100}
+)";
+
+}  // namespace
+
+TEST_CASE("every shape parses into flow steps, edges, a topology and a worst-case turn cap",
+          "[bench][spec]") {
+  PipelineSpec spec = parse_pipeline_spec(kEveryShape, "shapes.yaml");
+  INFO(Catch::Detail::stringify(messages(validate(spec))));
+  REQUIRE(validate(spec).empty());
+  CHECK(spec.topology() == "plan→[solve_a|solve_b]→pick→execute→verify");
+  CHECK(spec.flow() == std::vector<std::vector<size_t>>{{0}, {1, 2}, {3}, {4}, {5}});
+  CHECK(spec.synthesis_of(1) == spec.find_stage("pick"));
+  CHECK(spec.isolated(1));
+  const StageSpec& verify = *spec.find_stage("verify");
+  REQUIRE(verify.verdict);
+  CHECK(verify.verdict->on_fail == "execute");
+  CHECK(verify.verdict->max_retries == 2);
+  CHECK(verify.verdict->reading.json_field.empty());
+  CHECK(spec.find_stage("pick")->choice->json_field == "branch");
+  CHECK(spec.find_stage("check")->as_tool == "Ask the checker.");
+  CHECK_FALSE(spec.find_stage("check")->in_flow());
+  const CustomToolSpec* tool = spec.find_tool("count_lines");
+  REQUIRE(tool);
+  CHECK(tool->command == std::vector<std::string>{"wc", "-l", "{path}"});
+  CHECK(tool->parameters["required"][0] == "path");
+  CHECK(tool->timeout_sec == 5);
+  CHECK(tool->max_output_chars == 100);
+  auto edges = spec.edges();
+  using Edge = std::pair<std::string, std::string>;
+  for (const Edge& e : {Edge{"plan", "solve_a"}, Edge{"plan", "solve_b"}, Edge{"solve_a", "pick"},
+                        Edge{"solve_b", "pick"}, Edge{"pick", "execute"}, Edge{"verify", "execute"}}) {
+    CHECK(std::find(edges.begin(), edges.end(), e) != edges.end());
+  }
+  // One pass: 2 + 3 + 4 + 1 + 5 + 2 = 17; two retries of execute→verify: 14; check once: 3.
+  CHECK(spec.turn_cap() == 34);
+}
+
+TEST_CASE("validate says where a control-flow spec cannot run", "[bench][spec]") {
+  PipelineSpec spec = parse_pipeline_spec(R"(pipeline:
+  max_total_turns: 20
+  tools:
+    - name: splice
+      description: "bad"
+      parameters: {type: object, properties: {path: {type: string}}, required: [path, other]}
+      command: [sh, -c, "cat {path}"]
+    - name: empty
+      description: "no command"
+      parameters: {type: array}
+      command: []
+    - name: partial
+      description: "an argument inside an element"
+      parameters: {type: object, properties: {n: {type: integer}}}
+      command: [head, "-n{n}", "{m}"]
+      stdin: text
+  stages:
+    - id: plan
+      system_prompt: "p"
+      max_turns: 2
+      on_fail: plan
+    - id: execute
+      system_prompt: "e"
+      tools: [helper, run_shell]
+      max_turns: 2
+    - id: verify
+      system_prompt: "v"
+      max_turns: 2
+      verdict: last_line
+      on_fail: nowhere
+    - id: loop
+      system_prompt: "l"
+      max_turns: 2
+      verdict: {json_field: status}
+      on_fail: execute
+    - parallel:
+        - id: a
+          system_prompt: "a"
+          max_turns: 2
+        - id: b
+          system_prompt: "b"
+          max_turns: 2
+    - id: helper
+      system_prompt: "h"
+      as_tool: "helps"
+      tools: [helper]
+      max_turns: 30
+    - id: ping
+      system_prompt: "ping"
+      as_tool: "ping"
+      tools: [pong]
+    - id: pong
+      system_prompt: "pong"
+      as_tool: "pong"
+      tools: [ping]
+)", "flow.yaml");
+  auto m = messages(validate(spec));
+  INFO(Catch::Detail::stringify(m));
+  CHECK(any_contains(m, "flow.yaml:4: tool 'splice': parameters required names 'other', which is not in properties"));
+  CHECK(any_contains(m, "flow.yaml:4: tool 'splice': command splices {path} into a shell script"));
+  CHECK(any_contains(m, "flow.yaml:8: tool 'empty': parameters must have type: object"));
+  CHECK(any_contains(m, "flow.yaml:8: tool 'empty': command is empty"));
+  CHECK(any_contains(m, "flow.yaml:12: tool 'partial': command element '-n{n}' must be exactly {n}"));
+  CHECK(any_contains(m, "flow.yaml:12: tool 'partial': command element {m} names no parameter"));
+  CHECK(any_contains(m, "flow.yaml:12: tool 'partial': stdin names 'text', which is not a parameter"));
+  CHECK(any_contains(m, "flow.yaml:21: stage 'plan'.on_fail needs a verdict"));
+  CHECK(any_contains(m, "flow.yaml:29: stage 'verify': on_fail names no stage 'nowhere'"));
+  CHECK(any_contains(m, "flow.yaml:34: stage 'loop': on_fail loops back without a retry limit: add max_retries"));
+  CHECK(any_contains(m, "flow.yaml:37: the parallel group at line 37 has no synthesis stage"));
+  CHECK(any_contains(m, "flow.yaml:43: stage 'helper' is offered as a tool and lists itself as a tool"));
+  CHECK(any_contains(m, "flow.yaml:43: stage 'helper': max_turns 30 can never fit in max_total_turns 20"));
+  CHECK(any_contains(m, "flow.yaml:48: stage 'ping' is offered as a tool and can end up calling itself"));
+  CHECK(any_contains(m, "flow.yaml:52: stage 'pong' is offered as a tool and can end up calling itself"));
+}
+
+TEST_CASE("validate rejects branches and synthesis stages that cannot work", "[bench][spec]") {
+  auto problems_of = [](const std::string& yaml) { return messages(validate(parse_pipeline_spec(yaml, "g.yaml"))); };
+  const std::string one_branch = R"(pipeline:
+  stages:
+    - parallel:
+        - {id: a, system_prompt: a}
+    - {id: pick, system_prompt: p}
+)";
+  CHECK(any_contains(problems_of(one_branch), "g.yaml:4: the parallel group at line 4 has one branch"));
+  const std::string writing_judge = R"(pipeline:
+  stages:
+    - parallel:
+        - {id: a, system_prompt: a, tools: [run_shell]}
+        - {id: b, system_prompt: b, tools: [write_file]}
+    - {id: pick, system_prompt: p, tools: [write_file]}
+)";
+  CHECK(any_contains(problems_of(writing_judge),
+                     "g.yaml:6: stage 'pick' is the synthesis stage of branches that each work in their own container"));
+  const std::string stray_choice = R"(pipeline:
+  stages:
+    - {id: a, system_prompt: a, choice: last_line}
+    - {id: b, system_prompt: b, verdict: maybe}
+)";
+  CHECK(any_contains(problems_of(stray_choice), "g.yaml:3: stage 'a': choice is for the synthesis stage"));
+  CHECK(any_contains(problems_of(stray_choice), "g.yaml:4: stage 'b'.verdict must be last_line or {json_field: <name>}"));
+  const std::string forward_goto = R"(pipeline:
+  stages:
+    - {id: a, system_prompt: a, verdict: last_line, on_fail: b, max_retries: 1}
+    - {id: b, system_prompt: b}
+)";
+  CHECK(any_contains(problems_of(forward_goto), "g.yaml:3: stage 'a': on_fail 'b' must be an earlier stage of the flow"));
+  const std::string budget = R"(pipeline:
+  max_total_turns: 5
+  stages:
+    - {id: a, system_prompt: a, max_turns: 3}
+    - parallel:
+        - {id: b, system_prompt: b, max_turns: 2}
+        - {id: c, system_prompt: c, max_turns: 2}
+    - {id: d, system_prompt: d, max_turns: 1}
+)";
+  CHECK(any_contains(problems_of(budget), "g.yaml:2: the stages' max_turns add up to 8, over max_total_turns 5"));
+}
+
+TEST_CASE("every example spec in benchmark/examples is valid", "[bench][spec]") {
+  const std::filesystem::path dir = std::filesystem::path(AUTOSWARM_SOURCE_DIR) / "benchmark" / "examples";
+  std::map<std::string, std::string> topologies;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    PipelineSpec spec = load_pipeline_spec(entry.path().string());
+    INFO(entry.path().string() << "\n" << Catch::Detail::stringify(messages(validate(spec))));
+    CHECK(validate(spec).empty());
+    topologies[entry.path().stem().string()] = spec.topology();
+  }
+  CHECK(topologies == std::map<std::string, std::string>{
+                          {"linear", "plan→execute"},
+                          {"verify_retry", "plan→execute→verify"},
+                          {"parallel_synthesis", "plan→[solve_a|solve_b]→pick"},
+                          {"stage_as_tool", "execute"},
+                          {"custom_tool", "agent"}});
 }

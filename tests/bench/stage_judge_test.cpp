@@ -43,14 +43,7 @@ struct Judge {
   autoswarm::llm::Client client;
   EvalOptions options;
 
-  static autoswarm::llm::ClientOptions client_options(const FakeUpstream& fake) {
-    autoswarm::llm::ClientOptions o;
-    o.base_url = autoswarm::llm::BaseUrl::parse(fake.url() + "/v1");
-    o.max_retries = 0;
-    return o;
-  }
-
-  explicit Judge(const char* script) : client(client_options(fake)) {
+  explicit Judge(const char* script) : client(fake.client_options()) {
     fake.set_script(script);
     options.client = &client;
     options.model = "fake-model";
@@ -190,6 +183,35 @@ rules:
   CHECK(stages[1]["next_stage"] == "verify");
   CHECK(stages[2]["next_stage"] == "execute");
   CHECK(stages[3]["next_stage"] == "verify");
+  CHECK(stages[4]["next_stage"].is_null());
+}
+
+TEST_CASE("bench eval follows consumed_by: branches to their synthesis stage, a tool stage to its caller",
+          "[bench][eval]") {
+  TempDir tmp;
+  // plan→[solve_a|solve_b]→pick, with solve_a calling review as a tool.
+  using autoswarm::testing::EvalStage;
+  autoswarm::testing::EvalTrial trial{"epsilon", "Task epsilon", 1.0,
+                                      {EvalStage{"plan", "PLANNER.", "plan", "", "solve_a"},
+                                       EvalStage{"solve_a", "SOLVER A.", "a", "", "pick"},
+                                       EvalStage{"review", "REVIEWER.", "looks fine", "", "solve_a"},
+                                       EvalStage{"solve_b", "SOLVER B.", "b", "", "pick"},
+                                       EvalStage{"pick", "JUDGE.", "CHOSEN: solve_a", "", nullptr}}};
+  autoswarm::testing::write_eval_job(tmp / "job", {trial}, "plan→[solve_a|solve_b]→pick");
+  Judge judge(R"(
+rules:
+  - match: {content: "JUDGED: review[\\s\\S]*RECEIVED THIS OUTPUT: solve_a"}
+    reply: {content: '{"score": 0.4}'}
+  - reply: {content: '{"score": 1}'}
+)");
+  CHECK(judge.run(tmp / "job") ==
+        std::vector<std::string>{"epsilon plan:1.00,solve_a:1.00,review:0.40,solve_b:1.00,pick:1.00"});
+  json stages = read_json(tmp / "job" / "epsilon" / "agent" / "stage_scores.json")["stages"];
+  REQUIRE(stages.size() == 5);
+  CHECK(stages[0]["next_stage"] == "solve_a");
+  CHECK(stages[1]["next_stage"] == "pick");
+  CHECK(stages[2]["next_stage"] == "solve_a");
+  CHECK(stages[3]["next_stage"] == "pick");
   CHECK(stages[4]["next_stage"].is_null());
 }
 

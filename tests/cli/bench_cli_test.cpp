@@ -43,6 +43,31 @@ TEST_CASE("bench validate: every problem with file:line, exit 1", "[bench][cli]"
   CHECK_THAT(r.out, Catch::EndsWith("6 problems in s.yaml\n"));
 }
 
+TEST_CASE("bench validate: the example shapes are valid, a loop without a limit is refused where it is",
+          "[bench][cli]") {
+  TempDir tmp;
+  const std::filesystem::path examples = std::filesystem::path(AUTOSWARM_SOURCE_DIR) / "benchmark" / "examples";
+  auto ok = run_autoswarm({"bench", "validate", "--spec", (examples / "verify_retry.yaml").string()}, tmp.path());
+  CHECK(ok.exit_code == 0);
+  CHECK_THAT(ok.out, Catch::EndsWith(": valid: plan→execute→verify (3 stages, max_total_turns 40)\n"));
+  auto parallel = run_autoswarm({"bench", "validate", "--spec", (examples / "parallel_synthesis.yaml").string()},
+                                tmp.path());
+  CHECK_THAT(parallel.out, Catch::Contains("valid: plan→[solve_a|solve_b]→pick"));
+
+  autoswarm::util::write_file_atomic(tmp / "loop.yaml", R"(pipeline:
+  stages:
+    - {id: execute, system_prompt: "Do."}
+    - id: verify
+      system_prompt: "Check."
+      verdict: last_line
+      on_fail: execute
+)");
+  auto r = run_autoswarm({"bench", "validate", "--spec", "loop.yaml"}, tmp.path());
+  CHECK(r.exit_code == 1);
+  CHECK(r.out == "loop.yaml:6: stage 'verify': on_fail loops back without a retry limit: add max_retries\n"
+                 "1 problem in loop.yaml\n");
+}
+
 TEST_CASE("bench validate: a missing spec file and a missing subcommand", "[bench][cli]") {
   TempDir tmp;
   auto r = run_autoswarm({"bench", "validate", "--spec", "none.yaml"}, tmp.path());

@@ -30,7 +30,7 @@ std::vector<std::string> files_under(const fs::path& dir) {
 
 }  // namespace
 
-TEST_CASE("bench compare: two jobs side by side; jobs/latest works", "[bench][cli]") {
+TEST_CASE("bench compare: two jobs side by side, jobs/latest works", "[bench][cli]") {
   TempDir tmp;
   autoswarm::testing::write_two_jobs(tmp / "jobs" / "run-a", tmp / "jobs" / "run-b");
   fs::create_directory_symlink("run-b", tmp / "jobs" / "latest");
@@ -92,7 +92,10 @@ TEST_CASE("bench init: the files of benchmark/ byte for byte, and a spec validat
 
   const fs::path benchmark = fs::path(AUTOSWARM_SOURCE_DIR) / "benchmark";
   std::vector<std::string> written = files_under(tmp / "mybench");
-  CHECK(written == std::vector<std::string>{".dockerignore", ".gitignore", "Dockerfile.base", "pipeline_spec.yaml",
+  CHECK(written == std::vector<std::string>{".dockerignore", ".gitignore", "Dockerfile.base",
+                                            "examples/custom_tool.yaml", "examples/linear.yaml",
+                                            "examples/parallel_synthesis.yaml", "examples/stage_as_tool.yaml",
+                                            "examples/verify_retry.yaml", "pipeline_spec.yaml",
                                             "program_pipeline.md",
                                             "tasks/hello-world/environment/Dockerfile",
                                             "tasks/hello-world/instruction.md",
@@ -108,6 +111,8 @@ TEST_CASE("bench init: the files of benchmark/ byte for byte, and a spec validat
   auto v = run_autoswarm({"bench", "validate", "--spec", "mybench/pipeline_spec.yaml"}, tmp.path());
   CHECK(v.exit_code == 0);
   CHECK_THAT(v.out, Catch::Contains(": valid: vanilla-agent (1 stage"));
+  auto example = run_autoswarm({"bench", "validate", "--spec", "mybench/examples/verify_retry.yaml"}, tmp.path());
+  CHECK(example.exit_code == 0);
 }
 
 TEST_CASE("bench init: a non-empty directory is refused, --force overwrites", "[bench][cli]") {

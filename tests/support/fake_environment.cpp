@@ -121,4 +121,31 @@ void FakeEnvironment::copy_in(const fs::path& from, const std::string& to) {
   }
 }
 
+FakeEnvironment::~FakeEnvironment() {
+  if (is_branch_) --*live_branches_;
+}
+
+std::unique_ptr<bench::Environment> FakeEnvironment::branch(const std::string& name_hint) {
+  auto copy = std::make_unique<FakeEnvironment>();
+  std::lock_guard lock(mutex_);
+  check_alive();
+  copy->rules_ = rules_;
+  copy->default_result_ = default_result_;
+  copy->files_ = files_;
+  copy->describe_ = "fake branch " + name_hint;
+  copy->live_branches_ = live_branches_;
+  copy->is_branch_ = true;
+  ++*live_branches_;
+  return copy;
+}
+
+void FakeEnvironment::continue_as(std::unique_ptr<bench::Environment> sibling) {
+  auto* other = dynamic_cast<FakeEnvironment*>(sibling.get());
+  if (!other) throw Error("fake environment: can only continue as a fake branch");
+  std::map<std::string, std::string> files = other->files();
+  std::lock_guard lock(mutex_);
+  check_alive();
+  files_ = std::move(files);
+}
+
 }  // namespace autoswarm::testing

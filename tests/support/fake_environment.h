@@ -13,10 +13,14 @@
 //
 // The command text of {"bash", "-lc"|"-c", X} is X; of any other argv its elements joined by
 // spaces. Rules are tried newest first; unmatched commands get default_result (exit 0, no output).
-// Thread-safe.
+// branch() copies the files and rules into a new FakeEnvironment (handlers keep acting on what
+// they captured); continue_as() takes a branch's files. live_branches() counts the branches made
+// from this environment (and theirs) that still exist. Thread-safe.
 #pragma once
 
+#include <atomic>
 #include <functional>
+#include <memory>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -68,7 +72,12 @@ class FakeEnvironment : public bench::Environment {
   void write_file(const std::string& path, const std::string& content) override;
   std::string read_file(const std::string& path, size_t max_bytes = 1 << 20) override;
   void copy_in(const std::filesystem::path& from, const std::string& to) override;
-  std::string describe() const override { return "fake"; }
+  std::string describe() const override { return describe_; }
+  std::unique_ptr<bench::Environment> branch(const std::string& name_hint) override;
+  void continue_as(std::unique_ptr<bench::Environment> sibling) override;
+
+  int live_branches() const { return live_branches_->load(); }
+  ~FakeEnvironment() override;
 
  private:
   struct Rule {
@@ -85,6 +94,9 @@ class FakeEnvironment : public bench::Environment {
   std::vector<Call> calls_;
   std::vector<std::pair<std::string, std::string>> copies_;
   bool gone_ = false;
+  std::string describe_ = "fake";
+  std::shared_ptr<std::atomic<int>> live_branches_ = std::make_shared<std::atomic<int>>(0);
+  bool is_branch_ = false;
 };
 
 }  // namespace autoswarm::testing

@@ -25,6 +25,8 @@
 #include <httplib.h>
 #include <yaml-cpp/yaml.h>
 
+#include "autoswarm/util/yaml_json.h"
+
 namespace autoswarm::testing {
 
 namespace {
@@ -166,41 +168,7 @@ std::regex get_regex(const YAML::Node& node, const std::string& where) {
   }
 }
 
-// A YAML value as JSON: quoted scalars stay strings; plain scalars become null / bool /
-// integer / float when they look like one.
-json yaml_to_json(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined:
-      return nullptr;
-    case YAML::NodeType::Sequence: {
-      json arr = json::array();
-      for (const auto& item : node) arr.push_back(yaml_to_json(item));
-      return arr;
-    }
-    case YAML::NodeType::Map: {
-      json obj = json::object();
-      for (const auto& kv : node) obj[kv.first.as<std::string>()] = yaml_to_json(kv.second);
-      return obj;
-    }
-    case YAML::NodeType::Scalar:
-      break;
-  }
-  const std::string& s = node.Scalar();
-  if (node.Tag() != "?") return s;  // quoted or explicitly tagged: a string
-  if (s == "null" || s == "Null" || s == "NULL" || s == "~") return nullptr;
-  if (s == "true" || s == "True" || s == "TRUE") return true;
-  if (s == "false" || s == "False" || s == "FALSE") return false;
-  static const std::regex int_re(R"([-+]?[0-9]+)");
-  static const std::regex float_re(R"([-+]?([0-9]+\.[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?|[-+]?[0-9]+[eE][-+]?[0-9]+)");
-  try {
-    if (std::regex_match(s, int_re)) return std::stoll(s);
-    if (std::regex_match(s, float_re)) return std::stod(s);
-  } catch (const std::exception&) {
-    // out of range: keep the text
-  }
-  return s;
-}
+using util::yaml_to_json;
 
 UsageSpec parse_usage(const YAML::Node& node, const std::string& where) {
   check_keys(node, where, {"prompt_tokens", "completion_tokens", "total_tokens", "cached_tokens"});
@@ -1151,6 +1119,14 @@ std::string FakeUpstream::url() const {
   const auto& host = state_->options.host;
   const bool v6 = host.find(':') != std::string::npos;
   return "http://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(state_->port);
+}
+
+llm::ClientOptions FakeUpstream::client_options() const {
+  llm::ClientOptions o;
+  o.base_url = llm::BaseUrl::parse(url() + "/v1");
+  o.max_retries = 0;
+  o.read_timeout = std::chrono::seconds(10);
+  return o;
 }
 
 void FakeUpstream::set_script(const std::string& yaml_text) {

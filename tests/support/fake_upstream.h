@@ -36,6 +36,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "autoswarm/llm/client.h"
+
 namespace autoswarm::testing {
 
 // Which real server the fake imitates.
@@ -87,6 +89,9 @@ class FakeUpstream {
   int port() const;
   // "http://127.0.0.1:<port>" (the bound host; IPv6 in brackets). No "/v1" suffix.
   std::string url() const;
+  // Options for an llm::Client of this fake: url() + "/v1", no retries (a scripted fault is seen
+  // once), a 10 s read timeout.
+  llm::ClientOptions client_options() const;
 
   // Replaces all rules and the default reply with those of a YAML script (docs/fake_llm.md).
   // An empty script restores the defaults (no rules, echo). On a bad script throws

@@ -38,7 +38,7 @@ namespace autoswarm::bench {
 class ToolRegistry;
 
 enum class AgentKind {
-  kPipeline,  // the stages of the spec, in order, with handoffs
+  kPipeline,  // the spec's flow: stages with handoffs, retries, branches, stages as tools
   kSingle,    // the baseline: one stage, "You are an agent that executes tasks", 30 turns
   kOracle,    // copies solution/ to /solution and runs solve.sh
   kNop,       // does nothing (checks that a task's tests fail untouched)

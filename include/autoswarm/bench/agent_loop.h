@@ -3,14 +3,20 @@
 // results go back to the model, until it answers in text or a budget runs out.
 //
 // Budgets: at most stage.max_turns model calls for the stage, and RunBudget::turns_left for the
-// whole run (shared by every stage; each call takes one). The deadline and the cancel flag are
-// checked before every model call and every tool call. The stage's output is its last text reply.
+// whole run (shared by every stage execution, also ones running at the same time in parallel
+// branches; each call takes one before it is made). The deadline and the cancel flag are checked
+// before every model call and every tool call. The stage's output is its last text reply.
+// run() may be called from several threads at once (parallel branches) and from inside a tool
+// call (a stage offered as a tool).
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <optional>
 #include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "autoswarm/bench/agent.h"
 #include "autoswarm/bench/environment.h"
@@ -30,10 +36,20 @@ struct RunBudget {
   std::chrono::steady_clock::time_point deadline;
   std::chrono::milliseconds timeout{0};   // for the error message
   const std::atomic<bool>* cancel = nullptr;
-  int turns_left = 0;                     // model calls left for the run (max_total_turns)
+  std::atomic<int> turns_left = 0;        // model calls left for the run (max_total_turns)
 
   bool cancelled() const { return cancel && cancel->load(); }
   std::chrono::milliseconds time_left() const;
+  // Takes one model call from turns_left; false when none is left.
+  bool take_turn();
+};
+
+// Where one stage execution sits in the run.
+struct ExecutionSite {
+  // The stages above it when it runs as a tool, outermost first (tool calls see these plus it).
+  std::vector<std::string> callers{};
+  // Merged into every trajectory step's "extra" besides "stage" (attempt, branch, parent_call).
+  nlohmann::json extra = nullptr;
 };
 
 struct StageResult {
@@ -52,7 +68,8 @@ class AgentLoop {
             AtifTrajectory& trajectory, const PipelineSpec& spec, RunBudget& budget);
 
   // Runs `stage` with `model` from `user_message` to its output.
-  StageResult run(const StageSpec& stage, const std::string& model, const std::string& user_message);
+  StageResult run(const StageSpec& stage, const std::string& model, const std::string& user_message,
+                  const ExecutionSite& site = {});
 
   // The stage's system prompt plus the line asking for its output_format.
   static std::string system_prompt(const StageSpec& stage);

@@ -71,6 +71,11 @@ class DockerEnvironment : public Environment {
   std::string read_file(const std::string& path, size_t max_bytes = 1 << 20) override;
   void copy_in(const std::filesystem::path& from, const std::string& to) override;
   std::string describe() const override;
+  // branch(): fork(). continue_as(): this container (and a snapshot it owns) is removed and this
+  // object takes over the sibling's container and snapshot; the sibling must be a
+  // DockerEnvironment.
+  std::unique_ptr<Environment> branch(const std::string& name_hint) override;
+  void continue_as(std::unique_ptr<Environment> sibling) override;
 
  private:
   // docker exec with our user and env; no timeout handling beyond run_process's.

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,19 @@ class Environment {
 
   // A short name for logs ("container 3f2a…", "fake").
   virtual std::string describe() const = 0;
+
+  // Parallel branches that can change files each work in a copy (pipeline_spec.h, `parallel`):
+  //
+  //   auto a = env.branch("solve_a"), b = env.branch("solve_b");   // copies of env's files now
+  //   ... each branch changes its own copy ...
+  //   env.continue_as(std::move(a));   // env now holds a's state; b is dropped, and so removed
+  //
+  // branch() returns a sibling starting from this environment's files now, which changes
+  // independently of it. continue_as() makes this object continue as `sibling` (one of its
+  // branches): what this environment held is discarded. Both throw Error; by default an
+  // environment cannot be copied.
+  virtual std::unique_ptr<Environment> branch(const std::string& name_hint);
+  virtual void continue_as(std::unique_ptr<Environment> sibling);
 };
 
 }  // namespace autoswarm::bench

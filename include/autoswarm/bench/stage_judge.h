@@ -1,6 +1,8 @@
 // The per-stage judge of `bench eval`: per-stage credit assignment for a finished job. Each
 // executed stage of a trial (stage_traces.json) is scored 0–1 by one LLM call: a non-final stage on
-// how well its output equips the stage that consumed it (the next trace entry), the final one on
+// how well its output equips the stage that consumed it (the trace's consumed_by: the next stage,
+// the stage a FAIL verdict sent the run back to, the synthesis stage after a branch, the stage
+// that called it as a tool; the next trace entry in traces without it), the final one on
 // whether its output resolves the task. Scores go to <trial>/agent/stage_scores.json.
 #pragma once
 

@@ -34,6 +34,10 @@ struct ToolContext {
   std::string workdir = "/app";                       // relative paths resolve here
   std::chrono::milliseconds time_left{std::chrono::hours(1)};  // tools cap their timeouts to it
   const std::atomic<bool>* cancel = nullptr;
+  // The stages executing in this chain, outermost first, the calling stage last; and the id of
+  // the call. A stage offered as a tool needs them for its recursion guard and its trace.
+  std::vector<std::string> callers{};
+  std::string call_id{};
 };
 
 struct ToolResult {
@@ -77,5 +81,11 @@ ToolDefinition write_file_tool();  // write_file(path, content)
 
 // Caps `text` at `max_chars`, keeping its head and tail around "[... N characters omitted ...]".
 std::string cap_output(const std::string& text, size_t max_chars);
+
+// What the model sees of a command it ran: "STDOUT:\n...\nSTDERR:\n...\n" (each stream capped
+// at `max_chars`, "(empty)" when empty), "TIMED OUT: ..." when it was killed after `timeout`,
+// and "EXIT CODE: n". Used by run_shell and the custom tools.
+std::string describe_exec_result(const ExecResult& result, size_t max_chars,
+                                 std::chrono::milliseconds timeout);
 
 }  // namespace autoswarm::bench
