@@ -25,7 +25,7 @@ using std::chrono::seconds;
 // One exec readies the container: /task/instruction.md from stdin, /logs/agent and
 // /logs/verifier writable by any task user, and the working directory (the image's WORKDIR)
 // printed for the agent's relative paths.
-constexpr const char* kPrepareScript =
+constexpr const char* kPrepareTrialScript =
     "mkdir -p /task /logs/agent /logs/verifier && chmod 777 /logs /logs/agent /logs/verifier && "
     "cat > /task/instruction.md && pwd";
 
@@ -181,7 +181,7 @@ TrialResult run_trial(const Task& task, const TrialSettings& settings, const fs:
     } catch (const DockerError& e) {
       throw TrialFailure{"EnvironmentStartError", e.what()};
     }
-    ExecResult prep = env->exec({"sh", "-c", kPrepareScript}, seconds(60), task.instruction);
+    ExecResult prep = env->exec({"sh", "-c", kPrepareTrialScript}, seconds(60), task.instruction);
     if (prep.exit_code != 0) {
       throw TrialFailure{"EnvironmentStartError",
                          "preparing /task and /logs in " + env->describe() + ": " + prep.err};

@@ -20,7 +20,7 @@ constexpr size_t kRewardFileCap = 64 * 1024;
 
 // Nothing the agent left in /tests or in the reward files may count: start from a clean slate.
 // /logs/verifier is world-writable so a non-root [verifier].user can write its reward.
-constexpr const char* kPrepareScript =
+constexpr const char* kPrepareVerifierScript =
     "rm -rf /tests /logs/verifier /logs/reward.txt && mkdir -p /logs/verifier && "
     "chmod 777 /logs/verifier";
 
@@ -93,7 +93,7 @@ std::optional<double> parse_reward_txt(const std::string& text) {
 
 VerifierOutcome run_verifier(Environment& env, const Task& task, const VerifierOptions& options) {
   VerifierOutcome o;
-  ExecResult prep = env.exec({"sh", "-c", kPrepareScript}, kHousekeepingTimeout);
+  ExecResult prep = env.exec({"sh", "-c", kPrepareVerifierScript}, kHousekeepingTimeout);
   if (prep.exit_code != 0) {
     throw Error("preparing /tests and /logs/verifier in " + env.describe() +
                 " failed: " + prep.err + prep.out);

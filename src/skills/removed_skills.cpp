@@ -11,7 +11,7 @@
 namespace autoswarm::skills {
 namespace {
 
-SkillYamlReader reader_for(const std::string& origin) {
+SkillYamlReader audit_file_reader(const std::string& origin) {
   return SkillYamlReader(origin, "audit file",
                          "fix the file by hand; it only records removed skills, so moving it away loses "
                          "nothing the proxy uses");
@@ -26,7 +26,7 @@ RemovedSkills RemovedSkills::load(const std::filesystem::path& path) {
 }
 
 RemovedSkills RemovedSkills::parse(const std::string& yaml_text, const std::string& origin) {
-  const SkillYamlReader reader = reader_for(origin);
+  const SkillYamlReader reader = audit_file_reader(origin);
   RemovedSkills out;
   for (const YAML::Node& node : reader.list(reader.root(yaml_text, kVersion, "removed"), "removed")) {
     RemovedSkill r;

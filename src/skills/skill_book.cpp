@@ -12,7 +12,7 @@
 namespace autoswarm::skills {
 namespace {
 
-SkillYamlReader reader_for(const std::string& origin) {
+SkillYamlReader skillbook_reader(const std::string& origin) {
   return SkillYamlReader(origin, "skillbook", "fix the file by hand, or move it away to start an empty skillbook");
 }
 
@@ -25,7 +25,7 @@ SkillBook SkillBook::load(const std::filesystem::path& path) {
 }
 
 SkillBook SkillBook::parse(const std::string& yaml_text, const std::string& origin) {
-  const SkillYamlReader reader = reader_for(origin);
+  const SkillYamlReader reader = skillbook_reader(origin);
   SkillBook book;
   std::set<std::string> ids;
   for (const YAML::Node& node : reader.list(reader.root(yaml_text, kVersion, "skills"), "skills")) {
