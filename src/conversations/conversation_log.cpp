@@ -13,6 +13,11 @@
 #include "autoswarm/util/files.h"
 
 namespace autoswarm::conversations {
+namespace {
+
+constexpr auto kTrimAfterQuiet = std::chrono::seconds(1);
+
+}  // namespace
 
 std::string new_conversation_id() {
   using namespace std::chrono;
@@ -43,11 +48,12 @@ ConversationLog::~ConversationLog() {
     std::lock_guard lock(mu_);
     stopping_ = true;
   }
-  cv_.notify_all();
+  writer_cv_.notify_all();
   writer_.join();
 }
 
 void ConversationLog::append(std::string id, RecordBuilder build) {
+  bool wake = false;
   {
     std::unique_lock lock(mu_);
     if (queue_.size() >= options_.max_queued) {
@@ -56,12 +62,14 @@ void ConversationLog::append(std::string id, RecordBuilder build) {
                      queue_.size(), dir_.string());
         warned_full_ = true;
       }
-      cv_.wait(lock, [&] { return queue_.size() < options_.max_queued; });
+      done_cv_.wait(lock, [&] { return queue_.size() < options_.max_queued; });
     }
     queue_.push_back({std::move(id), std::move(build)});
-    deepest_since_trim_ = std::max(deepest_since_trim_, queue_.size());
+    // A wake-up per record would cost a context switch per request; the writer only needs one
+    // to start gathering, and one when a batch is full.
+    wake = queue_.size() == 1 || queue_.size() == batch_threshold();
   }
-  cv_.notify_all();
+  if (wake) writer_cv_.notify_one();
 }
 
 void ConversationLog::append(nlohmann::json record) {
@@ -72,8 +80,8 @@ void ConversationLog::append(nlohmann::json record) {
 void ConversationLog::flush() {
   std::unique_lock lock(mu_);
   ++flush_waiters_;
-  cv_.notify_all();  // the writer stops gathering
-  cv_.wait(lock, [&] { return queue_.empty() && in_flight_ == 0; });
+  writer_cv_.notify_one();  // the writer stops gathering
+  done_cv_.wait(lock, [&] { return queue_.empty() && in_flight_ == 0; });
   --flush_waiters_;
 }
 
@@ -82,12 +90,23 @@ void ConversationLog::write_loop() {
   // and file-system work would otherwise show up in their latency.
   ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 10);
   std::unique_lock lock(mu_);
+  auto has_work = [&] { return stopping_ || !queue_.empty(); };
+  size_t written_since_trim = 0;
   for (;;) {
-    cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+    if (written_since_trim == 0) {
+      writer_cv_.wait(lock, has_work);
+    } else if (!writer_cv_.wait_for(lock, kTrimAfterQuiet, has_work)) {
+      // Quiet after a burst: hand back the memory the proxy's threads freed (glibc keeps it in
+      // each thread arena's free lists), so an idle proxy stays small.
+      lock.unlock();
+      ::malloc_trim(0);
+      lock.lock();
+      written_since_trim = 0;
+      continue;
+    }
     if (queue_.empty() && stopping_) return;
-    cv_.wait_for(lock, options_.gather, [&] {
-      return stopping_ || flush_waiters_ > 0 ||
-             queue_.size() >= std::min(options_.max_batch, options_.max_queued);
+    writer_cv_.wait_for(lock, options_.gather, [&] {
+      return stopping_ || flush_waiters_ > 0 || queue_.size() >= batch_threshold();
     });
     std::deque<Pending> batch;
     while (!queue_.empty() && batch.size() < options_.max_batch) {
@@ -95,19 +114,15 @@ void ConversationLog::write_loop() {
       queue_.pop_front();
     }
     in_flight_ = batch.size();
+    written_since_trim += batch.size();
     lock.unlock();
-    cv_.notify_all();  // room in the queue again
+    done_cv_.notify_all();  // room in the queue again
     write_batch(batch);
     batch.clear();
     lock.lock();
     in_flight_ = 0;
-    if (queue_.empty()) {
-      warned_full_ = false;
-      // A backlog leaves its memory in glibc's free lists; hand it back once it has drained.
-      if (deepest_since_trim_ >= 64) ::malloc_trim(0);
-      deepest_since_trim_ = 0;
-    }
-    cv_.notify_all();
+    if (queue_.empty()) warned_full_ = false;
+    done_cv_.notify_all();
   }
 }
 

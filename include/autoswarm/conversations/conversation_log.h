@@ -7,6 +7,7 @@
 // waits for room rather than dropping a record or growing without limit.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -62,17 +63,19 @@ class ConversationLog {
     std::string id;
     RecordBuilder build;
   };
+  // Queue length at which the writer stops gathering and writes at once.
+  size_t batch_threshold() const { return std::min(options_.max_batch, options_.max_queued); }
   void write_loop();
   void write_batch(std::deque<Pending>& batch);
 
   std::filesystem::path dir_;
   ConversationLogOptions options_;
   std::mutex mu_;
-  std::condition_variable cv_;
+  std::condition_variable writer_cv_;  // the writer waits for records (woken only when it must)
+  std::condition_variable done_cv_;    // appenders wait for room, flush() for an empty queue
   std::deque<Pending> queue_;
   size_t in_flight_ = 0;
   size_t flush_waiters_ = 0;
-  size_t deepest_since_trim_ = 0;
   bool warned_full_ = false;
   bool stopping_ = false;
   std::thread writer_;
