@@ -30,9 +30,10 @@ struct ConversationLogOptions {
   size_t max_queued = 1024;  // records waiting for the disk before append() blocks
   size_t max_batch = 256;    // records written per file-system sync
   // How long the writer lets records gather before it writes them (unless a batch is full or
-  // flush() asks): a sync per request would mean a journal commit per request, which stalls
-  // every other writer on the file system, the access log included.
-  std::chrono::milliseconds gather{50};
+  // flush() asks). Each batch ends in a sync of the file system (syncfs: it also flushes other
+  // programs' pending writes), so a sync per request would mean a journal commit per request,
+  // stalling every other writer on the disk, the access log included; this caps it at 5/s.
+  std::chrono::milliseconds gather{200};
 };
 
 class ConversationLog {
