@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "autoswarm/llm/client.h"
+#include "autoswarm/llm/errors.h"
 #include "prompts.h"
 
 namespace autoswarm::bench {
@@ -101,6 +102,9 @@ StageResult AgentLoop::run(const StageSpec& stage, const std::string& model,
     llm::ChatResponse reply;
     try {
       reply = client_.chat(request);
+    } catch (const llm::CancelledError&) {  // Ctrl-C: the client was aborted mid-call
+      stop("cancelled", AgentError{"CancelledError", "the run was interrupted"});
+      break;
     } catch (const Error& e) {  // llm::LlmError and anything else the client throws
       stop("error", AgentError{"LlmError", e.what()});
       break;

@@ -211,7 +211,12 @@ int run_bench(const RunFlags& f, const GlobalOptions& global) {
       .on_trial_finished = [&](const bench::TrialResult& t,
                                const bench::JobProgress& p) { progress.trial_finished(t, p); },
       .on_tick = [&](const bench::JobProgress& p) { progress.tick(p); },
-      .on_interrupt = [&] { progress.interrupted(); },
+      .on_interrupt =
+          [&] {
+            progress.interrupted();
+            // Calls waiting on a slow model end now; their trials end as interrupted.
+            if (client) client->abort();
+          },
   };
   install_stop_handlers();
   bench::JobResult job = bench::run_job(set.tasks, options, g_cancel, callbacks);

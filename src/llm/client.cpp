@@ -5,6 +5,7 @@
 
 #include <mutex>
 #include <optional>
+#include <set>
 #include <thread>
 
 #include "autoswarm/llm/errors.h"
@@ -71,21 +72,61 @@ json parse_json_reply(const std::string& body, const ClientOptions& o, const cha
 
 }  // namespace
 
-// Idle keep-alive connections to the one upstream; a request takes one (or makes one) and
-// puts it back when it ended cleanly.
+// Idle keep-alive connections to the one upstream; a request leases one (or a new one) and
+// gives it back when it ended cleanly. The pool also knows the connections in use, so that
+// abort() can shut them down under the requests waiting on them.
 class Client::Pool {
  public:
+  class Lease {
+   public:
+    Lease(Pool& pool, std::unique_ptr<httplib::Client> c) : pool_(pool), c_(std::move(c)) {}
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    ~Lease() {
+      if (c_) pool_.end(std::move(c_), /*reusable=*/false);  // an error mid-request: close it
+    }
+    httplib::Client* operator->() const { return c_.get(); }
+    // The request ended cleanly: the connection may serve the next one.
+    void release() { pool_.end(std::move(c_), /*reusable=*/true); }
+
+   private:
+    Pool& pool_;
+    std::unique_ptr<httplib::Client> c_;
+  };
+
   explicit Pool(const ClientOptions& options) : options_(options) {}
 
-  std::unique_ptr<httplib::Client> acquire() {
+  Lease acquire() {
+    std::unique_ptr<httplib::Client> c;
     {
       std::lock_guard lock(mu_);
+      throw_if_aborted();
       if (!idle_.empty()) {
-        auto c = std::move(idle_.back());
+        c = std::move(idle_.back());
         idle_.pop_back();
-        return c;
       }
     }
+    if (!c) c = connect();
+    std::lock_guard lock(mu_);
+    throw_if_aborted();
+    busy_.insert(c.get());
+    return Lease(*this, std::move(c));
+  }
+
+  void abort() {
+    std::lock_guard lock(mu_);
+    aborted_ = true;
+    idle_.clear();
+    for (httplib::Client* c : busy_) c->stop();  // thread-safe: shuts the socket down
+  }
+
+  bool aborted() {
+    std::lock_guard lock(mu_);
+    return aborted_;
+  }
+
+ private:
+  std::unique_ptr<httplib::Client> connect() const {
     auto c = std::make_unique<httplib::Client>(options_.base_url.origin());
     set_timeout(*c, options_.connect_timeout, &httplib::Client::set_connection_timeout);
     set_timeout(*c, options_.read_timeout, &httplib::Client::set_read_timeout);
@@ -100,15 +141,21 @@ class Client::Pool {
     return c;
   }
 
-  void release(std::unique_ptr<httplib::Client> c) {
+  void end(std::unique_ptr<httplib::Client> c, bool reusable) {
     std::lock_guard lock(mu_);
-    if (idle_.size() < kMaxIdleConnections) idle_.push_back(std::move(c));
+    busy_.erase(c.get());
+    if (reusable && !aborted_ && idle_.size() < kMaxIdleConnections) idle_.push_back(std::move(c));
   }
 
- private:
+  void throw_if_aborted() const {
+    if (aborted_) throw CancelledError("the call to " + options_.base_url.str() + " was cancelled");
+  }
+
   const ClientOptions& options_;
   std::mutex mu_;
   std::vector<std::unique_ptr<httplib::Client>> idle_;
+  std::set<httplib::Client*> busy_;
+  bool aborted_ = false;
 };
 
 Client::Client(ClientOptions options)
@@ -116,19 +163,24 @@ Client::Client(ClientOptions options)
 
 Client::~Client() = default;
 
+void Client::abort() { pool_->abort(); }
+
 template <typename Fn>
 auto Client::with_retries(const char* what, Fn&& attempt) {
   auto backoff = options_.retry_backoff;
   for (int tried = 0;; ++tried) {
     try {
       return attempt();
-    } catch (const ConnectionError& e) {
-      if (tried >= options_.max_retries) throw;
+    } catch (const CancelledError&) {
+      throw;
+    } catch (const LlmError& e) {
+      // A connection shut down by abort() surfaces as a transport error: say what it was.
+      if (pool_->aborted()) throw CancelledError("the call to " + options_.base_url.str() + " was cancelled");
+      auto* http = dynamic_cast<const HttpError*>(&e);
+      bool retryable = http ? (http->status() == 429 || http->status() == 503)
+                            : dynamic_cast<const ConnectionError*>(&e) != nullptr;
+      if (!retryable || tried >= options_.max_retries) throw;
       spdlog::debug("{} failed ({}); retry {} of {} in {} ms", what, e.what(), tried + 1,
-                    options_.max_retries, backoff.count());
-    } catch (const HttpError& e) {
-      if ((e.status() != 429 && e.status() != 503) || tried >= options_.max_retries) throw;
-      spdlog::debug("{} got HTTP {}; retry {} of {} in {} ms", what, e.status(), tried + 1,
                     options_.max_retries, backoff.count());
     }
     std::this_thread::sleep_for(backoff);
@@ -150,7 +202,7 @@ std::vector<ModelInfo> Client::list_models() {
     auto start = Clock::now();
     auto res = conn->Get(options_.base_url.api_path("/models"), json_headers());
     if (!res) throw_transport_error(res.error(), options_, Clock::now() - start);
-    pool_->release(std::move(conn));
+    conn.release();
     if (!is_success(res->status)) throw_http_error(res->status, res->body, options_);
     json j = parse_json_reply(res->body, options_, "models");
     std::vector<ModelInfo> models;
@@ -176,7 +228,7 @@ ChatResponse Client::chat(const ChatRequest& request) {
     auto start = Clock::now();
     auto res = conn->Post(path, json_headers(), body, "application/json");
     if (!res) throw_transport_error(res.error(), options_, Clock::now() - start);
-    pool_->release(std::move(conn));
+    conn.release();
     if (!is_success(res->status)) throw_http_error(res->status, res->body, options_);
     json j = parse_json_reply(res->body, options_, "chat completion");
     if (j.is_object() && j.contains("error") && !j.contains("choices")) {
@@ -266,7 +318,7 @@ ChatResponse Client::chat_stream(json request_body, const ChunkHandler& on_chunk
     if (handler_exception) std::rethrow_exception(handler_exception);
     if (ok && is_success(status)) {
       parser.finish(on_event);
-      pool_->release(std::move(conn));
+      conn.release();
     }
     if (cancelled) {
       ChatResponse partial = assembler.result();
@@ -300,7 +352,7 @@ HttpReply Client::post(std::string_view api_path, const std::string& json_body) 
     auto start = Clock::now();
     auto res = conn->Post(path, json_headers(), json_body, "application/json");
     if (!res) throw_transport_error(res.error(), options_, Clock::now() - start);
-    pool_->release(std::move(conn));
+    conn.release();
     return HttpReply{res->status, res->body, res->get_header_value("Content-Type")};
   });
 }
@@ -317,7 +369,7 @@ HttpReply Client::get(std::string_view path, bool absolute) {
   auto start = Clock::now();
   auto res = conn->Get(absolute ? std::string(path) : options_.base_url.root_path(path), json_headers());
   if (!res) throw_transport_error(res.error(), options_, Clock::now() - start);
-  pool_->release(std::move(conn));
+  conn.release();
   return {res->status, res->body, res->get_header_value("Content-Type")};
 }
 

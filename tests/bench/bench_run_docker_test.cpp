@@ -299,6 +299,44 @@ TEST_CASE("an interrupted bench run removes every container it started", "[docke
   }
 }
 
+TEST_CASE("Ctrl-C does not wait for a model that is slow to answer", "[docker][bench_run]") {
+  AUTOSWARM_REQUIRE_DOCKER();
+  TempDir dir;
+  autoswarm::util::write_file_atomic(dir / "spec.yaml", kTwoStageSpec);
+  autoswarm::testing::FakeUpstream fake({.models = {{"fake-coder", true}}});
+  fake.set_script(R"(
+rules:
+  - match: {role: user}
+    reply: {content: too late}
+    fault: {first_byte_delay_ms: 120000}
+)");
+  const std::string job = "interrupt-slow-llm";
+  autoswarm::testing::BackgroundProcess run(
+      {AUTOSWARM_BINARY, "bench", "run", "--tasks", kTasks.string(), "-i", "hello-world", "--spec",
+       (dir / "spec.yaml").string(), "--upstream", fake.url(), "--model", "fake-coder", "-o",
+       (dir / "jobs").string(), "--job-name", job});
+  auto chat_requests = [&] {
+    size_t n = 0;
+    for (const auto& r : fake.requests()) n += r["path"] == "/v1/chat/completions" ? 1 : 0;
+    return n;
+  };
+  auto deadline = std::chrono::steady_clock::now() + 120s;
+  while (chat_requests() == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(100ms);
+  }
+  REQUIRE(chat_requests() == 1);  // the planner's call, which would take 2 minutes
+  auto signalled = std::chrono::steady_clock::now();
+  run.signal(SIGINT);
+  int status = run.wait(60s);
+  INFO(run.rest_of_out() << run.err());
+  CHECK(status == 128 + SIGINT);
+  CHECK(std::chrono::steady_clock::now() - signalled < 30s);
+  CHECK(containers_of_job(job).empty());
+  json result = read_json(dir / "jobs" / job / "result.json");
+  CHECK(result["interrupted"] == true);
+  CHECK(result["errors_by_type"]["CancelledError"].size() == 1);
+}
+
 TEST_CASE("bench run says how to fix an unreachable docker daemon", "[docker][bench_run]") {
   TempDir dir;
   autoswarm::util::ProcessOptions options;

@@ -4,6 +4,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <chrono>
+#include <thread>
 
 #include "autoswarm/llm/errors.h"
 #include "support/fake_upstream.h"
@@ -279,4 +281,44 @@ TEST_CASE("a handler returning false cancels the stream", "[client]") {
   auto reply = client.chat_stream(hello(), [&](const json&, std::string_view) { return ++chunks < 3; });
   CHECK(reply.cancelled);
   CHECK(chunks == 3);
+}
+
+TEST_CASE("abort ends calls waiting on a slow model at once, and every later call", "[client]") {
+  FakeUpstream fake;
+  fake.set_script(R"(
+rules:
+  - match: {content: slow}
+    reply: {content: late}
+    fault: {first_byte_delay_ms: 60000}
+)");
+  llm::ClientOptions o = options_for(fake.url());
+  o.read_timeout = std::chrono::seconds(120);
+  llm::Client client(o);
+  auto started = std::chrono::steady_clock::now();
+  std::string whole_error, stream_error;
+  std::thread whole([&] {
+    try {
+      client.chat(hello("slow"));
+    } catch (const llm::CancelledError& e) {
+      whole_error = e.what();
+    }
+  });
+  std::thread stream([&] {
+    try {
+      client.chat_stream(hello("slow"), [](const json&, std::string_view) { return true; });
+    } catch (const llm::CancelledError& e) {
+      stream_error = e.what();
+    }
+  });
+  while (fake.requests().size() < 2) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  client.abort();
+  whole.join();
+  stream.join();
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(30));
+  CHECK_THAT(whole_error, Catch::Contains("cancelled") && Catch::Contains(fake.url()));
+  CHECK_THAT(stream_error, Catch::Contains("cancelled"));
+  // Later calls fail before anything is sent.
+  CHECK_THROWS_AS(client.chat(hello("quick")), llm::CancelledError);
+  CHECK_THROWS_AS(client.list_models(), llm::CancelledError);
+  CHECK(fake.requests().size() == 2);
 }

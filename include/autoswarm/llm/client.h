@@ -74,6 +74,11 @@ class Client {
   // interprets the status. Throws ConnectionError / TimeoutError when nothing answers.
   HttpReply get(std::string_view root_path);
 
+  // Makes every call in flight fail now (its connection is shut down) and every later call
+  // fail at once, with CancelledError: for a Ctrl-C that must not wait minutes for a slow
+  // model to answer. Thread-safe; there is no way back.
+  void abort();
+
  private:
   class Pool;
   HttpReply get(std::string_view path, bool absolute);

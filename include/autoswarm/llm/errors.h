@@ -43,6 +43,12 @@ class HttpError : public LlmError {
   std::string type_;
 };
 
+// The call was abandoned because Client::abort() was called (the program is shutting down).
+class CancelledError : public LlmError {
+ public:
+  using LlmError::LlmError;
+};
+
 // The upstream answered 2xx with something that is not a valid OpenAI response.
 class ProtocolError : public LlmError {
  public:
