@@ -6,7 +6,6 @@
 #include <algorithm>
 
 #include "autoswarm/llm/client.h"
-#include "autoswarm/llm/errors.h"
 #include "prompts.h"
 
 namespace autoswarm::bench {
@@ -101,12 +100,10 @@ StageResult AgentLoop::run(const StageSpec& stage, const std::string& model,
     request.tools = tool_schemas;
     llm::ChatResponse reply;
     try {
-      reply = client_.chat(request);
-    } catch (const llm::CancelledError&) {  // Ctrl-C: the client was aborted mid-call
-      stop("cancelled", AgentError{"CancelledError", "the run was interrupted"});
-      break;
+      reply = client_.chat(request, budget_.deadline);
     } catch (const Error& e) {  // llm::LlmError and anything else the client throws
-      stop("error", AgentError{"LlmError", e.what()});
+      // A call cut short by Ctrl-C (Client::abort) or by the run's deadline says so.
+      if (!out_of_time()) stop("error", AgentError{"LlmError", e.what()});
       break;
     }
     ++result.turns;

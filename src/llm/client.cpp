@@ -3,6 +3,7 @@
 #include <httplib.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -86,6 +87,7 @@ class Client::Pool {
       if (c_) pool_.end(std::move(c_), /*reusable=*/false);  // an error mid-request: close it
     }
     httplib::Client* operator->() const { return c_.get(); }
+    httplib::Client& operator*() const { return *c_; }
     // The request ended cleanly: the connection may serve the next one.
     void release() { pool_.end(std::move(c_), /*reusable=*/true); }
 
@@ -106,7 +108,8 @@ class Client::Pool {
         idle_.pop_back();
       }
     }
-    if (!c) c = connect();
+    if (c) set_timeout(*c, options_.read_timeout, &httplib::Client::set_read_timeout);  // a call may have shortened it
+    else c = connect();
     std::lock_guard lock(mu_);
     throw_if_aborted();
     busy_.insert(c.get());
@@ -220,11 +223,19 @@ std::vector<ModelInfo> Client::list_models() {
   });
 }
 
-ChatResponse Client::chat(const ChatRequest& request) {
+ChatResponse Client::chat(const ChatRequest& request, std::optional<Clock::time_point> deadline) {
   const std::string body = request.to_json(false).dump();
   const std::string path = options_.base_url.api_path("/chat/completions");
   return with_retries("chat completion", [&] {
     auto conn = pool_->acquire();
+    if (deadline) {
+      // Without streaming, the whole answer is one wait on the socket: a read timeout of the
+      // time left is the deadline.
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - Clock::now());
+      left = std::max(left, std::chrono::milliseconds(1));
+      if (options_.read_timeout.count() > 0) left = std::min(left, options_.read_timeout);
+      set_timeout(*conn, left, &httplib::Client::set_read_timeout);
+    }
     auto start = Clock::now();
     auto res = conn->Post(path, json_headers(), body, "application/json");
     if (!res) throw_transport_error(res.error(), options_, Clock::now() - start);

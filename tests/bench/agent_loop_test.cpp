@@ -195,6 +195,21 @@ rules:
     CHECK_THAT(steps[2]["observation"]["results"][1]["content"].get<std::string>(),
                Catch::Contains("not run"));
   }
+  SECTION("the deadline passes while the model is still thinking: the call is cut short") {
+    f.fake.set_script(R"(
+rules:
+  - reply: {content: too late}
+    fault: {first_byte_delay_ms: 30000}
+)");
+    auto started = std::chrono::steady_clock::now();
+    f.budget.deadline = started + 500ms;
+    StageResult r = f.run();
+    CHECK(std::chrono::steady_clock::now() - started < 10s);
+    REQUIRE(r.error);
+    CHECK(r.error->type == "AgentTimeoutError");
+    CHECK(r.stop_reason == "timeout");
+    CHECK(r.turns == 0);
+  }
   SECTION("cancellation") {
     std::atomic<bool> cancel{false};
     f.budget.cancel = &cancel;

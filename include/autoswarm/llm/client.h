@@ -5,6 +5,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -47,8 +48,10 @@ class Client {
   // GET /v1/models. An upstream answering "data": null (Ollama, fresh install) has no models.
   std::vector<ModelInfo> list_models();
 
-  // POST /v1/chat/completions without streaming.
-  ChatResponse chat(const ChatRequest& request);
+  // POST /v1/chat/completions without streaming. With a `deadline`, a model that has not
+  // answered by then ends the call with TimeoutError (a bench agent's time limit).
+  ChatResponse chat(const ChatRequest& request,
+                    std::optional<std::chrono::steady_clock::time_point> deadline = std::nullopt);
 
   // Called with every streamed chunk as it arrives: its parsed JSON and the exact text of its
   // "data:" field. Returning false stops the stream (the reply comes back with `cancelled`).
