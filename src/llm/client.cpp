@@ -230,8 +230,9 @@ ChatResponse Client::chat(const ChatRequest& request, std::optional<Clock::time_
     auto conn = pool_->acquire();
     if (deadline) {
       // Without streaming, the whole answer is one wait on the socket: a read timeout of the
-      // time left is the deadline.
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - Clock::now());
+      // time left is the deadline (rounded up, plus a little, so it ends after it, not before).
+      auto left = std::chrono::ceil<std::chrono::milliseconds>(*deadline - Clock::now()) +
+                  std::chrono::milliseconds(10);
       left = std::max(left, std::chrono::milliseconds(1));
       if (options_.read_timeout.count() > 0) left = std::min(left, options_.read_timeout);
       set_timeout(*conn, left, &httplib::Client::set_read_timeout);
