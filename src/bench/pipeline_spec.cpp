@@ -92,14 +92,7 @@ class SpecParser {
     scalar(node["system_prompt"], where + ".system_prompt", stage.system_prompt);
     scalar(node["model"], where + ".model", stage.model);
     if (YAML::Node n = node["max_turns"]) positive_int(n, where + ".max_turns", stage.max_turns);
-    if (YAML::Node n = node["output_format"]) {
-      std::string name;
-      if (scalar(n, where + ".output_format", name)) {
-        if (auto f = parse_output_format(name)) stage.output_format = *f;
-        else problem(n, where + ".output_format: unknown format '" + name +
-                            "' (one of prose, bullet_list, json, structured_json)");
-      }
-    }
+    if (YAML::Node n = node["output_format"]) output_format(n, where + ".output_format", stage.output_format);
     if (YAML::Node tools = node["tools"]) string_list(tools, where + ".tools", stage.tools);
     if (YAML::Node n = node["verdict"]) {
       VerdictSpec verdict;
@@ -205,12 +198,8 @@ class SpecParser {
           if (positive_int(n, where + ".token_budget", budget)) h.token_budget = budget;
         }
         if (YAML::Node n = body["format"]) {
-          std::string name;
-          if (scalar(n, where + ".format", name)) {
-            if (auto f = parse_output_format(name)) h.format = *f;
-            else problem(n, where + ".format: unknown format '" + name +
-                                "' (one of prose, bullet_list, json, structured_json)");
-          }
+          OutputFormat format{};
+          if (output_format(n, where + ".format", format)) h.format = format;
         }
         if (YAML::Node n = body["include_raw_output"]) {
           scalar(n, where + ".include_raw_output", h.include_raw_output);
@@ -280,6 +269,18 @@ class SpecParser {
       return false;
     }
     out = value;
+    return true;
+  }
+
+  bool output_format(const YAML::Node& node, const std::string& where, OutputFormat& out) {
+    std::string name;
+    if (!scalar(node, where, name)) return false;
+    std::optional<OutputFormat> format = parse_output_format(name);
+    if (!format) {
+      problem(node, where + ": unknown format '" + name + "' (one of prose, bullet_list, json, structured_json)");
+      return false;
+    }
+    out = *format;
     return true;
   }
 

@@ -102,6 +102,11 @@ bool serves(const std::vector<upstream::ServerStatus>& findings, const upstream:
 std::optional<upstream::Selection> choose_llm(const RunFlags& f, const bench::PipelineSpec* spec) {
   upstream::UpstreamOptions options = f.upstream.options();
   std::vector<upstream::ServerStatus> findings;
+  auto no_upstream = [&] {
+    print_no_upstream(findings, " for the pipeline agent",
+                      "Start one of them (or pass --upstream URL --model NAME), or run the tasks' "
+                      "reference solutions with --agent oracle.");
+  };
   if (!f.upstream.model && spec != nullptr && !spec->model.empty()) {
     upstream::UpstreamOptions with_spec_model = options;
     with_spec_model.model = spec->model;
@@ -114,15 +119,11 @@ std::optional<upstream::Selection> choose_llm(const RunFlags& f, const bench::Pi
                    spec->file, spec->model, fallback->url.str(), fallback->model);
       return fallback;
     }
-    print_no_upstream(findings, " for the pipeline agent",
-                      "Start one of them (or pass --upstream URL --model NAME), or run the tasks' "
-                      "reference solutions with --agent oracle.");
+    no_upstream();
     return std::nullopt;
   }
   auto chosen = upstream::choose_upstream(options, &findings);
-  if (!chosen) print_no_upstream(findings, " for the pipeline agent",
-                      "Start one of them (or pass --upstream URL --model NAME), or run the tasks' "
-                      "reference solutions with --agent oracle.");
+  if (!chosen) no_upstream();
   return chosen;
 }
 

@@ -71,6 +71,10 @@ json parse_json_reply(const std::string& body, const ClientOptions& o, const cha
   return j;
 }
 
+CancelledError cancelled(const ClientOptions& o) {
+  return CancelledError("the call to " + o.base_url.str() + " was cancelled");
+}
+
 }  // namespace
 
 // Idle keep-alive connections to the one upstream; a request leases one (or a new one) and
@@ -151,7 +155,7 @@ class Client::Pool {
   }
 
   void throw_if_aborted() const {
-    if (aborted_) throw CancelledError("the call to " + options_.base_url.str() + " was cancelled");
+    if (aborted_) throw cancelled(options_);
   }
 
   const ClientOptions& options_;
@@ -178,7 +182,7 @@ auto Client::with_retries(const char* what, Fn&& attempt) {
       throw;
     } catch (const LlmError& e) {
       // A connection shut down by abort() surfaces as a transport error: say what it was.
-      if (pool_->aborted()) throw CancelledError("the call to " + options_.base_url.str() + " was cancelled");
+      if (pool_->aborted()) throw cancelled(options_);
       auto* http = dynamic_cast<const HttpError*>(&e);
       bool retryable = http ? (http->status() == 429 || http->status() == 503)
                             : dynamic_cast<const ConnectionError*>(&e) != nullptr;

@@ -27,6 +27,23 @@ void fsync_directory(const fs::path& dir) {
   ::close(fd);
 }
 
+// Writes all of `content` to `fd`, resuming after short writes and signals; false (errno set)
+// on failure.
+bool write_all(int fd, std::string_view content) {
+  const char* data = content.data();
+  size_t left = content.size();
+  while (left > 0) {
+    ssize_t n = ::write(fd, data, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    data += n;
+    left -= static_cast<size_t>(n);
+  }
+  return true;
+}
+
 }  // namespace
 
 std::string read_file(const fs::path& path) {
@@ -57,17 +74,7 @@ void write_file_atomic(const fs::path& path, std::string_view content, unsigned 
     throw FileError("cannot write " + path.string() + ": " + what + ": " + reason);
   };
   if (::fchmod(fd, mode) != 0) fail("chmod");
-  const char* data = content.data();
-  size_t left = content.size();
-  while (left > 0) {
-    ssize_t n = ::write(fd, data, left);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      fail("write");
-    }
-    data += n;
-    left -= static_cast<size_t>(n);
-  }
+  if (!write_all(fd, content)) fail("write");
   if (::fsync(fd) != 0) fail("fsync");
   if (::close(fd) != 0) {
     std::string reason = errno_text();
@@ -86,10 +93,13 @@ std::vector<std::string> write_files_atomic(const fs::path& dir, const std::vect
                                             unsigned mode) {
   std::vector<std::string> failures;
   if (files.empty()) return failures;
+  auto fail = [&](const NewFile& f, const std::string& reason) {
+    failures.push_back("cannot write " + (dir / f.name).string() + ": " + reason);
+  };
   int dir_fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir_fd < 0) {
     std::string reason = errno_text();
-    for (const auto& f : files) failures.push_back("cannot write " + (dir / f.name).string() + ": " + reason);
+    for (const auto& f : files) fail(f, reason);
     return failures;
   }
   // The names are unique within a batch and the temp name is derived from the final one, so
@@ -99,13 +109,7 @@ std::vector<std::string> write_files_atomic(const fs::path& dir, const std::vect
   for (const auto& f : files) {
     std::string temp = temp_name(f);
     int fd = ::openat(dir_fd, temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-    bool ok = fd >= 0 && ::fchmod(fd, mode) == 0;
-    for (size_t done = 0; ok && done < f.content.size();) {
-      ssize_t n = ::write(fd, f.content.data() + done, f.content.size() - done);
-      if (n < 0 && errno == EINTR) continue;
-      ok = n >= 0;
-      if (ok) done += static_cast<size_t>(n);
-    }
+    bool ok = fd >= 0 && ::fchmod(fd, mode) == 0 && write_all(fd, f.content);
     std::string reason = ok ? "" : errno_text();
     if (fd >= 0 && ::close(fd) != 0 && ok) {
       ok = false;
@@ -115,7 +119,7 @@ std::vector<std::string> write_files_atomic(const fs::path& dir, const std::vect
       staged.push_back(&f);
     } else {
       ::unlinkat(dir_fd, temp.c_str(), 0);
-      failures.push_back("cannot write " + (dir / f.name).string() + ": " + reason);
+      fail(f, reason);
     }
   }
   // Contents durable before any rename makes them visible (no empty file after a power cut),
@@ -124,7 +128,7 @@ std::vector<std::string> write_files_atomic(const fs::path& dir, const std::vect
     std::string reason = errno_text();
     for (const NewFile* f : staged) {
       ::unlinkat(dir_fd, temp_name(*f).c_str(), 0);
-      failures.push_back("cannot write " + (dir / f->name).string() + ": sync: " + reason);
+      fail(*f, "sync: " + reason);
     }
     ::close(dir_fd);
     return failures;
@@ -133,7 +137,7 @@ std::vector<std::string> write_files_atomic(const fs::path& dir, const std::vect
     if (::renameat(dir_fd, temp_name(*f).c_str(), dir_fd, f->name.c_str()) != 0) {
       std::string reason = errno_text();
       ::unlinkat(dir_fd, temp_name(*f).c_str(), 0);
-      failures.push_back("cannot write " + (dir / f->name).string() + ": rename: " + reason);
+      fail(*f, "rename: " + reason);
     }
   }
   ::fsync(dir_fd);
