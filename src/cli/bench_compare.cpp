@@ -3,7 +3,7 @@
 #include <iostream>
 #include <memory>
 
-#include "autoswarm/bench/job_comparison.h"
+#include "autoswarm/bench/loop/job_comparison.h"
 #include "bench_commands.h"
 
 namespace autoswarm::cli {

@@ -6,7 +6,7 @@
 #include <iostream>
 #include <memory>
 
-#include "autoswarm/bench/stage_judge.h"
+#include "autoswarm/bench/loop/stage_judge.h"
 #include "autoswarm/llm/client.h"
 #include "autoswarm/upstream/local_servers.h"
 #include "autoswarm/util/error.h"

@@ -5,7 +5,7 @@
 #include <iostream>
 #include <memory>
 
-#include "autoswarm/bench/bench_scaffold.h"
+#include "autoswarm/bench/loop/bench_scaffold.h"
 #include "bench_commands.h"
 
 namespace autoswarm::cli {

@@ -3,7 +3,7 @@
 #include <memory>
 #include <optional>
 
-#include "autoswarm/bench/results_chart.h"
+#include "autoswarm/bench/loop/results_chart.h"
 #include "autoswarm/util/files.h"
 #include "bench_commands.h"
 

@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <string>
 
-#include "autoswarm/bench/job.h"
+#include "autoswarm/bench/trials/job.h"
 
 namespace autoswarm::cli {
 

@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "autoswarm/bench/results_log.h"
+#include "autoswarm/bench/loop/results_log.h"
 #include "autoswarm/util/files.h"
 #include "bench_commands.h"
 

@@ -11,9 +11,9 @@
 #include <memory>
 #include <optional>
 
-#include "autoswarm/bench/env_file.h"
-#include "autoswarm/bench/job.h"
-#include "autoswarm/bench/pipeline_spec.h"
+#include "autoswarm/bench/spec/env_file.h"
+#include "autoswarm/bench/trials/job.h"
+#include "autoswarm/bench/spec/pipeline_spec.h"
 #include "autoswarm/llm/client.h"
 #include "autoswarm/upstream/local_servers.h"
 #include "autoswarm/util/error.h"

@@ -3,7 +3,7 @@
 #include <iostream>
 #include <memory>
 
-#include "autoswarm/bench/pipeline_spec.h"
+#include "autoswarm/bench/spec/pipeline_spec.h"
 #include "bench_commands.h"
 
 namespace autoswarm::cli {

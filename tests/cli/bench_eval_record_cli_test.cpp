@@ -4,10 +4,10 @@
 
 #include <algorithm>
 
-#include "autoswarm/bench/results_log.h"
+#include "autoswarm/bench/loop/results_log.h"
 #include "autoswarm/util/files.h"
 #include "autoswarm/util/subprocess.h"
-#include "bench/eval_job_fixture.h"
+#include "bench/loop/eval_job_fixture.h"
 #include "support/cli.h"
 #include "support/fake_upstream.h"
 #include "support/temp_dir.h"

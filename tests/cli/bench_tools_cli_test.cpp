@@ -5,8 +5,8 @@
 
 #include "autoswarm/util/files.h"
 #include "autoswarm/util/subprocess.h"
-#include "bench/synthetic_job.h"
-#include "bench/xml_check.h"
+#include "bench/loop/synthetic_job.h"
+#include "bench/loop/xml_check.h"
 #include "support/cli.h"
 #include "support/temp_dir.h"
 

@@ -28,7 +28,7 @@
 #include <string>
 #include <vector>
 
-#include "autoswarm/bench/environment.h"
+#include "autoswarm/bench/agent/environment.h"
 #include "autoswarm/util/error.h"  // what set_gone() makes every operation throw
 
 namespace autoswarm::testing {

@@ -1,0 +1,97 @@
+// A trial's Environment in a Docker container, driven through the `docker` CLI: started with
+// resource limits and (by default) no network, removed with `docker rm -f` when done.
+//
+//   DockerEnvironment env(docker, {.image = tag, .labels = {{kJobLabel, job}}});
+//   env.exec({"bash", "-lc", "ls"}, 120s);   // docker exec -i <id> bash -lc ls
+//   env.remove();                            // also done by the destructor
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "autoswarm/bench/trials/docker_cli.h"
+#include "autoswarm/bench/agent/environment.h"
+
+namespace autoswarm::bench {
+
+struct ContainerOptions {
+  std::string image{};
+  double cpus = 1.0;                      // --cpus; <= 0: no limit
+  int64_t memory_mb = 2048;               // --memory; <= 0: no limit
+  int gpus = 0;                           // --gpus N when > 0
+  bool network = false;                   // false: --network none
+  std::map<std::string, std::string> labels{};
+  std::map<std::string, std::string> env{};  // set in the container for every exec
+  std::string name_hint{};                // part of the container's name (the task's name)
+  // When it turns true, running execs are killed and throw (the run is being interrupted).
+  const std::atomic<bool>* cancel = nullptr;
+};
+
+class DockerEnvironment : public Environment {
+ public:
+  // `docker run -d` with a keep-alive process. Throws DockerError when the container does not
+  // start (docker's message quoted), DockerUnavailableError when docker is not there.
+  DockerEnvironment(DockerCli docker, ContainerOptions options);
+  ~DockerEnvironment() override;  // remove()
+  DockerEnvironment(const DockerEnvironment&) = delete;
+  DockerEnvironment& operator=(const DockerEnvironment&) = delete;
+
+  // `docker rm -f`: idempotent, never throws (a failure is logged with the command to run).
+  // A fork also removes its snapshot image.
+  void remove() noexcept;
+
+  // A sibling container started from a snapshot (`docker commit`) of this one's filesystem now,
+  // with the same limits, labels, env and user: a branch that can change files without touching
+  // this one (issue 7's parallel stages). The sibling owns the snapshot and removes it with
+  // itself. Throws DockerError.
+  std::unique_ptr<DockerEnvironment> fork(const std::string& name_hint);
+
+  const std::string& container_id() const { return id_; }
+
+  // Copies `from` in the container (a directory's contents: "/logs/agent/.") to the host
+  // directory `to`, which must exist. Throws Error.
+  void copy_out(const std::string& from, const std::filesystem::path& to);
+
+  // The image's WORKDIR ("/" when it sets none), asked of docker once.
+  std::string working_directory();
+
+  // The user execs, reads and writes run as ([agent].user, [verifier].user); "": the image's.
+  void set_user(std::string user) { user_ = std::move(user); }
+
+  // Environment. exec kills what it started inside the container when `timeout` passes (the
+  // result then has timed_out and exit code 137). Every call throws Error when the container
+  // is gone or the run is interrupted.
+  ExecResult exec(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
+                  const std::string& input = "",
+                  const std::map<std::string, std::string>& env = {}) override;
+  void write_file(const std::string& path, const std::string& content) override;
+  std::string read_file(const std::string& path, size_t max_bytes = 1 << 20) override;
+  void copy_in(const std::filesystem::path& from, const std::string& to) override;
+  std::string describe() const override;
+  // branch(): fork(). continue_as(): this container (and a snapshot it owns) is removed and this
+  // object takes over the sibling's container and snapshot; the sibling must be a
+  // DockerEnvironment.
+  std::unique_ptr<Environment> branch(const std::string& name_hint) override;
+  void continue_as(std::unique_ptr<Environment> sibling) override;
+
+ private:
+  // docker exec with our user and env; no timeout handling beyond run_process's.
+  util::ProcessResult docker_exec(const std::vector<std::string>& argv,
+                                  std::chrono::milliseconds timeout, const std::string& input,
+                                  const std::map<std::string, std::string>& env) const;
+  void kill_marked(const std::string& marker) const;
+  void throw_if_gone(const util::ProcessResult& r, const std::string& what) const;
+
+  DockerCli docker_;
+  ContainerOptions options_;
+  std::string id_;
+  std::string user_;
+  std::string workdir_;
+  std::string owned_image_;  // a fork's snapshot, removed with it
+  bool removed_ = false;
+};
+
+}  // namespace autoswarm::bench

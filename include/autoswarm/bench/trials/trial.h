@@ -1,0 +1,80 @@
+// One trial of one task as `bench run` runs it: image, container, agent, verifier, and the
+// trial directory Harbor users know (result.json, agent/, verifier/). The container is always
+// removed, whatever happens.
+#pragma once
+
+#include <atomic>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "autoswarm/bench/agent/agent.h"
+#include "autoswarm/bench/trials/docker_cli.h"
+#include "autoswarm/bench/spec/task.h"
+#include "autoswarm/bench/agent/token_usage.h"
+
+namespace autoswarm::bench {
+
+// Modes of what a job writes under jobs/: results other tools (and other users) read.
+inline constexpr unsigned kJobFileMode = 0644;
+inline constexpr unsigned kJobDirMode = 0755;
+
+// What made a trial fail, named as Harbor names it (AgentTimeoutError, RewardFileNotFoundError,
+// VerifierTimeoutError, EnvironmentBuildError, CancelledError, ...).
+struct TrialError {
+  std::string type;
+  std::string message;
+  std::string occurred_at;  // ISO-8601
+};
+
+struct PhaseTiming {
+  std::string started_at;
+  std::string finished_at;
+};
+
+struct TrialResult {
+  std::string task_name;
+  std::string trial_name;             // the trial directory's name
+  std::filesystem::path trial_dir;
+  std::filesystem::path task_dir;
+  std::string agent_name;             // "autoswarm-pipeline", "oracle", ...
+  std::string model_name;             // "" for oracle / nop
+  std::string model_provider;
+  TokenUsage usage;
+  int turns = 0;
+  std::string topology;               // as executed
+  nlohmann::json rewards;             // {"reward": 1.0, ...}; null when none was read
+  std::optional<TrialError> error;
+  std::string started_at, finished_at;
+  std::optional<PhaseTiming> environment_setup, agent_execution, verifier;
+  double duration_sec = 0;
+
+  double reward() const;              // rewards["reward"], 0 without one
+  bool passed() const;                // reward() == 1 (the task fully solved)
+  nlohmann::json to_json() const;     // Harbor's trial result.json
+};
+
+// What every trial of a job shares.
+struct TrialSettings {
+  DockerCli docker;
+  AgentKind agent = AgentKind::kPipeline;
+  llm::Client* client = nullptr;      // pipeline and single
+  const PipelineSpec* spec = nullptr;
+  std::string model;
+  std::string model_provider;
+  bool allow_internet = false;        // --allow-internet: tasks with allow_internet get a network
+  bool build_network = true;          // false: docker build --network none (no bridge)
+  std::map<std::string, std::string> labels;  // on every container (kJobLabel, the run's id)
+  EnvMap env_lookup;                  // --env-file, for ${VAR} in task.toml env tables
+  const std::atomic<bool>* cancel = nullptr;
+};
+
+// Runs the trial and writes `trial_dir` (created; every file written atomically). Never throws
+// for what happens inside the trial: that is the result's error. Throws FileError only when the
+// trial directory cannot be written.
+TrialResult run_trial(const Task& task, const TrialSettings& settings,
+                      const std::filesystem::path& trial_dir);
+
+}  // namespace autoswarm::bench

@@ -1,0 +1,65 @@
+// run_agent(): chooses the agent, times it, and writes its outputs.
+#include "autoswarm/bench/agent/agent.h"
+
+#include <cmath>
+
+#include "agents.h"
+#include "autoswarm/util/error.h"
+#include "autoswarm/util/files.h"
+
+namespace autoswarm::bench {
+
+std::optional<AgentKind> parse_agent_kind(std::string_view name) {
+  if (name == "pipeline") return AgentKind::kPipeline;
+  if (name == "single") return AgentKind::kSingle;
+  if (name == "oracle") return AgentKind::kOracle;
+  if (name == "nop") return AgentKind::kNop;
+  return std::nullopt;
+}
+
+std::string to_string(AgentKind kind) {
+  switch (kind) {
+    case AgentKind::kPipeline: return "pipeline";
+    case AgentKind::kSingle: return "single";
+    case AgentKind::kOracle: return "oracle";
+    case AgentKind::kNop: return "nop";
+  }
+  return "pipeline";
+}
+
+std::chrono::milliseconds agent_timeout(const AgentContext& ctx) {
+  if (ctx.timeout) return *ctx.timeout;
+  return std::chrono::milliseconds(std::llround(ctx.task.agent.timeout_sec * 1000.0));
+}
+
+AgentOutcome run_agent(AgentKind kind, const AgentContext& ctx) {
+  const auto started = std::chrono::steady_clock::now();
+  AgentOutcome outcome;
+  switch (kind) {
+    case AgentKind::kPipeline:
+      if (!ctx.client || !ctx.spec) throw UsageError("the pipeline agent needs an LLM client and a spec");
+      outcome = run_pipeline(*ctx.spec, ctx, "autoswarm-pipeline");
+      break;
+    case AgentKind::kSingle: {
+      if (!ctx.client) throw UsageError("the single agent needs an LLM client");
+      PipelineSpec spec = single_agent_spec();
+      if (ctx.spec) spec.pricing = ctx.spec->pricing;
+      outcome = run_pipeline(spec, ctx, "autoswarm-single");
+      break;
+    }
+    case AgentKind::kOracle: outcome = run_oracle(ctx); break;
+    case AgentKind::kNop: outcome = run_nop(ctx); break;
+  }
+  outcome.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - started);
+  return outcome;
+}
+
+void write_agent_outputs(const AgentOutcome& outcome, const std::filesystem::path& agent_dir) {
+  util::ensure_directory(agent_dir, 0755);
+  util::write_file_atomic(agent_dir / "trajectory.json", outcome.trajectory.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n", 0644);
+  util::write_file_atomic(agent_dir / "stage_traces.json", outcome.stage_traces.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n",
+                          0644);
+}
+
+}  // namespace autoswarm::bench

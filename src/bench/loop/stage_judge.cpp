@@ -1,0 +1,419 @@
+#include "autoswarm/bench/loop/stage_judge.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "autoswarm/llm/client.h"
+#include "autoswarm/llm/json_answer.h"
+#include "autoswarm/util/error.h"
+#include "autoswarm/util/files.h"
+#include "autoswarm/util/utc_time.h"
+#include "judge_prompts.h"
+#include "../agent/prompts.h"
+
+namespace autoswarm::bench {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+constexpr const char* kScoresFile = "stage_scores.json";
+
+// The largest prefix of `text` no longer than `n` bytes that does not split a UTF-8 character.
+size_t utf8_floor(std::string_view text, size_t n) {
+  if (n >= text.size()) return text.size();
+  while (n > 0 && (static_cast<unsigned char>(text[n]) & 0xC0) == 0x80) --n;
+  return n;
+}
+
+// `text` within `limit` characters: head and tail kept, a marker in between.
+std::string bounded(std::string_view text, size_t limit) {
+  if (text.empty()) return std::string(prompts::kJudgeEmpty);
+  if (text.size() <= limit) return std::string(text);
+  size_t head = utf8_floor(text, limit * 2 / 3);
+  size_t tail_start = text.size() - (limit - limit * 2 / 3);
+  while (tail_start < text.size() && (static_cast<unsigned char>(text[tail_start]) & 0xC0) == 0x80) {
+    ++tail_start;
+  }
+  std::string out(text.substr(0, head));
+  out += prompts::fill(prompts::kJudgeCutMarker,
+                       {{"omitted", std::to_string(tail_start - head)}});
+  out += text.substr(tail_start);
+  return out;
+}
+
+std::string string_field(const json& j, const char* key) {
+  if (!j.is_object() || !j.contains(key)) return "";
+  const json& v = j[key];
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_null()) return "";
+  return v.dump();
+}
+
+// A score as models write it: 0.8, "0.8", "80%"; a number above 1 up to 100 is taken as a
+// percentage. nullopt when it is not a number.
+std::optional<double> read_score(const json& v) {
+  double x = 0;
+  bool percent = false;
+  if (v.is_number()) {
+    x = v.get<double>();
+  } else if (v.is_string()) {
+    std::string s = v.get<std::string>();
+    char* end = nullptr;
+    x = std::strtod(s.c_str(), &end);
+    if (end == s.c_str()) return std::nullopt;
+    while (*end == ' ') ++end;
+    percent = *end == '%';
+  } else {
+    return std::nullopt;
+  }
+  if (!std::isfinite(x)) return std::nullopt;
+  if (percent || (x > 1.0 && x <= 100.0)) x /= 100.0;
+  return std::clamp(x, 0.0, 1.0);
+}
+
+std::string two_decimals(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f", x);
+  return buf;
+}
+
+json read_json_file(const fs::path& path) {
+  return json::parse(util::read_file(path), nullptr, /*allow_exceptions=*/false);
+}
+
+// The system prompt each stage ran with, from the trajectory's system steps (extra.stage).
+std::map<std::string, std::string> stage_roles(const fs::path& agent_dir) {
+  std::map<std::string, std::string> roles;
+  if (!fs::exists(agent_dir / "trajectory.json")) return roles;
+  json trajectory = read_json_file(agent_dir / "trajectory.json");
+  if (!trajectory.is_object() || !trajectory["steps"].is_array()) return roles;
+  for (const json& step : trajectory["steps"]) {
+    if (string_field(step, "source") != "system" || !step.contains("extra")) continue;
+    std::string stage = string_field(step["extra"], "stage");
+    if (!stage.empty() && !roles.contains(stage)) roles[stage] = string_field(step, "message");
+  }
+  return roles;
+}
+
+// One trial as the judge needs it.
+struct TrialWork {
+  TrialStageScores scores;
+  std::vector<StageJudgeInput> inputs;  // one per trace entry
+  std::atomic<size_t> left{0};
+  bool done = false;
+};
+
+// The stored scores, when they cover exactly these stages and no call failed.
+std::optional<std::vector<StageScore>> reusable_scores(const fs::path& file,
+                                                       const std::vector<StageJudgeInput>& inputs) {
+  if (!fs::exists(file)) return std::nullopt;
+  json stored = read_json_file(file);
+  if (!stored.is_object() || !stored["stages"].is_array()) return std::nullopt;
+  std::vector<StageScore> scores;
+  for (const json& s : stored["stages"]) scores.push_back(StageScore::from_json(s));
+  if (scores.size() != inputs.size()) return std::nullopt;
+  for (size_t i = 0; i < scores.size(); ++i) {
+    if (scores[i].stage != inputs[i].stage || scores[i].call_failed) return std::nullopt;
+  }
+  return scores;
+}
+
+void write_scores(const TrialStageScores& t, const std::string& model) {
+  json stages = json::array();
+  for (const auto& s : t.stages) stages.push_back(s.to_json());
+  json out = {{"task_name", t.task_name},
+              {"judge_model", model},
+              {"judged_at", util::utc_timestamp_ms()},
+              {"stages", stages},
+              {"aggregate", json::object()}};
+  for (const auto& [stage, score] : aggregate_stage_scores({t.stages})) out["aggregate"][stage] = score;
+  util::write_file_atomic(t.trial_dir / "agent" / kScoresFile,
+                          out.dump(2, ' ', false, json::error_handler_t::replace) + "\n", 0644);
+}
+
+std::vector<fs::path> trial_dirs(const fs::path& job_dir) {
+  std::vector<fs::path> dirs;
+  for (const auto& entry : fs::directory_iterator(job_dir)) {
+    if (entry.is_symlink() || !entry.is_directory()) continue;
+    if (fs::exists(entry.path() / "result.json")) dirs.push_back(entry.path());
+  }
+  std::sort(dirs.begin(), dirs.end());
+  return dirs;
+}
+
+std::unique_ptr<TrialWork> load_trial(const fs::path& dir) {
+  auto work = std::make_unique<TrialWork>();
+  work->scores.trial_dir = dir;
+  json result = read_json_file(dir / "result.json");
+  work->scores.task_name = string_field(result, "task_name");
+  if (work->scores.task_name.empty()) work->scores.task_name = dir.filename().string();
+  fs::path agent = dir / "agent";
+  if (!fs::exists(agent / "stage_traces.json")) return work;
+  json traces = read_json_file(agent / "stage_traces.json");
+  if (!traces.is_array()) {
+    spdlog::warn("{}: not a list of stage traces; skipping the trial",
+                 (agent / "stage_traces.json").string());
+    return work;
+  }
+  std::string task = fs::exists(agent / "instruction.md") ? util::read_file(agent / "instruction.md") : "";
+  std::map<std::string, std::string> roles = stage_roles(agent);
+  for (size_t i = 0; i < traces.size(); ++i) {
+    StageJudgeInput in;
+    in.task = task;
+    in.stage = string_field(traces[i], "stage");
+    in.role = roles.contains(in.stage) ? roles[in.stage] : "";
+    in.input_context = string_field(traces[i], "input_context");
+    in.output = string_field(traces[i], "output");
+    // The consumer the run recorded (a retried stage, a synthesis stage, a stage that called this
+    // one as a tool; null: final); traces from before it was recorded: the next entry.
+    if (traces[i].contains("consumed_by")) {
+      if (traces[i]["consumed_by"].is_string()) in.next_stage = traces[i]["consumed_by"].get<std::string>();
+    } else if (i + 1 < traces.size()) {
+      in.next_stage = string_field(traces[i + 1], "stage");
+    }
+    if (in.next_stage) in.next_role = roles.contains(*in.next_stage) ? roles[*in.next_stage] : "";
+    work->inputs.push_back(std::move(in));
+  }
+  return work;
+}
+
+StageScore judge_one(llm::Client& client, const std::string& model, const StageJudgeInput& in,
+                     const JudgeBounds& bounds) {
+  llm::ChatRequest request = judge_request(in, bounds);
+  request.model = model;
+  StageScore score;
+  try {
+    llm::ChatResponse reply = client.chat(request);
+    score = parse_judge_answer(reply.content);
+  } catch (const std::exception& e) {  // an LLM error; never let one end the other calls
+    score.error = std::string("the judge call failed: ") + e.what();
+    score.call_failed = true;
+  }
+  score.stage = in.stage;
+  score.next_stage = in.next_stage.value_or("");
+  return score;
+}
+
+}  // namespace
+
+json StageScore::to_json() const {
+  json j = {{"stage", stage},
+            {"next_stage", next_stage.empty() ? json(nullptr) : json(next_stage)},
+            {"score", score},
+            {"missing", missing},
+            {"assessment", assessment}};
+  if (!error.empty()) j["error"] = error;
+  if (call_failed) j["call_failed"] = true;
+  return j;
+}
+
+StageScore StageScore::from_json(const json& j) {
+  StageScore s;
+  s.stage = string_field(j, "stage");
+  s.next_stage = string_field(j, "next_stage");
+  if (j.is_object() && j.contains("score")) s.score = read_score(j["score"]).value_or(0.0);
+  s.missing = string_field(j, "missing");
+  s.assessment = string_field(j, "assessment");
+  s.error = string_field(j, "error");
+  s.call_failed = j.is_object() && j.value("call_failed", false);
+  return s;
+}
+
+llm::ChatRequest judge_request(const StageJudgeInput& in, const JudgeBounds& b) {
+  std::vector<std::pair<std::string_view, std::string>> values = {
+      {"task", bounded(in.task, b.task_chars)},
+      {"stage", in.stage},
+      {"role", in.role.empty() ? "(unknown)" : bounded(in.role, b.role_chars)},
+      {"input", bounded(in.input_context, b.input_chars)},
+      {"output", bounded(in.output, b.output_chars)},
+  };
+  std::string user;
+  if (in.next_stage) {
+    values.push_back({"next_stage", *in.next_stage});
+    values.push_back({"next_role", in.next_role.empty() ? "(unknown)" : bounded(in.next_role, b.role_chars)});
+    user = prompts::fill(prompts::kJudgeHandoffUser, values);
+  } else {
+    user = prompts::fill(prompts::kJudgeFinalUser, values);
+  }
+  llm::ChatRequest request;
+  request.messages = json::array({{{"role", "system"}, {"content", std::string(prompts::kJudgeSystem)}},
+                                  {{"role", "user"}, {"content", user}}});
+  request.temperature = 0.0;
+  return request;
+}
+
+StageScore parse_judge_answer(std::string_view reply) {
+  StageScore s;
+  llm::JsonAnswer found = llm::find_json_answer(reply, [](const json& v) {
+    return v.is_object() && v.contains("score") && read_score(v["score"]).has_value();
+  });
+  if (!found.value) {
+    std::string excerpt(reply.substr(0, utf8_floor(reply, 200)));
+    s.error = "unparsable judge answer (" + (found.error.empty() ? "no JSON object with a numeric score" : found.error) +
+              "): " + (excerpt.empty() ? "(empty reply)" : excerpt);
+    return s;
+  }
+  const json& v = *found.value;
+  s.score = *read_score(v["score"]);
+  s.missing = string_field(v, "missing");
+  s.assessment = string_field(v, "assessment");
+  return s;
+}
+
+std::string format_stage_scores(const std::vector<std::pair<std::string, double>>& scores) {
+  std::string out;
+  for (const auto& [stage, score] : scores) out += (out.empty() ? "" : ",") + stage + ":" + two_decimals(score);
+  return out;
+}
+
+std::vector<std::pair<std::string, double>> aggregate_stage_scores(
+    const std::vector<std::vector<StageScore>>& trials) {
+  std::vector<std::string> order;
+  std::map<std::string, std::pair<double, size_t>> sums;
+  for (const auto& trial : trials) {
+    for (const auto& s : trial) {
+      if (s.call_failed) continue;
+      if (!sums.contains(s.stage)) order.push_back(s.stage);
+      sums[s.stage].first += s.score;
+      sums[s.stage].second += 1;
+    }
+  }
+  std::vector<std::pair<std::string, double>> out;
+  for (const auto& stage : order) out.emplace_back(stage, sums[stage].first / static_cast<double>(sums[stage].second));
+  return out;
+}
+
+std::vector<std::pair<std::string, double>> stored_job_stage_scores(const fs::path& job_dir) {
+  std::vector<std::vector<StageScore>> trials;
+  if (!fs::is_directory(job_dir)) return {};
+  for (const fs::path& dir : trial_dirs(job_dir)) {
+    fs::path file = dir / "agent" / kScoresFile;
+    if (!fs::exists(file)) continue;
+    json stored = read_json_file(file);
+    if (!stored.is_object() || !stored["stages"].is_array()) continue;
+    std::vector<StageScore> scores;
+    for (const json& s : stored["stages"]) scores.push_back(StageScore::from_json(s));
+    trials.push_back(std::move(scores));
+  }
+  return aggregate_stage_scores(trials);
+}
+
+std::string TrialStageScores::line() const {
+  if (stages.empty()) return task_name + " (no stages)";
+  std::vector<std::pair<std::string, double>> each;
+  for (const auto& s : stages) each.emplace_back(s.stage, s.score);
+  std::string out = task_name + " " + format_stage_scores(each);
+  if (failed_calls > 0) out += " (" + std::to_string(failed_calls) + " judge calls failed)";
+  return out;
+}
+
+std::vector<std::pair<std::string, double>> EvalResult::aggregate() const {
+  std::vector<std::vector<StageScore>> all;
+  for (const auto& t : trials) all.push_back(t.stages);
+  return aggregate_stage_scores(all);
+}
+
+std::string EvalResult::aggregate_line() const { return "stage_scores: " + format_stage_scores(aggregate()); }
+
+size_t judge_calls_needed(const fs::path& job_dir, bool force) {
+  if (!fs::is_directory(job_dir)) return 0;
+  size_t n = 0;
+  for (const fs::path& dir : trial_dirs(job_dir)) {
+    auto work = load_trial(dir);
+    if (force || !reusable_scores(dir / "agent" / kScoresFile, work->inputs)) n += work->inputs.size();
+  }
+  return n;
+}
+
+EvalResult evaluate_job(const fs::path& job_dir, const EvalOptions& options,
+                        const std::function<void(const TrialStageScores&)>& on_trial) {
+  if (!fs::is_directory(job_dir)) {
+    throw FileError("no job directory at " + job_dir.string() +
+                    ": pass the job directory `bench run` printed (job=…), or run `autoswarm bench "
+                    "run` first");
+  }
+  std::vector<fs::path> dirs = trial_dirs(job_dir);
+  if (dirs.empty()) {
+    throw FileError(job_dir.string() + " holds no trials (no <task>/result.json): is it a job "
+                    "directory written by `autoswarm bench run`?");
+  }
+
+  std::vector<std::unique_ptr<TrialWork>> trials;
+  std::vector<std::pair<size_t, size_t>> calls;  // (trial, stage) still to judge
+  for (const fs::path& dir : dirs) {
+    auto work = load_trial(dir);
+    size_t index = trials.size();
+    auto stored = options.force ? std::nullopt
+                                : reusable_scores(dir / "agent" / kScoresFile, work->inputs);
+    if (stored) {
+      work->scores.stages = std::move(*stored);
+      work->scores.reused = true;
+      work->done = true;
+    } else if (work->inputs.empty()) {
+      work->done = true;
+    } else {
+      work->scores.stages.resize(work->inputs.size());
+      work->left = work->inputs.size();
+      for (size_t s = 0; s < work->inputs.size(); ++s) calls.emplace_back(index, s);
+    }
+    trials.push_back(std::move(work));
+  }
+  if (!calls.empty() && options.client == nullptr) throw Error("bench eval: no LLM client for the judge");
+
+  std::mutex mutex;  // guards `done`, `next_report` and the callback
+  size_t next_report = 0;
+  auto report_ready = [&] {  // with `mutex` held: every finished trial not yet reported, in order
+    while (next_report < trials.size() && trials[next_report]->done) {
+      if (on_trial) on_trial(trials[next_report]->scores);
+      ++next_report;
+    }
+  };
+  {
+    std::lock_guard lock(mutex);
+    report_ready();
+  }
+
+  std::atomic<size_t> next_call{0};
+  auto worker = [&] {
+    for (size_t c = next_call++; c < calls.size(); c = next_call++) {
+      auto [t, s] = calls[c];
+      TrialWork& work = *trials[t];
+      work.scores.stages[s] = judge_one(*options.client, options.model, work.inputs[s], options.bounds);
+      if (--work.left > 0) continue;
+      for (const auto& score : work.scores.stages) work.scores.failed_calls += score.call_failed ? 1 : 0;
+      try {
+        write_scores(work.scores, options.model);
+      } catch (const Error& e) {
+        spdlog::error("{}", e.what());
+      }
+      std::lock_guard lock(mutex);
+      work.done = true;
+      report_ready();
+    }
+  };
+  size_t n = std::clamp<size_t>(options.n_concurrent, 1, std::max<size_t>(calls.size(), 1));
+  std::vector<std::thread> threads;
+  for (size_t i = 1; i < n; ++i) threads.emplace_back(worker);
+  worker();
+  for (auto& t : threads) t.join();
+
+  EvalResult result;
+  for (auto& work : trials) {
+    result.failed_calls += work->scores.failed_calls;
+    result.trials.push_back(std::move(work->scores));
+  }
+  return result;
+}
+
+}  // namespace autoswarm::bench

@@ -1,0 +1,204 @@
+// Reads one Harbor task directory: instruction.md, task.toml (old and new spellings, Harbor's
+// defaults) and the presence of tests/test.sh and the environment.
+#include "autoswarm/bench/spec/task.h"
+
+#include <toml++/toml.h>
+
+#include <cmath>
+#include <sstream>
+
+#include "autoswarm/util/error.h"
+#include "autoswarm/util/files.h"
+
+namespace autoswarm::bench {
+namespace fs = std::filesystem;
+
+namespace {
+
+// Reads the typed fields of task.toml, naming "task.toml:LINE: [table].key" on a wrong type.
+class TomlReader {
+ public:
+  TomlReader(const toml::table& root, fs::path file) : root_(root), file_(std::move(file)) {}
+
+  const toml::table* table(const char* name) const {
+    const toml::node* node = root_.get(name);
+    if (!node) return nullptr;
+    if (!node->is_table()) fail(*node, std::string("[") + name + "] must be a table");
+    return node->as_table();
+  }
+
+  void number(const toml::table* t, const char* table, const char* key, double& out,
+              bool positive = true) const {
+    const toml::node* node = t ? t->get(key) : nullptr;
+    if (!node) return;
+    if (auto v = node->value<double>()) {
+      if (positive && !(*v > 0)) fail(*node, where(table, key) + " must be greater than 0");
+      out = *v;
+      return;
+    }
+    fail(*node, where(table, key) + " must be a number");
+  }
+
+  template <typename Int>
+  void integer(const toml::table* t, const char* table, const char* key, Int& out) const {
+    const toml::node* node = t ? t->get(key) : nullptr;
+    if (!node) return;
+    std::optional<double> v = node->value<double>();
+    if (!v || std::floor(*v) != *v || *v < 0) {
+      fail(*node, where(table, key) + " must be a whole number, 0 or more");
+    }
+    out = static_cast<Int>(*v);
+  }
+
+  void string(const toml::table* t, const char* table, const char* key, std::string& out) const {
+    const toml::node* node = t ? t->get(key) : nullptr;
+    if (!node) return;
+    if (!node->is_string()) fail(*node, where(table, key) + " must be a string");
+    out = *node->value<std::string>();
+  }
+
+  void boolean(const toml::table* t, const char* table, const char* key, bool& out) const {
+    const toml::node* node = t ? t->get(key) : nullptr;
+    if (!node) return;
+    if (!node->is_boolean()) fail(*node, where(table, key) + " must be true or false");
+    out = *node->value<bool>();
+  }
+
+  // A size in MB from `key_mb` (a number) or the old `key` ("4G").
+  void size_mb(const toml::table* t, const char* key_mb, const char* key, int64_t& out) const {
+    integer(t, "environment", key_mb, out);
+    const toml::node* node = t ? t->get(key) : nullptr;
+    if (!node || (t && t->get(key_mb))) return;
+    std::optional<int64_t> mb;
+    if (auto s = node->value<std::string>()) mb = parse_size_mb(*s);
+    else if (auto n = node->value<int64_t>()) mb = *n;
+    if (!mb) fail(*node, where("environment", key) + " must be a size like \"4G\" or \"512M\"");
+    out = *mb;
+  }
+
+  void env(const toml::table* t, const char* table, EnvMap& out) const {
+    const toml::node* node = t ? t->get("env") : nullptr;
+    if (!node) return;
+    if (!node->is_table()) fail(*node, where(table, "env") + " must be a table of strings");
+    for (const auto& [k, v] : *node->as_table()) {
+      const std::string name(k.str());
+      if (auto s = v.value_exact<std::string>()) out[name] = *s;
+      else if (auto i = v.value_exact<int64_t>()) out[name] = std::to_string(*i);
+      else if (auto b = v.value_exact<bool>()) out[name] = *b ? "true" : "false";
+      else if (auto d = v.value_exact<double>()) {
+        std::ostringstream text;
+        text << *d;
+        out[name] = text.str();
+      } else {
+        fail(v, where(table, "env") + "." + std::string(k.str()) + " must be a string");
+      }
+    }
+  }
+
+  [[noreturn]] void fail(const toml::node& node, const std::string& what) const {
+    throw FileError(file_.string() + ":" + std::to_string(node.source().begin.line) + ": " + what);
+  }
+
+ private:
+  static std::string where(const char* table, const char* key) {
+    return std::string("[") + table + "]." + key;
+  }
+
+  const toml::table& root_;
+  fs::path file_;
+};
+
+void read_task_toml(Task& task) {
+  const fs::path file = task.task_toml();
+  toml::table root;
+  try {
+    root = toml::parse_file(file.string());
+  } catch (const toml::parse_error& e) {
+    throw FileError(file.string() + ":" + std::to_string(e.source().begin.line) +
+                    ": not valid TOML: " + std::string(e.description()));
+  }
+  TomlReader r(root, file);
+
+  for (const char* key : {"schema_version", "version"}) {
+    const toml::node* node = root.get(key);
+    if (!node || !task.schema_version.empty()) continue;
+    if (auto s = node->value<std::string>()) task.schema_version = *s;
+    else if (auto d = node->value<double>()) {
+      std::ostringstream text;
+      text << *d;
+      task.schema_version = text.str();
+    } else {
+      r.fail(*node, std::string(key) + " must be a string like \"1.1\"");
+    }
+  }
+
+  const toml::table* t = r.table("task");
+  r.string(t, "task", "name", task.name);
+  r.string(t, "task", "description", task.description);
+
+  if (const toml::table* meta = r.table("metadata")) {
+    std::ostringstream text;
+    text << toml::json_formatter{*meta};
+    task.metadata = nlohmann::json::parse(text.str(), nullptr, false);
+    if (task.metadata.is_discarded()) task.metadata = nlohmann::json::object();
+  }
+
+  const toml::table* agent = r.table("agent");
+  r.number(agent, "agent", "timeout_sec", task.agent.timeout_sec);
+  r.string(agent, "agent", "user", task.agent.user);
+
+  const toml::table* verifier = r.table("verifier");
+  r.number(verifier, "verifier", "timeout_sec", task.verifier.timeout_sec);
+  r.string(verifier, "verifier", "user", task.verifier.user);
+  r.env(verifier, "verifier", task.verifier.env);
+
+  const toml::table* e = r.table("environment");
+  EnvironmentConfig& env = task.environment;
+  r.number(e, "environment", "build_timeout_sec", env.build_timeout_sec);
+  r.string(e, "environment", "docker_image", env.docker_image);
+  r.number(e, "environment", "cpus", env.cpus);
+  r.size_mb(e, "memory_mb", "memory", env.memory_mb);
+  r.size_mb(e, "storage_mb", "storage", env.storage_mb);
+  r.integer(e, "environment", "gpus", env.gpus);
+  r.boolean(e, "environment", "allow_internet", env.allow_internet);
+  r.env(e, "environment", env.env);
+  r.string(e, "environment", "os", env.os);
+
+  r.env(r.table("solution"), "solution", task.solution.env);
+}
+
+}  // namespace
+
+bool Task::has_solution() const { return fs::is_regular_file(solution_dir() / "solve.sh"); }
+
+std::string TaskProblem::message() const { return file.string() + ": " + reason; }
+
+Task load_task(const fs::path& dir_in) {
+  Task task;
+  std::error_code ec;
+  task.dir = fs::absolute(dir_in, ec).lexically_normal();
+  if (!task.dir.has_filename()) task.dir = task.dir.parent_path();  // "dir/" → "dir"
+  task.name = task.dir.filename().string();
+
+  const fs::path instruction = task.dir / "instruction.md";
+  if (!fs::is_regular_file(instruction)) {
+    throw FileError(instruction.string() + ": missing (every task needs instruction.md)");
+  }
+  task.instruction = util::read_file(instruction);
+  if (fs::exists(task.task_toml())) read_task_toml(task);
+  if (task.name.empty()) task.name = task.dir.filename().string();
+
+  const fs::path test_sh = task.tests_dir() / "test.sh";
+  if (!fs::is_regular_file(test_sh)) {
+    throw FileError(test_sh.string() + ": missing (the verifier runs tests/test.sh)");
+  }
+  if (task.environment.docker_image.empty() &&
+      !fs::is_regular_file(task.environment_dir() / "Dockerfile") &&
+      !fs::is_regular_file(task.environment_dir() / "docker-compose.yaml")) {
+    throw FileError((task.environment_dir() / "Dockerfile").string() +
+                    ": missing, and task.toml names no [environment].docker_image");
+  }
+  return task;
+}
+
+}  // namespace autoswarm::bench

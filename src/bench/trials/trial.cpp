@@ -1,0 +1,268 @@
+#include "autoswarm/bench/trials/trial.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cmath>
+#include <memory>
+
+#include "autoswarm/bench/trials/docker_environment.h"
+#include "autoswarm/bench/trials/task_image.h"
+#include "autoswarm/bench/agent/trajectory.h"
+#include "autoswarm/bench/trials/verifier.h"
+#include "autoswarm/util/files.h"
+#include "autoswarm/util/utc_time.h"
+#include "autoswarm/version.h"
+
+namespace autoswarm::bench {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+
+// One exec readies the container: /task/instruction.md from stdin, /logs/agent and
+// /logs/verifier writable by any task user, and the working directory (the image's WORKDIR)
+// printed for the agent's relative paths.
+constexpr const char* kPrepareTrialScript =
+    "mkdir -p /task /logs/agent /logs/verifier && chmod 777 /logs /logs/agent /logs/verifier && "
+    "cat > /task/instruction.md && pwd";
+
+json timing_json(const std::optional<PhaseTiming>& t) {
+  if (!t) return nullptr;
+  return {{"started_at", t->started_at}, {"finished_at", t->finished_at}};
+}
+
+void write(const fs::path& path, const std::string& content) {
+  util::write_file_atomic(path, content, kJobFileMode);
+}
+
+// Raised inside run_trial to end it early with a named error.
+struct TrialFailure {
+  std::string type;
+  std::string message;
+};
+
+// Copies what the agent left in /logs/agent into the trial's agent/ directory. Every file lands
+// with a rename, so a reader never sees half of one.
+void collect_agent_logs(DockerEnvironment& env, const fs::path& agent_dir) {
+  fs::path staging = agent_dir.parent_path() / ".agent-logs.tmp";
+  fs::remove_all(staging);
+  util::ensure_directory(staging, kJobDirMode);
+  env.copy_out("/logs/agent/.", staging);
+  for (const auto& entry : fs::directory_iterator(staging)) {
+    fs::path target = agent_dir / entry.path().filename();
+    if (fs::is_directory(target)) fs::remove_all(target);
+    fs::rename(entry.path(), target);
+  }
+  fs::remove_all(staging);
+}
+
+// The name run_agent reports, also for a trial that fails before the agent starts.
+std::string agent_display_name(AgentKind kind) {
+  switch (kind) {
+    case AgentKind::kPipeline:
+      return "autoswarm-pipeline";
+    case AgentKind::kSingle:
+      return "autoswarm-single";
+    case AgentKind::kOracle:
+      return "oracle";
+    case AgentKind::kNop:
+      return "nop";
+  }
+  return to_string(kind);
+}
+
+}  // namespace
+
+double TrialResult::reward() const {
+  if (!rewards.is_object() || !rewards.contains("reward") || !rewards["reward"].is_number()) {
+    return 0.0;
+  }
+  return rewards["reward"].get<double>();
+}
+
+bool TrialResult::passed() const { return reward() >= 1.0 - 1e-9; }
+
+json TrialResult::to_json() const {
+  json model_info = nullptr;
+  if (!model_name.empty()) model_info = {{"name", model_name}, {"provider", model_provider}};
+  json exception_info = nullptr;
+  if (error) {
+    exception_info = {{"exception_type", error->type},
+                      {"exception_message", error->message},
+                      {"exception_traceback", ""},
+                      {"occurred_at", error->occurred_at}};
+  }
+  return {
+      {"task_name", task_name},
+      {"trial_name", trial_name},
+      {"trial_uri",
+       trial_dir.empty() ? "" : "file://" + fs::absolute(trial_dir).lexically_normal().string()},
+      {"task_id", {{"path", task_dir.string()}}},
+      {"agent_info", {{"name", agent_name}, {"version", kVersion}, {"model_info", model_info}}},
+      {"agent_result",
+       {{"n_input_tokens", usage.prompt_tokens},
+        {"n_cache_tokens", usage.cached_tokens},
+        {"n_output_tokens", usage.completion_tokens},
+        {"cost_usd", usage.cost_usd},
+        {"metadata", {{"turns", turns}, {"pipeline_topology", topology}}}}},
+      {"verifier_result", rewards.is_null() ? json(nullptr) : json{{"rewards", rewards}}},
+      {"exception_info", exception_info},
+      {"started_at", started_at},
+      {"finished_at", finished_at},
+      {"environment_setup", timing_json(environment_setup)},
+      {"agent_execution", timing_json(agent_execution)},
+      {"verifier", timing_json(verifier)},
+  };
+}
+
+TrialResult run_trial(const Task& task, const TrialSettings& settings, const fs::path& trial_dir) {
+  const auto clock_start = std::chrono::steady_clock::now();
+  TrialResult result;
+  result.task_name = task.name;
+  result.trial_name = trial_dir.filename().string();
+  result.trial_dir = trial_dir;
+  result.task_dir = task.dir;
+  result.agent_name = agent_display_name(settings.agent);
+  bool llm_agent = settings.agent == AgentKind::kPipeline || settings.agent == AgentKind::kSingle;
+  if (llm_agent) {
+    result.model_name = settings.model;
+    result.model_provider = settings.model_provider;
+  }
+  result.started_at = util::utc_timestamp_ms();
+
+  fs::path agent_dir = trial_dir / "agent";
+  fs::path verifier_dir = trial_dir / "verifier";
+  util::ensure_directory(agent_dir, kJobDirMode);
+  util::ensure_directory(verifier_dir, kJobDirMode);
+  write(agent_dir / "instruction.md", task.instruction);
+  write(trial_dir / "config.json",
+        json{{"task", {{"name", task.name}, {"path", task.dir.string()}}},
+             {"trial_name", result.trial_name},
+             {"agent", {{"name", to_string(settings.agent)}, {"model_name", result.model_name}}},
+             {"environment", {{"type", "docker"}, {"labels", settings.labels}}}}
+                .dump(2) +
+            "\n");
+
+  auto cancelled = [&] { return settings.cancel != nullptr && settings.cancel->load(); };
+  std::string phase = "environment_setup";
+  std::unique_ptr<DockerEnvironment> env;
+  try {
+    if (cancelled()) throw TrialFailure{"CancelledError", "the run was interrupted"};
+    // 1. Image and container.
+    result.environment_setup = PhaseTiming{util::utc_timestamp_ms(), ""};
+    std::string image;
+    try {
+      image = ensure_task_image(
+          settings.docker, task,
+          ImageOptions{.network = settings.build_network, .cancel = settings.cancel});
+    } catch (const DockerError& e) {
+      throw TrialFailure{"EnvironmentBuildError", e.what()};
+    } catch (const FileError& e) {
+      throw TrialFailure{"EnvironmentBuildError", e.what()};
+    }
+    if (cancelled()) throw TrialFailure{"CancelledError", "the run was interrupted"};
+    ContainerOptions container{
+        .image = image,
+        .cpus = task.environment.cpus,
+        .memory_mb = task.environment.memory_mb,
+        .gpus = task.environment.gpus,
+        .network = task.environment.allow_internet && settings.allow_internet,
+        .labels = settings.labels,
+        .env = expand_env(task.environment.env, settings.env_lookup),
+        .name_hint = result.trial_name,
+        .cancel = settings.cancel,
+    };
+    container.labels["autoswarm.task"] = task.name;
+    try {
+      env = std::make_unique<DockerEnvironment>(settings.docker, container);
+    } catch (const DockerError& e) {
+      throw TrialFailure{"EnvironmentStartError", e.what()};
+    }
+    ExecResult prep = env->exec({"sh", "-c", kPrepareTrialScript}, seconds(60), task.instruction);
+    if (prep.exit_code != 0) {
+      throw TrialFailure{"EnvironmentStartError",
+                         "preparing /task and /logs in " + env->describe() + ": " + prep.err};
+    }
+    std::string workdir = prep.out.substr(0, prep.out.find('\n'));
+    if (workdir.empty()) workdir = "/";
+    result.environment_setup->finished_at = util::utc_timestamp_ms();
+
+    // 2. The agent.
+    if (cancelled()) throw TrialFailure{"CancelledError", "the run was interrupted"};
+    phase = "agent_execution";
+    result.agent_execution = PhaseTiming{util::utc_timestamp_ms(), ""};
+    env->set_user(task.agent.user);
+    AgentContext ctx{.task = task,
+                     .env = *env,
+                     .client = settings.client,
+                     .spec = settings.spec,
+                     .model = settings.model,
+                     .timeout = std::nullopt,
+                     .cancel = settings.cancel,
+                     .workdir = workdir,
+                     .tools = nullptr,
+                     .env_lookup = settings.env_lookup,
+                     .session_id = ""};
+    AgentOutcome outcome = run_agent(settings.agent, ctx);
+    result.agent_execution->finished_at = util::utc_timestamp_ms();
+    result.agent_name = outcome.agent_name;
+    result.usage = outcome.total;
+    result.turns = outcome.turns;
+    result.topology = outcome.topology;
+    env->set_user("");
+    try {
+      collect_agent_logs(*env, agent_dir);
+    } catch (const Error& e) {
+      spdlog::warn("{}: could not collect /logs/agent: {}", task.name, e.what());
+    }
+    write_agent_outputs(outcome, agent_dir);
+    if (outcome.error) throw TrialFailure{outcome.error->type, outcome.error->message};
+
+    // 3. The verifier.
+    if (cancelled()) throw TrialFailure{"CancelledError", "the run was interrupted"};
+    phase = "verifier";
+    result.verifier = PhaseTiming{util::utc_timestamp_ms(), ""};
+    VerifierOptions vopts{.env_lookup = settings.env_lookup,
+                          .before_tests = [&] { env->set_user(task.verifier.user); }};
+    VerifierOutcome verdict = run_verifier(*env, task, vopts);
+    result.verifier->finished_at = util::utc_timestamp_ms();
+    write(verifier_dir / "test-stdout.txt", verdict.test_output);
+    if (verdict.reward_json) write(verifier_dir / "reward.json", *verdict.reward_json);
+    if (!verdict.rewards.is_null()) {
+      write(verifier_dir / "reward.txt",
+            verdict.reward_txt.empty() ? json(verdict.reward()).dump() + "\n" : verdict.reward_txt);
+      result.rewards = verdict.rewards;
+    }
+    if (!verdict.error_type.empty()) throw TrialFailure{verdict.error_type, verdict.error_message};
+  } catch (const TrialFailure& f) {
+    bool interrupted = cancelled() && f.type != "AgentTimeoutError";
+    result.error = TrialError{interrupted ? "CancelledError" : f.type,
+                              interrupted ? "the run was interrupted" : f.message, util::utc_timestamp_ms()};
+  } catch (const Error& e) {
+    // The container vanished, docker failed, or the run is being interrupted.
+    result.error = TrialError{cancelled() ? "CancelledError" : "EnvironmentError",
+                              std::string(e.what()) + " (during " + phase + ")", util::utc_timestamp_ms()};
+  } catch (const std::exception& e) {
+    result.error = TrialError{"InternalError",
+                              std::string(e.what()) + " (during " + phase + "; please report this)",
+                              util::utc_timestamp_ms()};
+  }
+  if (env) env->remove();
+  for (auto* t : {&result.environment_setup, &result.agent_execution, &result.verifier}) {
+    if (*t && (*t)->finished_at.empty()) (*t)->finished_at = util::utc_timestamp_ms();
+  }
+  result.finished_at = util::utc_timestamp_ms();
+  result.duration_sec =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - clock_start).count();
+  if (result.error) {
+    write(trial_dir / "exception.txt", result.error->type + ": " + result.error->message + "\n");
+    spdlog::debug("{}: {}: {}", task.name, result.error->type, result.error->message);
+  }
+  write(trial_dir / "result.json", result.to_json().dump(2) + "\n");
+  return result;
+}
+
+}  // namespace autoswarm::bench
