@@ -1,8 +1,8 @@
 #include "bench_progress.h"
+#include "autoswarm/util/text.h"
 
 #include <iostream>
 
-#include "text.h"
 
 namespace autoswarm::cli {
 namespace {
@@ -23,7 +23,7 @@ std::string clock_time(std::chrono::steady_clock::duration d) {
 }
 
 std::string short_line(std::string s) {
-  s = one_line(std::move(s));
+  s = util::one_line(std::move(s));
   if (s.size() > kMessageChars) s = s.substr(0, kMessageChars) + "…";
   return s;
 }

@@ -8,6 +8,7 @@
 
 #include "autoswarm/bench/loop/results_log.h"
 #include "autoswarm/util/files.h"
+#include "autoswarm/util/json.h"
 #include "bench_commands.h"
 
 namespace autoswarm::cli {
@@ -28,7 +29,7 @@ fs::path spec_of(const RecordFlags& f) {
   if (f.spec) return *f.spec;
   fs::path config = fs::path(f.job_dir) / "config.json";
   if (fs::exists(config)) {
-    auto j = nlohmann::json::parse(util::read_file(config), nullptr, false);
+    auto j = util::try_parse_json(util::read_file(config));
     if (j.is_object() && j.contains("spec_file") && j["spec_file"].is_string() &&
         !j["spec_file"].get<std::string>().empty()) {
       return j["spec_file"].get<std::string>();

@@ -8,8 +8,8 @@
 #include "autoswarm/reflect/reflect_run.h"
 #include "autoswarm/upstream/local_servers.h"
 #include "autoswarm/util/data_dir.h"
+#include "autoswarm/util/text.h"
 #include "command.h"
-#include "text.h"
 #include "upstream_flags.h"
 
 namespace autoswarm::cli {
@@ -66,10 +66,10 @@ int run_reflect(const ReflectFlags& f, const GlobalOptions& global) {
   }
   if (f.dry_run) {
     for (const auto& a : r.additions) {
-      std::cout << "would add: " << one_line(a.text) << "  (from " << a.conversation_id << ")\n";
+      std::cout << "would add: " << util::one_line(a.text) << "  (from " << a.conversation_id << ")\n";
     }
     for (const auto& p : r.removals) {
-      std::cout << "would prune: " << p.skill_id << " " << one_line(p.text) << "  (" << one_line(p.reason) << ")\n";
+      std::cout << "would prune: " << p.skill_id << " " << util::one_line(p.text) << "  (" << util::one_line(p.reason) << ")\n";
     }
   }
   std::cout << r.summary_line() << "\n" << std::flush;

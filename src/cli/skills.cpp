@@ -13,9 +13,9 @@
 #include "autoswarm/skills/skill_store.h"
 #include "autoswarm/util/data_dir.h"
 #include "autoswarm/util/error.h"
+#include "autoswarm/util/text.h"
 #include "autoswarm/util/utc_time.h"
 #include "command.h"
-#include "text.h"
 
 namespace autoswarm::cli {
 namespace {
@@ -53,18 +53,6 @@ size_t text_width(size_t used) {
   winsize ws{};
   if (::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) != 0 || ws.ws_col == 0) return 0;
   return ws.ws_col > used + 20 ? ws.ws_col - used : 20;
-}
-
-// `text` cut to `width` characters (UTF-8 aware) with "…"; unchanged when width is 0.
-std::string fit(const std::string& text, size_t width) {
-  if (width == 0) return text;
-  size_t chars = 0, i = 0;
-  for (; i < text.size(); ++i) {
-    if ((static_cast<unsigned char>(text[i]) & 0xC0) == 0x80) continue;
-    if (++chars > width - 1) break;
-  }
-  if (i >= text.size()) return text;
-  return text.substr(0, i) + "…";
 }
 
 std::string pad(const std::string& s, size_t width, bool right = false) {
@@ -106,8 +94,8 @@ int list_skills(const SkillsFlags& f, const GlobalOptions& global) {
     const size_t width = text_width(id_w + by_w + 13);
     for (const auto& r : removed.removed) {
       std::cout << pad(r.skill.id, id_w) << "  " << pad(age_of(r.removed_at), 7) << "  " << pad(r.removed_by, by_w) << "  "
-                << fit(one_line(r.reason.empty() ? "-" : r.reason), width) << "\n"
-                << std::string(id_w + by_w + 13, ' ') << fit(one_line(r.skill.text), width) << "\n";
+                << util::fit_chars(util::one_line(r.reason.empty() ? "-" : r.reason), width) << "\n"
+                << std::string(id_w + by_w + 13, ' ') << util::fit_chars(util::one_line(r.skill.text), width) << "\n";
     }
     return 0;
   }
@@ -132,7 +120,7 @@ int list_skills(const SkillsFlags& f, const GlobalOptions& global) {
   out += bold + pad("ID", id_w) + "  " + pad("AGE", 4, true) + "  INJECTED  TEXT" + plain + "\n";
   for (const auto& s : book.skills) {
     out += pad(s.id, id_w) + "  " + pad(age_of(s.created), 4, true) + "  " + pad(std::to_string(s.injected), 8, true) +
-           "  " + fit(one_line(s.text), width) + "\n";
+           "  " + util::fit_chars(util::one_line(s.text), width) + "\n";
   }
   std::cout << out;
   return 0;
@@ -166,7 +154,7 @@ int remove_skills(const SkillsFlags& f, const GlobalOptions& global) {
   std::vector<skills::SkillStore::Removal> removals;
   for (const auto& id : f.ids) removals.push_back({id, f.reason});
   auto removed = store.remove(removals, "skills remove", skills::SkillStore::Unknown::kError);
-  for (const auto& s : removed) std::cout << "removed " << s.id << ": " << one_line(s.text) << "\n";
+  for (const auto& s : removed) std::cout << "removed " << s.id << ": " << util::one_line(s.text) << "\n";
   std::cerr << "(kept in " << store.removed_file().string() << "; `autoswarm skills restore ID` brings one back)\n";
   return 0;
 }
@@ -174,7 +162,7 @@ int remove_skills(const SkillsFlags& f, const GlobalOptions& global) {
 int restore_skill(const SkillsFlags& f, const GlobalOptions& global) {
   skills::SkillStore store = store_for(global);
   skills::Skill s = store.restore(*f.restore_id);
-  std::cout << "restored " << s.id << ": " << one_line(s.text) << "\n";
+  std::cout << "restored " << s.id << ": " << util::one_line(s.text) << "\n";
   return 0;
 }
 

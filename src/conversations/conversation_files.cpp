@@ -5,37 +5,28 @@
 
 #include "autoswarm/util/error.h"
 #include "autoswarm/util/files.h"
+#include "autoswarm/util/json.h"
 
 namespace autoswarm::conversations {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-namespace {
-
-std::string string_field(const json& obj, const char* key) {
-  if (!obj.is_object()) return "";
-  auto it = obj.find(key);
-  return it != obj.end() && it->is_string() ? it->get<std::string>() : "";
-}
-
-}  // namespace
-
 Conversation Conversation::from_json(const json& record, const std::string& origin) {
   if (!record.is_object()) throw FileError(origin + ": not a conversation record (expected a JSON object)");
   Conversation c;
-  c.id = string_field(record, "id");
-  c.started_at = string_field(record, "started_at");
-  c.model = string_field(record, "model");
+  c.id = util::string_field(record, "id");
+  c.started_at = util::string_field(record, "started_at");
+  c.model = util::string_field(record, "model");
   if (auto it = record.find("status"); it != record.end() && it->is_number_integer()) c.status = it->get<int>();
   else c.status = 200;  // older or hand-made records without a status: a completed call
-  c.error = string_field(record, "error");
+  c.error = util::string_field(record, "error");
   if (auto it = record.find("messages"); it != record.end()) {
     if (!it->is_array()) throw FileError(origin + ": field 'messages' must be a list");
     c.messages = *it;
   }
   if (auto it = record.find("reply"); it != record.end() && it->is_object()) {
-    c.reply_content = string_field(*it, "content");
-    c.finish_reason = string_field(*it, "finish_reason");
+    c.reply_content = util::string_field(*it, "content");
+    c.finish_reason = util::string_field(*it, "finish_reason");
     if (auto tc = it->find("tool_calls"); tc != it->end() && tc->is_array()) c.reply_tool_calls = *tc;
   }
   if (auto it = record.find("injected_skills"); it != record.end() && it->is_array()) {
@@ -68,7 +59,7 @@ std::vector<std::string> list_conversation_ids(const fs::path& dir) {
 Conversation load_conversation(const fs::path& dir, const std::string& id) {
   const fs::path path = dir / (id + ".json");
   const std::string text = util::read_file(path);
-  json record = json::parse(text, nullptr, false);
+  json record = util::try_parse_json(text);
   if (record.is_discarded()) throw FileError(path.string() + ": not valid JSON");
   Conversation c = Conversation::from_json(record, path.string());
   c.id = id;  // the file name is the id reflect tracks

@@ -12,6 +12,7 @@
 
 #include "autoswarm/util/error.h"
 #include "autoswarm/util/files.h"
+#include "autoswarm/util/json.h"
 
 namespace autoswarm::conversations {
 namespace {
@@ -38,7 +39,7 @@ ReviewLedger::ReviewLedger(std::filesystem::path path, std::chrono::milliseconds
     pos = complete ? nl + 1 : text.size();
     ++line_no;
     if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
-    json j = json::parse(line, nullptr, false);
+    json j = util::try_parse_json(line);
     if (j.is_discarded() || !j.is_object() || text_field(j, "id").empty()) {
       if (complete) {
         spdlog::warn("{}:{}: not a review record, ignored (that conversation will be reviewed again)",

@@ -1,14 +1,10 @@
 #include "autoswarm/llm/chat.h"
 
 #include "autoswarm/llm/errors.h"
+#include "autoswarm/util/json.h"
 
 namespace autoswarm::llm {
 namespace {
-
-std::string text_of(const json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
 
 int64_t int_of(const json& j, const char* key) {
   auto it = j.find(key);
@@ -52,12 +48,12 @@ void parse_tool_arguments(ToolCall& call) {
     return;
   }
   try {
-    call.parsed_arguments = json::parse(call.arguments);
+    call.parsed_arguments = util::parse_json(call.arguments);
     if (!call.parsed_arguments.is_object()) {
       call.arguments_error = "arguments of tool call '" + call.name + "' are not a JSON object: " +
                              call.arguments;
     }
-  } catch (const json::parse_error& e) {
+  } catch (const util::JsonError& e) {
     call.parsed_arguments = nullptr;
     call.arguments_error = "arguments of tool call '" + call.name + "' are not valid JSON (" +
                            e.what() + "): " + call.arguments;
@@ -87,7 +83,7 @@ ChatRequest ChatRequest::from_json(const json& body) {
   ChatRequest r;
   if (!body.is_object()) return r;
   r.extra = body;
-  r.model = text_of(body, "model");
+  r.model = util::string_field(body, "model");
   if (body.contains("messages")) r.messages = body["messages"];
   if (body.contains("tools")) r.tools = body["tools"];
   if (body.contains("tool_choice")) r.tool_choice = body["tool_choice"];
@@ -123,27 +119,27 @@ ChatResponse ChatResponse::from_json(const json& body) {
                         body.dump().substr(0, 300));
   }
   ChatResponse r;
-  r.id = text_of(body, "id");
-  r.model = text_of(body, "model");
+  r.id = util::string_field(body, "id");
+  r.model = util::string_field(body, "model");
   const json& choice = body["choices"][0];
-  r.finish_reason = text_of(choice, "finish_reason");
+  r.finish_reason = util::string_field(choice, "finish_reason");
   const json message = choice.value("message", json::object());
   if (message.is_object()) {
-    r.content = text_of(message, "content");
-    r.reasoning_content = text_of(message, "reasoning_content");
-    if (r.reasoning_content.empty()) r.reasoning_content = text_of(message, "reasoning");
+    r.content = util::string_field(message, "content");
+    r.reasoning_content = util::string_field(message, "reasoning_content");
+    if (r.reasoning_content.empty()) r.reasoning_content = util::string_field(message, "reasoning");
     if (message.contains("tool_calls") && message["tool_calls"].is_array()) {
       for (const auto& tc : message["tool_calls"]) {
         if (!tc.is_object()) continue;  // as the stream assembler does; value() would throw
         ToolCall call;
-        call.id = text_of(tc, "id");
+        call.id = util::string_field(tc, "id");
         const json fn = tc.value("function", json::object());
-        call.name = text_of(fn, "name");
+        call.name = util::string_field(fn, "name");
         // Ollama's native shape sends arguments as an object rather than a string.
         if (fn.contains("arguments") && !fn["arguments"].is_string() && !fn["arguments"].is_null()) {
           call.arguments = fn["arguments"].dump();
         } else {
-          call.arguments = text_of(fn, "arguments");
+          call.arguments = util::string_field(fn, "arguments");
         }
         parse_tool_arguments(call);
         r.tool_calls.push_back(std::move(call));

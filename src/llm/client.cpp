@@ -12,6 +12,7 @@
 #include "autoswarm/llm/errors.h"
 #include "autoswarm/llm/sse_parser.h"
 #include "autoswarm/llm/stream_assembler.h"
+#include "autoswarm/util/json.h"
 #include "autoswarm/version.h"
 
 namespace autoswarm::llm {
@@ -63,7 +64,7 @@ std::string seconds(std::chrono::milliseconds t) {
 bool is_success(int status) { return status >= 200 && status < 300; }
 
 json parse_json_reply(const std::string& body, const ClientOptions& o, const char* what) {
-  json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  json j = util::try_parse_json(body);
   if (j.is_discarded()) {
     throw ProtocolError("the " + std::string(what) + " reply from " + o.base_url.str() +
                         " is not JSON: " + parse_error_body(body).message);
@@ -282,7 +283,7 @@ ChatResponse Client::chat_stream(json request_body, const ChunkHandler& on_chunk
         done = true;
         return;
       }
-      json chunk = json::parse(event.data, nullptr, /*allow_exceptions=*/false);
+      json chunk = util::try_parse_json(event.data);
       if (chunk.is_discarded()) {
         failure = "upstream " + url + " sent a stream event that is not JSON: " +
                   parse_error_body(event.data).message;

@@ -1,4 +1,5 @@
 #include "autoswarm/llm/json_answer.h"
+#include "autoswarm/util/json.h"
 
 #include <vector>
 
@@ -108,9 +109,9 @@ std::string without_trailing_commas(std::string_view text) {
 }
 
 std::optional<json> parse_lenient(std::string_view text) {
-  json v = json::parse(text, nullptr, false, /*ignore_comments=*/true);
+  json v = util::try_parse_json(text, nullptr, {.ignore_comments = true});
   if (!v.is_discarded()) return v;
-  v = json::parse(without_trailing_commas(text), nullptr, false, true);
+  v = util::try_parse_json(without_trailing_commas(text), nullptr, {.ignore_comments = true});
   if (!v.is_discarded()) return v;
   return std::nullopt;
 }

@@ -10,6 +10,7 @@
 #include "autoswarm/llm/errors.h"
 #include "autoswarm/skills/skill_injection.h"
 #include "autoswarm/util/error.h"
+#include "autoswarm/util/json.h"
 #include "autoswarm/util/utc_time.h"
 #include "proxy_state.h"
 
@@ -81,7 +82,7 @@ struct ChatLogEntry {
   ChatOutcome outcome;
 
   json to_json() const {
-    json client = json::parse(client_body, nullptr, /*allow_exceptions=*/false);
+    json client = util::try_parse_json(client_body);
     if (!client.is_object()) client = json::object();
     json messages = client.contains("messages") ? std::move(client["messages"]) : json();
     json tools = client.contains("tools") ? std::move(client["tools"]) : json();
@@ -164,7 +165,7 @@ void relay_whole(ProxyState& st, PreparedChat& p, httplib::Response& res) {
       res.status = reply.status;
       res.set_content(reply.body, reply.content_type.empty() ? "application/json" : reply.content_type);
       try {
-        o.reply = llm::ChatResponse::from_json(json::parse(reply.body));
+        o.reply = llm::ChatResponse::from_json(util::parse_json(reply.body));
       } catch (const std::exception& e) {
         o.error = std::string("the upstream reply could not be read: ") + e.what();
       }
@@ -335,8 +336,8 @@ void handle_chat_completions(const std::shared_ptr<ProxyState>& st, const httpli
                              httplib::Response& res) {
   json body;
   try {
-    body = json::parse(req.body);
-  } catch (const json::parse_error& e) {
+    body = util::parse_json(req.body);
+  } catch (const util::JsonError& e) {
     send_error(res, 400, std::string("the request body is not valid JSON: ") + e.what(),
                "invalid_request_error");
     return;

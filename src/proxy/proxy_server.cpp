@@ -11,6 +11,7 @@
 #include "autoswarm/llm/errors.h"
 #include "autoswarm/util/error.h"
 #include "autoswarm/util/files.h"
+#include "autoswarm/util/json.h"
 #include "autoswarm/version.h"
 #include "proxy_state.h"
 
@@ -56,9 +57,12 @@ void relay_plain(ProxyState& st, const httplib::Request& req, httplib::Response&
       reply = st.client->get_api(api_path);
       if (api_path == "/models" && reply.status == 200) st.remember_models(reply.body);
     } else {
-      json body = json::parse(req.body, nullptr, false);
+      std::string why;
+      json body = util::try_parse_json(req.body, &why);
       if (body.is_discarded() || !body.is_object()) {
-        send_error(res, 400, "the request body is not a valid JSON object", "invalid_request_error");
+        send_error(res, 400,
+                   "the request body is not a valid JSON object" + (why.empty() ? "" : ": " + why),
+                   "invalid_request_error");
         return;
       }
       if (!body.contains("model") || (body["model"].is_string() && body["model"].get<std::string>().empty())) {
@@ -136,7 +140,7 @@ bool ProxyState::serves(const std::string& model) {
 }
 
 void ProxyState::remember_models(const std::string& models_body) {
-  json j = json::parse(models_body, nullptr, false);
+  json j = util::try_parse_json(models_body);
   if (!j.is_object() || !j.contains("data") || !j["data"].is_array()) return;
   std::lock_guard lock(models_mu);
   served_models.clear();

@@ -5,18 +5,13 @@
 
 #include "autoswarm/llm/json_answer.h"
 #include "autoswarm/reflect/transcript.h"
+#include "autoswarm/util/text.h"
 #include "prompts.h"
 
 namespace autoswarm::reflect {
 namespace {
 
 using nlohmann::json;
-
-std::string join(const std::vector<std::string>& ids) {
-  std::string out;
-  for (const auto& id : ids) out += (out.empty() ? "" : ", ") + id;
-  return out;
-}
 
 }  // namespace
 
@@ -50,7 +45,7 @@ PruneRequest prune_request(const skills::SkillBook& book, const std::vector<conv
     const size_t each = std::max<size_t>(options.conversations_chars / recent.size(), 400);
     for (const auto& c : recent) {
       user += "\n<conversation id=\"" + c.id + "\" skills_injected=\"" +
-              (c.injected_skills.empty() ? "none" : join(c.injected_skills)) + "\">\n";
+              (c.injected_skills.empty() ? "none" : util::join(c.injected_skills, ", ")) + "\">\n";
       user += render_transcript(c, each);
       user += "\n</conversation>\n";
     }

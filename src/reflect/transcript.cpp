@@ -2,12 +2,12 @@
 
 #include <algorithm>
 
+#include "autoswarm/util/text.h"
+
 namespace autoswarm::reflect {
 namespace {
 
 using nlohmann::json;
-
-bool continuation_byte(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
 
 // The text of a message's content: a string, or the text parts of a list (others named).
 std::string content_text(const json& content) {
@@ -50,29 +50,10 @@ std::string tool_call_lines(const json& calls) {
 void add_block(std::string& out, const std::string& label, const std::string& body, size_t cap) {
   if (!out.empty()) out += "\n\n";
   out += "[" + label + "]\n";
-  out += cut_middle(body.empty() ? "(empty)" : body, cap);
+  out += util::cut_middle(body.empty() ? "(empty)" : body, cap);
 }
 
 }  // namespace
-
-std::string cut_middle(std::string_view text, size_t max_chars) {
-  if (text.size() <= max_chars) return std::string(text);
-  const std::string probe = "\n[… " + std::to_string(text.size()) + " characters cut …]\n";
-  if (max_chars <= probe.size() + 2) {
-    size_t end = std::min(max_chars, text.size());
-    while (end > 0 && continuation_byte(text[end])) --end;
-    return std::string(text.substr(0, end));
-  }
-  const size_t keep = max_chars - probe.size();
-  size_t head = keep * 2 / 5;
-  size_t tail_start = text.size() - (keep - head);
-  while (head > 0 && continuation_byte(text[head])) --head;
-  while (tail_start < text.size() && continuation_byte(text[tail_start])) ++tail_start;
-  std::string out(text.substr(0, head));
-  out += "\n[… " + std::to_string(tail_start - head) + " characters cut …]\n";
-  out += text.substr(tail_start);
-  return out;
-}
 
 std::string render_transcript(const conversations::Conversation& c, size_t max_chars) {
   const size_t system_cap = std::max<size_t>(max_chars / 4, 64);
@@ -98,7 +79,7 @@ std::string render_transcript(const conversations::Conversation& c, size_t max_c
   std::string calls = tool_call_lines(c.reply_tool_calls);
   if (!calls.empty()) reply += (reply.empty() ? "" : "\n") + calls;
   add_block(out, "assistant (the reply being reviewed)", reply, message_cap);
-  return cut_middle(out, max_chars);
+  return util::cut_middle(out, max_chars);
 }
 
 }  // namespace autoswarm::reflect

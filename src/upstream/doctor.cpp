@@ -18,6 +18,7 @@
 #include "autoswarm/llm/errors.h"
 #include "autoswarm/skills/skill_book.h"
 #include "autoswarm/util/error.h"
+#include "autoswarm/util/json.h"
 #include "autoswarm/util/subprocess.h"
 
 namespace autoswarm::upstream {
@@ -100,7 +101,7 @@ Check identify_port_owner(const std::string& host, int port, std::chrono::millis
     o.max_retries = 0;
     llm::Client client(o);
     llm::HttpReply reply = client.get("/health");
-    json health = json::parse(reply.body, nullptr, false);
+    json health = util::try_parse_json(reply.body);
     if (reply.status == 200 && health.is_object() && health.value("service", json()) == "autoswarm") {
       Check ours = make_check(CheckStatus::kOk, where + " is already served by an autoswarm proxy");
       if (health.contains("version") && health["version"].is_string()) {

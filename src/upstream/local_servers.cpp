@@ -12,6 +12,7 @@
 #include "autoswarm/llm/client.h"
 #include "autoswarm/llm/errors.h"
 #include "autoswarm/util/error.h"
+#include "autoswarm/util/json.h"
 
 namespace autoswarm::upstream {
 namespace {
@@ -39,14 +40,6 @@ std::string redact(std::string text, const std::string& secret) {
 
 bool is_loopback(const std::string& host) {
   return host == "localhost" || host == "::1" || host.starts_with("127.");
-}
-
-json parse_json(const std::string& body) { return json::parse(body, nullptr, false); }
-
-std::string string_field(const json& object, const char* key) {
-  if (!object.is_object()) return "";
-  auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : "";
 }
 
 // LM Studio model types that can chat; a missing type is taken as a chat model.
@@ -94,7 +87,7 @@ class Probe {
       return std::nullopt;
     }
     if (reply->status < 200 || reply->status >= 300) return std::nullopt;
-    json j = parse_json(reply->body);
+    json j = util::try_parse_json(reply->body);
     if (!j.is_object()) return std::nullopt;
     return j;
   }
@@ -145,7 +138,7 @@ std::vector<std::string> openai_model_ids(const json& listing) {
   const json data = listing.value("data", json());
   if (!data.is_array()) return ids;
   for (const auto& m : data) {
-    if (std::string id = string_field(m, "id"); !id.empty()) ids.push_back(id);
+    if (std::string id = util::string_field(m, "id"); !id.empty()) ids.push_back(id);
   }
   return ids;
 }
@@ -154,13 +147,13 @@ std::vector<std::string> openai_model_ids(const json& listing) {
 bool read_lmstudio_v1(const json& j, ServerStatus& s) {
   if (!j.contains("models") || !j["models"].is_array()) return false;
   for (const auto& m : j["models"]) {
-    std::string key = string_field(m, "key");
-    if (key.empty() || !is_chat_type(string_field(m, "type"))) continue;
+    std::string key = util::string_field(m, "key");
+    if (key.empty() || !is_chat_type(util::string_field(m, "type"))) continue;
     s.models.push_back(key);
     const json instances = m.value("loaded_instances", json::array());
     if (!instances.is_array()) continue;
     for (const auto& instance : instances) {
-      std::string id = string_field(instance, "id");
+      std::string id = util::string_field(instance, "id");
       s.loaded.push_back(id.empty() ? key : id);
     }
   }
@@ -171,10 +164,10 @@ bool read_lmstudio_v1(const json& j, ServerStatus& s) {
 bool read_lmstudio_v0(const json& j, ServerStatus& s) {
   if (!j.contains("data") || !j["data"].is_array()) return false;
   for (const auto& m : j["data"]) {
-    std::string id = string_field(m, "id");
-    if (id.empty() || !is_chat_type(string_field(m, "type"))) continue;
+    std::string id = util::string_field(m, "id");
+    if (id.empty() || !is_chat_type(util::string_field(m, "type"))) continue;
     s.models.push_back(id);
-    if (string_field(m, "state") == "loaded") s.loaded.push_back(id);
+    if (util::string_field(m, "state") == "loaded") s.loaded.push_back(id);
   }
   return true;
 }
@@ -218,7 +211,7 @@ void probe_ollama(Probe& p) {
     s.hints = {"or, where Ollama runs as a service: sudo systemctl start ollama"};
     return;
   }
-  if (version) s.version = string_field(*version, "version");
+  if (version) s.version = util::string_field(*version, "version");
   auto tags = p.get_json("/api/tags");
   if (p.refused()) return;
   if (!tags) {
@@ -230,8 +223,8 @@ void probe_ollama(Probe& p) {
     const json models = listing.value("models", json());
     if (!models.is_array()) return out;  // null on some versions when nothing is there
     for (const auto& m : models) {
-      std::string name = string_field(m, "name");
-      if (name.empty()) name = string_field(m, "model");
+      std::string name = util::string_field(m, "name");
+      if (name.empty()) name = util::string_field(m, "model");
       if (!name.empty()) out.push_back(name);
     }
     return out;
@@ -272,7 +265,7 @@ void probe_vllm(Probe& p) {
   }
   s.models = served;
   s.loaded = served;
-  if (auto version = p.get_json("/version")) s.version = string_field(*version, "version");
+  if (auto version = p.get_json("/version")) s.version = util::string_field(*version, "version");
   if (s.models.empty()) {
     s.error = "serves no model";
     s.fixes = {serve};

@@ -43,6 +43,24 @@ TEST_CASE("malformed JSON is a 400", "[proxy][faults]") {
   still_serving(p);
 }
 
+TEST_CASE("JSON nested 70,000 deep is a 400 on every JSON route, and the proxy keeps serving", "[proxy][faults]") {
+  // This body used to crash the proxy (SIGSEGV in the JSON serializer, past the stack).
+  const size_t depth = 70000;
+  const std::string nested = std::string(depth, '[') + std::string(depth, ']');
+  const std::string chat = R"({"messages":[{"role":"user","content":"x"},)" + nested + "]}";
+  const std::string embed = R"({"input":)" + nested + "}";
+  for (const auto& [path, body] : {std::pair{"/v1/chat/completions", chat}, std::pair{"/v1/embeddings", embed},
+                                   std::pair{"/v1/completions", embed}}) {
+    ProxyUnderTest p;
+    auto res = p.client().Post(path, body, "application/json");
+    REQUIRE(res);
+    CHECK(res->status == 400);
+    CHECK_THAT(error_of(res)["message"].get<std::string>(), Catch::Contains("nested deeper than 256 levels"));
+    for (const auto& r : p.fake.requests()) CHECK(r["path"] != path);
+    still_serving(p);
+  }
+}
+
 TEST_CASE("a body over --max-body is a 413", "[proxy][faults]") {
   ProxyUnderTest p({}, [](proxy::ProxyOptions& o) { o.max_body_bytes = 1024; });
   std::string big = R"({"messages":[{"role":"user","content":")" + std::string(4096, 'a') + "\"}]}";

@@ -3,30 +3,8 @@
 #include <catch2/catch.hpp>
 
 using autoswarm::conversations::Conversation;
-using autoswarm::reflect::cut_middle;
 using autoswarm::reflect::render_transcript;
 using nlohmann::json;
-
-TEST_CASE("cut_middle keeps short text and cuts long text around a marker", "[reflect]") {
-  CHECK(cut_middle("short", 100) == "short");
-  std::string text = std::string(5000, 'a') + std::string(5000, 'z');
-  std::string cut = cut_middle(text, 1000);
-  CHECK(cut.size() <= 1000);
-  CHECK(cut.front() == 'a');  // the start ...
-  CHECK(cut.back() == 'z');   // ... and the end are kept
-  CHECK_THAT(cut, Catch::Contains(" characters cut …]"));
-  // The tail is the larger part: the end of a conversation says how it went.
-  CHECK(cut.find('z') < cut.size() - 500);
-}
-
-TEST_CASE("cut_middle never splits a UTF-8 character", "[reflect]") {
-  std::string text;
-  for (int i = 0; i < 2000; ++i) text += "é";  // two bytes each
-  std::string cut = cut_middle(text, 501);
-  CHECK(cut.size() <= 501);
-  json j = cut;  // nlohmann throws on invalid UTF-8 when dumping
-  CHECK_NOTHROW(j.dump());
-}
 
 TEST_CASE("a transcript labels each message and ends with the reply", "[reflect]") {
   Conversation c;

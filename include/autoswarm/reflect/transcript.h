@@ -11,11 +11,6 @@
 
 namespace autoswarm::reflect {
 
-// `text` if it fits in `max_chars` bytes; otherwise its first ~40 % and last ~60 % around a
-// "[… N characters cut …]" line, at most `max_chars` bytes in all, never splitting a UTF-8
-// character.
-std::string cut_middle(std::string_view text, size_t max_chars);
-
 // The conversation as "[user]\n…\n\n[assistant]\n…" blocks ending with the logged reply, at most
 // `max_chars` bytes. A long system prompt gets at most a quarter of the budget, any one other
 // message at most half, so one pasted file cannot crowd out the rest.

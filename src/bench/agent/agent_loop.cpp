@@ -1,5 +1,6 @@
 // The tool-calling loop of one stage (see agent_loop.h for the budgets it honours).
 #include "autoswarm/bench/agent/agent_loop.h"
+#include "autoswarm/util/text.h"
 
 #include <spdlog/spdlog.h>
 
@@ -134,7 +135,7 @@ StageResult AgentLoop::run(const StageSpec& stage, const std::string& model,
       } else if (std::find(stage.tools.begin(), stage.tools.end(), call.name) == stage.tools.end()) {
         std::string list;
         for (const auto& t : stage.tools) list += (list.empty() ? "" : ", ") + t;
-        tool_result = {prompts::fill(prompts::kUnknownTool,
+        tool_result = {util::fill(prompts::kUnknownTool,
                                      {{"name", call.name}, {"tools", list.empty() ? "none" : list}}),
                        true};
       } else {

@@ -1,5 +1,6 @@
 // Applies a handoff: raw, unchanged, compressed by one LLM call, or truncated with a marker.
 #include "autoswarm/bench/agent/handoff_policy.h"
+#include "autoswarm/util/text.h"
 
 #include <spdlog/spdlog.h>
 
@@ -27,15 +28,13 @@ std::string format_line(const std::optional<OutputFormat>& format) {
 
 // `text` cut to `max_chars` on a UTF-8 boundary, plus the marker.
 std::string truncate(const std::string& text, size_t max_chars, const std::string& reason) {
-  std::string marker_probe = prompts::fill(
+  std::string marker_probe = util::fill(
       prompts::kTruncationMarker,
       {{"kept", std::to_string(max_chars)}, {"total", std::to_string(text.size())}, {"reason", reason}});
-  size_t keep = max_chars > marker_probe.size() ? max_chars - marker_probe.size() : 0;
-  while (keep > 0 && keep < text.size() && (static_cast<unsigned char>(text[keep]) & 0xC0) == 0x80) {
-    --keep;
-  }
+  const size_t keep =
+      util::utf8_floor(text, max_chars > marker_probe.size() ? max_chars - marker_probe.size() : 0);
   return text.substr(0, keep) +
-         prompts::fill(prompts::kTruncationMarker, {{"kept", std::to_string(keep)},
+         util::fill(prompts::kTruncationMarker, {{"kept", std::to_string(keep)},
                                                     {"total", std::to_string(text.size())},
                                                     {"reason", reason}});
 }
@@ -85,12 +84,12 @@ HandoffResult HandoffPolicy::apply(const HandoffSpec* handoff, const StageSpec& 
     request.model = result.model;
     request.messages = nlohmann::json::array(
         {{{"role", "system"},
-          {"content", prompts::fill(prompts::kHandoffCompressionSystem,
+          {"content", util::fill(prompts::kHandoffCompressionSystem,
                                     {{"budget", std::to_string(budget)},
                                      {"chars", std::to_string(max_chars)},
                                      {"format", format_line(handoff->format)}})}},
          {{"role", "user"},
-          {"content", prompts::fill(prompts::kHandoffCompressionUser,
+          {"content", util::fill(prompts::kHandoffCompressionUser,
                                     {{"instruction", instruction.substr(0, kInstructionCap)},
                                      {"next_stage", to.id},
                                      {"next_role", to.system_prompt},

@@ -17,6 +17,7 @@
 
 #include "agents.h"
 #include "autoswarm/bench/agent/agent_loop.h"
+#include "autoswarm/util/text.h"
 #include "autoswarm/bench/agent/custom_tool.h"
 #include "autoswarm/bench/agent/handoff_policy.h"
 #include "prompts.h"
@@ -30,12 +31,6 @@ namespace {
 // How deep stages offered as tools may call each other (the spec rejects cycles; this bounds
 // what a spec edited behind validate()'s back could do).
 constexpr size_t kMaxCallDepth = 8;
-
-std::string joined(const std::vector<std::string>& parts, const char* separator) {
-  std::string out;
-  for (const auto& p : parts) out += (out.empty() ? "" : separator) + p;
-  return out;
-}
 
 // One stage execution as it finished.
 struct Execution {
@@ -163,7 +158,7 @@ class PipelineRunner {
     const bool isolated = spec_.isolated(group);
     std::vector<std::string> ids;
     for (size_t i : members) ids.push_back(spec_.stages[i].id);
-    const std::string label = "[" + joined(ids, "|") + "]";
+    const std::string label = "[" + util::join(ids, "|") + "]";
     executed_.push_back(label);
 
     auto finished = std::make_unique<FinishedGroup>();
@@ -314,7 +309,7 @@ class PipelineRunner {
     spdlog::debug("{}: stage {} attempt {} ({})", ctx_.task.name, stage.id, attempt, model);
     StageResult result = loop.run(
         stage, model,
-        prompts::fill(prompts::kStageUserMessage,
+        util::fill(prompts::kStageUserMessage,
                       {{"instruction", ctx_.task.instruction}, {"context", context}}),
         {.callers = callers, .extra = site_extra});
 
@@ -354,18 +349,18 @@ class PipelineRunner {
               const std::vector<std::string>& callers = tc.callers;
               if (std::find(callers.begin(), callers.end(), stage.id) != callers.end()) {
                 return ToolResult{"error: " + stage.id + " is already running in this chain (" +
-                                      joined(callers, " → ") +
+                                      util::join(callers, " → ") +
                                       "): a stage offered as a tool cannot call itself",
                                   true};
               }
               if (callers.size() >= kMaxCallDepth) {
                 return ToolResult{"error: stages calling stages are nested " +
                                       std::to_string(callers.size()) + " deep (" +
-                                      joined(callers, " → ") + "); answer without " + stage.id,
+                                      util::join(callers, " → ") + "); answer without " + stage.id,
                                   true};
               }
               const std::string caller = callers.empty() ? "" : callers.back();
-              const std::string context = prompts::fill(
+              const std::string context = util::fill(
                   prompts::kToolStageRequest,
                   {{"caller", caller}, {"request", args.at("request").get<std::string>()}});
               AgentLoop loop(*ctx_.client, tools_, tc.env, ctx_.workdir, trajectory_, spec_, budget_);
@@ -390,7 +385,7 @@ class PipelineRunner {
     std::string out;
     for (const auto& [label, text] : sections_) {
       if (!out.empty()) out += "\n\n";
-      out += prompts::fill(prompts::kContextSection, {{"stage", label}, {"output", text}});
+      out += util::fill(prompts::kContextSection, {{"stage", label}, {"output", text}});
     }
     return out;
   }

@@ -1,5 +1,5 @@
 // Every text the bench agents send to an LLM that is not from the spec or the task, in one place
-// so it is easy to read and tune. {placeholders} are filled with fill() below.
+// so it is easy to read and tune. {placeholders} are filled with util::fill (util/text.h).
 #pragma once
 
 #include <string>
@@ -60,33 +60,5 @@ inline constexpr std::string_view kUnknownTool =
 inline constexpr std::string_view kBadArguments =
     "error: the arguments of {name} are not valid: {reason}. Call {name} again with a JSON object "
     "matching its parameters.";
-
-// Replaces each {key} in `text` with its value, in one pass: braces inside the values (code,
-// JSON) are never taken for placeholders.
-inline std::string fill(std::string_view text,
-                        const std::vector<std::pair<std::string_view, std::string>>& values) {
-  std::string out;
-  size_t i = 0;
-  while (i < text.size()) {
-    size_t open = text.find('{', i);
-    size_t close = open == std::string_view::npos ? open : text.find('}', open);
-    if (close == std::string_view::npos) break;
-    out.append(text.substr(i, open - i));
-    std::string_view key = text.substr(open + 1, close - open - 1);
-    const std::string* value = nullptr;
-    for (const auto& [k, v] : values) {
-      if (k == key) value = &v;
-    }
-    if (value) {
-      out += *value;
-      i = close + 1;
-    } else {
-      out += '{';
-      i = open + 1;
-    }
-  }
-  if (i < text.size()) out.append(text.substr(i));
-  return out;
-}
 
 }  // namespace autoswarm::bench::prompts

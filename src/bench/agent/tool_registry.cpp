@@ -1,6 +1,7 @@
 // The registry of agent tools: schemas for the model, argument checks, and dispatch that turns
 // every failure the model can cause or recover from into a tool result.
 #include "autoswarm/bench/agent/tool_registry.h"
+#include "autoswarm/util/text.h"
 
 #include <algorithm>
 
@@ -34,12 +35,6 @@ std::string check_arguments(const json& args, const json& schema) {
     if (!ok) return "argument '" + name + "' must be of type " + type;
   }
   return "";
-}
-
-// Command output may hold any bytes; the model (and the JSON it travels in) needs UTF-8.
-std::string valid_utf8(const std::string& text) {
-  return json::parse(json(text).dump(-1, ' ', false, json::error_handler_t::replace))
-      .get<std::string>();
 }
 
 }  // namespace
@@ -95,10 +90,10 @@ ToolResult ToolRegistry::call(const llm::ToolCall& call, ToolContext& ctx) const
   if (!tool) {
     std::string list;
     for (const auto& t : tools_) list += (list.empty() ? "" : ", ") + t.name;
-    return {prompts::fill(prompts::kUnknownTool, {{"name", call.name}, {"tools", list}}), true};
+    return {util::fill(prompts::kUnknownTool, {{"name", call.name}, {"tools", list}}), true};
   }
   auto bad_arguments = [&](const std::string& reason) {
-    return ToolResult{prompts::fill(prompts::kBadArguments, {{"name", call.name}, {"reason", reason}}),
+    return ToolResult{util::fill(prompts::kBadArguments, {{"name", call.name}, {"reason", reason}}),
                       true};
   };
   if (!call.arguments_ok()) return bad_arguments(call.arguments_error);
@@ -108,7 +103,7 @@ ToolResult ToolRegistry::call(const llm::ToolCall& call, ToolContext& ctx) const
   }
   try {
     ToolResult result = tool->run(args, ctx);
-    result.content = valid_utf8(result.content);
+    result.content = util::valid_utf8(result.content);  // any bytes in; UTF-8 to the model
     return result;
   } catch (const EnvironmentGone&) {
     throw;

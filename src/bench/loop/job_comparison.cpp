@@ -10,6 +10,7 @@
 
 #include "autoswarm/util/error.h"
 #include "autoswarm/util/files.h"
+#include "autoswarm/util/json.h"
 
 namespace autoswarm::bench {
 
@@ -23,8 +24,8 @@ constexpr double kPassReward = 1.0 - 1e-9;
 json read_json(const fs::path& path) {
   std::string text = util::read_file(path);
   try {
-    return json::parse(text);
-  } catch (const json::exception& e) {
+    return util::parse_json(text);
+  } catch (const util::JsonError& e) {
     throw FileError(path.string() + " is not valid JSON (" + e.what() +
                     "); was the job interrupted while writing it?");
   }

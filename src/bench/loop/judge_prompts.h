@@ -1,5 +1,5 @@
 // The prompts of the per-stage judge (`bench eval`), in one place so they are easy to read and
-// tune. {placeholders} are filled with prompts::fill() from prompts.h.
+// tune. {placeholders} are filled with util::fill (util/text.h).
 #pragma once
 
 #include <string_view>

@@ -10,6 +10,7 @@
 #include "autoswarm/bench/loop/stage_judge.h"
 #include "autoswarm/util/error.h"
 #include "autoswarm/util/files.h"
+#include "autoswarm/util/json.h"
 #include "autoswarm/util/subprocess.h"
 
 namespace autoswarm::bench {
@@ -99,7 +100,7 @@ ResultsRow results_row_for_job(const fs::path& job_dir) {
     throw FileError("no " + file.string() +
                     ": pass a job directory written by `autoswarm bench run` (default jobs/latest)");
   }
-  json result = json::parse(util::read_file(file), nullptr, false);
+  json result = util::try_parse_json(util::read_file(file));
   if (!result.is_object()) throw FileError(file.string() + " is not a JSON object: is the job complete?");
 
   ResultsRow row;

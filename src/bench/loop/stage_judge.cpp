@@ -1,4 +1,5 @@
 #include "autoswarm/bench/loop/stage_judge.h"
+#include "autoswarm/util/text.h"
 
 #include <spdlog/spdlog.h>
 
@@ -17,9 +18,9 @@
 #include "autoswarm/llm/json_answer.h"
 #include "autoswarm/util/error.h"
 #include "autoswarm/util/files.h"
+#include "autoswarm/util/json.h"
 #include "autoswarm/util/utc_time.h"
 #include "judge_prompts.h"
-#include "../agent/prompts.h"
 
 namespace autoswarm::bench {
 namespace {
@@ -29,35 +30,12 @@ using nlohmann::json;
 
 constexpr const char* kScoresFile = "stage_scores.json";
 
-// The largest prefix of `text` no longer than `n` bytes that does not split a UTF-8 character.
-size_t utf8_floor(std::string_view text, size_t n) {
-  if (n >= text.size()) return text.size();
-  while (n > 0 && (static_cast<unsigned char>(text[n]) & 0xC0) == 0x80) --n;
-  return n;
-}
-
 // `text` within `limit` characters: head and tail kept, a marker in between.
 std::string bounded(std::string_view text, size_t limit) {
   if (text.empty()) return std::string(prompts::kJudgeEmpty);
-  if (text.size() <= limit) return std::string(text);
-  size_t head = utf8_floor(text, limit * 2 / 3);
-  size_t tail_start = text.size() - (limit - limit * 2 / 3);
-  while (tail_start < text.size() && (static_cast<unsigned char>(text[tail_start]) & 0xC0) == 0x80) {
-    ++tail_start;
-  }
-  std::string out(text.substr(0, head));
-  out += prompts::fill(prompts::kJudgeCutMarker,
-                       {{"omitted", std::to_string(tail_start - head)}});
-  out += text.substr(tail_start);
-  return out;
-}
-
-std::string string_field(const json& j, const char* key) {
-  if (!j.is_object() || !j.contains(key)) return "";
-  const json& v = j[key];
-  if (v.is_string()) return v.get<std::string>();
-  if (v.is_null()) return "";
-  return v.dump();
+  return util::cut_middle(text, limit * 2 / 3, limit - limit * 2 / 3, [](size_t omitted) {
+    return util::fill(prompts::kJudgeCutMarker, {{"omitted", std::to_string(omitted)}});
+  });
 }
 
 // A score as models write it: 0.8, "0.8", "80%"; a number above 1 up to 100 is taken as a
@@ -89,7 +67,7 @@ std::string two_decimals(double x) {
 }
 
 json read_json_file(const fs::path& path) {
-  return json::parse(util::read_file(path), nullptr, /*allow_exceptions=*/false);
+  return util::try_parse_json(util::read_file(path));
 }
 
 // The system prompt each stage ran with, from the trajectory's system steps (extra.stage).
@@ -99,9 +77,9 @@ std::map<std::string, std::string> stage_roles(const fs::path& agent_dir) {
   json trajectory = read_json_file(agent_dir / "trajectory.json");
   if (!trajectory.is_object() || !trajectory["steps"].is_array()) return roles;
   for (const json& step : trajectory["steps"]) {
-    if (string_field(step, "source") != "system" || !step.contains("extra")) continue;
-    std::string stage = string_field(step["extra"], "stage");
-    if (!stage.empty() && !roles.contains(stage)) roles[stage] = string_field(step, "message");
+    if (util::field_text(step, "source") != "system" || !step.contains("extra")) continue;
+    std::string stage = util::field_text(step["extra"], "stage");
+    if (!stage.empty() && !roles.contains(stage)) roles[stage] = util::field_text(step, "message");
   }
   return roles;
 }
@@ -156,7 +134,7 @@ std::unique_ptr<TrialWork> load_trial(const fs::path& dir) {
   auto work = std::make_unique<TrialWork>();
   work->scores.trial_dir = dir;
   json result = read_json_file(dir / "result.json");
-  work->scores.task_name = string_field(result, "task_name");
+  work->scores.task_name = util::field_text(result, "task_name");
   if (work->scores.task_name.empty()) work->scores.task_name = dir.filename().string();
   fs::path agent = dir / "agent";
   if (!fs::exists(agent / "stage_traces.json")) return work;
@@ -171,16 +149,16 @@ std::unique_ptr<TrialWork> load_trial(const fs::path& dir) {
   for (size_t i = 0; i < traces.size(); ++i) {
     StageJudgeInput in;
     in.task = task;
-    in.stage = string_field(traces[i], "stage");
+    in.stage = util::field_text(traces[i], "stage");
     in.role = roles.contains(in.stage) ? roles[in.stage] : "";
-    in.input_context = string_field(traces[i], "input_context");
-    in.output = string_field(traces[i], "output");
+    in.input_context = util::field_text(traces[i], "input_context");
+    in.output = util::field_text(traces[i], "output");
     // The consumer the run recorded (a retried stage, a synthesis stage, a stage that called this
     // one as a tool; null: final); traces from before it was recorded: the next entry.
     if (traces[i].contains("consumed_by")) {
       if (traces[i]["consumed_by"].is_string()) in.next_stage = traces[i]["consumed_by"].get<std::string>();
     } else if (i + 1 < traces.size()) {
-      in.next_stage = string_field(traces[i + 1], "stage");
+      in.next_stage = util::field_text(traces[i + 1], "stage");
     }
     if (in.next_stage) in.next_role = roles.contains(*in.next_stage) ? roles[*in.next_stage] : "";
     work->inputs.push_back(std::move(in));
@@ -220,12 +198,12 @@ json StageScore::to_json() const {
 
 StageScore StageScore::from_json(const json& j) {
   StageScore s;
-  s.stage = string_field(j, "stage");
-  s.next_stage = string_field(j, "next_stage");
+  s.stage = util::field_text(j, "stage");
+  s.next_stage = util::field_text(j, "next_stage");
   if (j.is_object() && j.contains("score")) s.score = read_score(j["score"]).value_or(0.0);
-  s.missing = string_field(j, "missing");
-  s.assessment = string_field(j, "assessment");
-  s.error = string_field(j, "error");
+  s.missing = util::field_text(j, "missing");
+  s.assessment = util::field_text(j, "assessment");
+  s.error = util::field_text(j, "error");
   s.call_failed = j.is_object() && j.value("call_failed", false);
   return s;
 }
@@ -242,9 +220,9 @@ llm::ChatRequest judge_request(const StageJudgeInput& in, const JudgeBounds& b) 
   if (in.next_stage) {
     values.push_back({"next_stage", *in.next_stage});
     values.push_back({"next_role", in.next_role.empty() ? "(unknown)" : bounded(in.next_role, b.role_chars)});
-    user = prompts::fill(prompts::kJudgeHandoffUser, values);
+    user = util::fill(prompts::kJudgeHandoffUser, values);
   } else {
-    user = prompts::fill(prompts::kJudgeFinalUser, values);
+    user = util::fill(prompts::kJudgeFinalUser, values);
   }
   llm::ChatRequest request;
   request.messages = json::array({{{"role", "system"}, {"content", std::string(prompts::kJudgeSystem)}},
@@ -259,15 +237,15 @@ StageScore parse_judge_answer(std::string_view reply) {
     return v.is_object() && v.contains("score") && read_score(v["score"]).has_value();
   });
   if (!found.value) {
-    std::string excerpt(reply.substr(0, utf8_floor(reply, 200)));
+    std::string excerpt(util::utf8_head(reply, 200));
     s.error = "unparsable judge answer (" + (found.error.empty() ? "no JSON object with a numeric score" : found.error) +
               "): " + (excerpt.empty() ? "(empty reply)" : excerpt);
     return s;
   }
   const json& v = *found.value;
   s.score = *read_score(v["score"]);
-  s.missing = string_field(v, "missing");
-  s.assessment = string_field(v, "assessment");
+  s.missing = util::field_text(v, "missing");
+  s.assessment = util::field_text(v, "assessment");
   return s;
 }
 

@@ -4,15 +4,10 @@
 
 #include "autoswarm/util/error.h"
 #include "autoswarm/util/files.h"
+#include "autoswarm/util/text.h"
 
 namespace autoswarm::bench {
 namespace {
-
-std::string trim(const std::string& s) {
-  size_t b = s.find_first_not_of(" \t\r");
-  if (b == std::string::npos) return "";
-  return s.substr(b, s.find_last_not_of(" \t\r") - b + 1);
-}
 
 bool valid_key(const std::string& key) {
   if (key.empty() || (key[0] >= '0' && key[0] <= '9')) return false;
@@ -32,14 +27,14 @@ EnvMap load_env_file(const std::filesystem::path& path) {
   int number = 0;
   for (std::string line; std::getline(in, line);) {
     ++number;
-    line = trim(line);
+    line = std::string(util::trim(line));
     if (line.empty() || line[0] == '#') continue;
-    if (line.starts_with("export ")) line = trim(line.substr(7));
+    if (line.starts_with("export ")) line = std::string(util::trim(line.substr(7)));
     size_t eq = line.find('=');
     std::string where = path.string() + ":" + std::to_string(number) + ": ";
     if (eq == std::string::npos) throw FileError(where + "expected KEY=VALUE");
-    std::string key = trim(line.substr(0, eq));
-    std::string value = trim(line.substr(eq + 1));
+    std::string key = std::string(util::trim(line.substr(0, eq)));
+    std::string value = std::string(util::trim(line.substr(eq + 1)));
     if (!valid_key(key)) {
       throw FileError(where + "'" + key + "' is not a variable name (letters, digits, _)");
     }

@@ -9,6 +9,7 @@
 
 #include "autoswarm/util/error.h"
 #include "autoswarm/util/files.h"
+#include "autoswarm/util/text.h"
 #include "autoswarm/util/yaml_json.h"
 
 namespace autoswarm::bench {
@@ -181,8 +182,8 @@ class SpecParser {
       auto split = [&](const std::string& arrow) {
         size_t at = key.find(arrow);
         if (at == std::string::npos) return false;
-        h.from = trim(key.substr(0, at));
-        h.to = trim(key.substr(at + arrow.size()));
+        h.from = util::trim(key.substr(0, at));
+        h.to = util::trim(key.substr(at + arrow.size()));
         return true;
       };
       if (!(split("→") || split("->")) || h.from.empty() || h.to.empty()) {
@@ -320,12 +321,6 @@ class SpecParser {
   static int line_of(const YAML::Node& node) {
     if (!node.IsDefined()) return 0;
     return node.Mark().is_null() ? 0 : node.Mark().line + 1;
-  }
-
-  static std::string trim(const std::string& s) {
-    size_t b = s.find_first_not_of(" \t");
-    size_t e = s.find_last_not_of(" \t");
-    return b == std::string::npos ? "" : s.substr(b, e - b + 1);
   }
 
   void problem(const YAML::Node& node, const std::string& message) {

@@ -8,6 +8,7 @@
 #include "autoswarm/bench/spec/pipeline_spec.h"
 #include "autoswarm/bench/agent/tool_registry.h"
 #include "autoswarm/util/error.h"
+#include "autoswarm/util/text.h"
 #include "../agent/prompts.h"
 
 namespace autoswarm::bench {
@@ -18,12 +19,6 @@ bool valid_id(const std::string& id) {
   return !id.empty() && std::all_of(id.begin(), id.end(), [](unsigned char c) {
     return std::isalnum(c) || c == '_' || c == '-' || c == '.';
   }) && id.find("->") == std::string::npos;
-}
-
-std::string joined(const std::set<std::string>& names) {
-  std::string out;
-  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
-  return out;
 }
 
 }  // namespace
@@ -333,7 +328,7 @@ std::vector<SpecProblem> validate(const PipelineSpec& spec, const std::set<std::
       if (tool == stage.id && stage.as_tool) {
         add(stage.line, name + " is offered as a tool and lists itself as a tool: it would call itself");
       } else if (!all_tools.contains(tool)) {
-        add(stage.line, name + ": unknown tool '" + tool + "' (known: " + joined(all_tools) + ")");
+        add(stage.line, name + ": unknown tool '" + tool + "' (known: " + util::join(all_tools, ", ") + ")");
       } else if (const StageSpec* callee = spec.find_stage(tool); callee && !callee->as_tool) {
         add(stage.line, name + ": tool '" + tool + "' is a stage without as_tool");
       }

@@ -9,6 +9,7 @@
 
 #include "autoswarm/util/error.h"
 #include "autoswarm/util/files.h"
+#include "autoswarm/util/json.h"
 
 namespace autoswarm::bench {
 namespace fs = std::filesystem;
@@ -139,7 +140,7 @@ void read_task_toml(Task& task) {
   if (const toml::table* meta = r.table("metadata")) {
     std::ostringstream text;
     text << toml::json_formatter{*meta};
-    task.metadata = nlohmann::json::parse(text.str(), nullptr, false);
+    task.metadata = util::try_parse_json(text.str());
     if (task.metadata.is_discarded()) task.metadata = nlohmann::json::object();
   }
 

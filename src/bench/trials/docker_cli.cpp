@@ -1,4 +1,5 @@
 #include "autoswarm/bench/trials/docker_cli.h"
+#include "autoswarm/util/text.h"
 
 #include <spdlog/spdlog.h>
 
@@ -15,18 +16,11 @@ constexpr milliseconds kQueryTimeout = seconds(30);
 constexpr milliseconds kRemoveTimeout = seconds(60);
 constexpr size_t kMessageLines = 12;
 
-std::string trim(const std::string& s) {
-  size_t b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string::npos) return "";
-  size_t e = s.find_last_not_of(" \t\r\n");
-  return s.substr(b, e - b + 1);
-}
-
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> lines;
   std::istringstream in(text);
   for (std::string line; std::getline(in, line);) {
-    line = trim(line);
+    line = std::string(util::trim(line));
     if (!line.empty()) lines.push_back(line);
   }
   return lines;
@@ -90,7 +84,7 @@ std::string DockerCli::check(const std::vector<std::string>& args, milliseconds 
 
 std::string DockerCli::ping(milliseconds timeout) const {
   util::ProcessResult r = run({"version", "--format", "{{.Server.Version}}"}, timeout);
-  if (r.exit_code == 0 && !r.timed_out) return trim(r.out);
+  if (r.exit_code == 0 && !r.timed_out) return std::string(util::trim(r.out));
   const char* host = std::getenv("DOCKER_HOST");
   std::string where = host != nullptr && *host != '\0'
                           ? std::string("DOCKER_HOST=") + host

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "autoswarm/util/error.h"
+#include "autoswarm/util/json.h"
 
 namespace autoswarm::bench {
 namespace {
@@ -132,7 +133,7 @@ VerifierOutcome run_verifier(Environment& env, const Task& task, const VerifierO
       fail(o, "RewardFileEmptyError", std::string(kRewardJson) + " is empty");
       return o;
     }
-    nlohmann::json parsed = nlohmann::json::parse(text, nullptr, false);
+    nlohmann::json parsed = util::try_parse_json(text);
     bool flat = parsed.is_object();
     if (flat) {
       for (const auto& item : parsed.items()) flat = flat && item.value().is_number();
