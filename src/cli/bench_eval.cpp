@@ -6,6 +6,7 @@
 #include <iostream>
 #include <memory>
 
+#include "autoswarm/bench/job_dir.h"
 #include "autoswarm/bench/loop/stage_judge.h"
 #include "autoswarm/llm/client.h"
 #include "autoswarm/upstream/local_servers.h"
@@ -17,7 +18,7 @@ namespace autoswarm::cli {
 namespace {
 
 struct EvalFlags {
-  std::string job_dir = "jobs/latest";
+  std::string job_dir = bench::latest_link("jobs").string();
   size_t n_concurrent = 4;
   std::optional<std::string> judge_model;
   bool force = false;

@@ -4,10 +4,8 @@
 #include <iostream>
 #include <memory>
 
-#include <nlohmann/json.hpp>
-
+#include "autoswarm/bench/job_dir.h"
 #include "autoswarm/bench/loop/results_log.h"
-#include "autoswarm/util/files.h"
 #include "autoswarm/util/json.h"
 #include "bench_commands.h"
 
@@ -17,7 +15,7 @@ namespace {
 namespace fs = std::filesystem;
 
 struct RecordFlags {
-  std::string job_dir = "jobs/latest";
+  std::string job_dir = bench::latest_link("jobs").string();
   std::string status;
   std::string description;
   std::string results = "results.tsv";
@@ -27,20 +25,14 @@ struct RecordFlags {
 // The spec whose commit the row names: --spec, else the one the job ran, else ./pipeline_spec.yaml.
 fs::path spec_of(const RecordFlags& f) {
   if (f.spec) return *f.spec;
-  fs::path config = fs::path(f.job_dir) / "config.json";
-  if (fs::exists(config)) {
-    auto j = util::try_parse_json(util::read_file(config));
-    if (j.is_object() && j.contains("spec_file") && j["spec_file"].is_string() &&
-        !j["spec_file"].get<std::string>().empty()) {
-      return j["spec_file"].get<std::string>();
-    }
-  }
-  return "pipeline_spec.yaml";
+  const bench::JobDir job(f.job_dir);
+  std::string ran = util::string_field(bench::try_read_job_json(job.config_file()), "spec_file");
+  return ran.empty() ? "pipeline_spec.yaml" : ran;
 }
 
 int run_record(const RecordFlags& f) {
   bench::ResultsRow row;
-  if (f.status == "crash" && !fs::exists(fs::path(f.job_dir) / "result.json")) {
+  if (f.status == "crash" && !fs::exists(bench::JobDir(f.job_dir).result_file())) {
     row.avg_score = "0.0000";  // the run never finished
     row.passed = "0/0";
     row.cost_usd = "0.0000";

@@ -55,11 +55,13 @@ AgentOutcome run_agent(AgentKind kind, const AgentContext& ctx) {
   return outcome;
 }
 
-void write_agent_outputs(const AgentOutcome& outcome, const std::filesystem::path& agent_dir) {
-  util::ensure_directory(agent_dir, 0755);
-  util::write_file_atomic(agent_dir / "trajectory.json", outcome.trajectory.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n", 0644);
-  util::write_file_atomic(agent_dir / "stage_traces.json", outcome.stage_traces.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n",
-                          0644);
+void write_agent_outputs(const AgentOutcome& outcome, const TrialDir& trial) {
+  auto text = [](const nlohmann::json& j) {
+    return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  };
+  util::ensure_directory(trial.agent_dir(), kJobDirMode);
+  util::write_file_atomic(trial.trajectory_file(), text(outcome.trajectory), kJobFileMode);
+  util::write_file_atomic(trial.stage_traces_file(), text(outcome.stage_traces), kJobFileMode);
 }
 
 }  // namespace autoswarm::bench

@@ -8,9 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "autoswarm/bench/job_dir.h"
 #include "autoswarm/util/error.h"
-#include "autoswarm/util/files.h"
-#include "autoswarm/util/json.h"
 
 namespace autoswarm::bench {
 
@@ -20,16 +19,6 @@ using nlohmann::json;
 namespace {
 
 constexpr double kPassReward = 1.0 - 1e-9;
-
-json read_json(const fs::path& path) {
-  std::string text = util::read_file(path);
-  try {
-    return util::parse_json(text);
-  } catch (const util::JsonError& e) {
-    throw FileError(path.string() + " is not valid JSON (" + e.what() +
-                    "); was the job interrupted while writing it?");
-  }
-}
 
 double number_at(const json& j, const json::json_pointer& ptr) {
   if (!j.contains(ptr)) return 0.0;
@@ -103,30 +92,24 @@ JobSummary load_job_summary(const fs::path& job_dir) {
                     (fs::exists(job_dir, ec) ? "it is not a directory" : "it does not exist") +
                     " (give a directory `autoswarm bench run` wrote, e.g. jobs/latest)");
   }
-  if (!fs::is_regular_file(job_dir / "result.json", ec)) {
+  const JobDir dir(job_dir);
+  if (!fs::is_regular_file(dir.result_file(), ec)) {
     throw FileError(job_dir.string() + " is not a job directory: it has no result.json "
                     "(give a directory `autoswarm bench run` wrote, e.g. jobs/latest)");
   }
   JobSummary job;
   job.dir = job_dir;
-  json result = read_json(job_dir / "result.json");
-  if (!result.is_object()) throw FileError((job_dir / "result.json").string() + " is not a job result");
+  json result = read_job_json(dir.result_file());
+  if (!result.is_object()) throw FileError(dir.result_file().string() + " is not a job result");
   job.topology = result.value("pipeline_topology", "");
   if (result.contains("n_total_trials") && result["n_total_trials"].is_number_integer() &&
       result["n_total_trials"].get<long long>() > 0) {
     job.n_total = result["n_total_trials"].get<size_t>();
   }
 
-  std::vector<fs::path> trial_dirs;
-  for (const auto& entry : fs::directory_iterator(job_dir, ec)) {
-    if (entry.is_directory(ec) && fs::is_regular_file(entry.path() / "result.json", ec)) {
-      trial_dirs.push_back(entry.path());
-    }
-  }
-  std::sort(trial_dirs.begin(), trial_dirs.end());
-  for (const fs::path& dir : trial_dirs) {
-    TrialSummary t = trial_summary(read_json(dir / "result.json"));
-    if (t.task_name.empty()) t.task_name = dir.filename().string();
+  for (const TrialDir& trial : dir.trials()) {
+    TrialSummary t = trial_summary(read_job_json(trial.result_file()));
+    if (t.task_name.empty()) t.task_name = trial.name();
     job.trials[t.task_name] = t;
   }
   job.n_total = std::max(job.n_total, job.trials.size());

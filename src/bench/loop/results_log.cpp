@@ -7,10 +7,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "autoswarm/bench/job_dir.h"
 #include "autoswarm/bench/loop/stage_judge.h"
 #include "autoswarm/util/error.h"
 #include "autoswarm/util/files.h"
-#include "autoswarm/util/json.h"
 #include "autoswarm/util/subprocess.h"
 
 namespace autoswarm::bench {
@@ -95,12 +95,12 @@ std::string spec_commit(const fs::path& spec_file) {
 }
 
 ResultsRow results_row_for_job(const fs::path& job_dir) {
-  fs::path file = job_dir / "result.json";
+  fs::path file = JobDir(job_dir).result_file();
   if (!fs::exists(file)) {
     throw FileError("no " + file.string() +
                     ": pass a job directory written by `autoswarm bench run` (default jobs/latest)");
   }
-  json result = util::try_parse_json(util::read_file(file));
+  json result = try_read_job_json(file);
   if (!result.is_object()) throw FileError(file.string() + " is not a JSON object: is the job complete?");
 
   ResultsRow row;

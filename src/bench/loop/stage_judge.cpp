@@ -1,4 +1,5 @@
 #include "autoswarm/bench/loop/stage_judge.h"
+#include "autoswarm/bench/job_dir.h"
 #include "autoswarm/util/text.h"
 
 #include <spdlog/spdlog.h>
@@ -27,8 +28,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-
-constexpr const char* kScoresFile = "stage_scores.json";
 
 // `text` within `limit` characters: head and tail kept, a marker in between.
 std::string bounded(std::string_view text, size_t limit) {
@@ -66,15 +65,10 @@ std::string two_decimals(double x) {
   return buf;
 }
 
-json read_json_file(const fs::path& path) {
-  return util::try_parse_json(util::read_file(path));
-}
-
 // The system prompt each stage ran with, from the trajectory's system steps (extra.stage).
-std::map<std::string, std::string> stage_roles(const fs::path& agent_dir) {
+std::map<std::string, std::string> stage_roles(const TrialDir& trial) {
   std::map<std::string, std::string> roles;
-  if (!fs::exists(agent_dir / "trajectory.json")) return roles;
-  json trajectory = read_json_file(agent_dir / "trajectory.json");
+  json trajectory = try_read_job_json(trial.trajectory_file());
   if (!trajectory.is_object() || !trajectory["steps"].is_array()) return roles;
   for (const json& step : trajectory["steps"]) {
     if (util::field_text(step, "source") != "system" || !step.contains("extra")) continue;
@@ -93,10 +87,9 @@ struct TrialWork {
 };
 
 // The stored scores, when they cover exactly these stages and no call failed.
-std::optional<std::vector<StageScore>> reusable_scores(const fs::path& file,
+std::optional<std::vector<StageScore>> reusable_scores(const TrialDir& trial,
                                                        const std::vector<StageJudgeInput>& inputs) {
-  if (!fs::exists(file)) return std::nullopt;
-  json stored = read_json_file(file);
+  json stored = try_read_job_json(trial.stage_scores_file());
   if (!stored.is_object() || !stored["stages"].is_array()) return std::nullopt;
   std::vector<StageScore> scores;
   for (const json& s : stored["stages"]) scores.push_back(StageScore::from_json(s));
@@ -116,36 +109,24 @@ void write_scores(const TrialStageScores& t, const std::string& model) {
               {"stages", stages},
               {"aggregate", json::object()}};
   for (const auto& [stage, score] : aggregate_stage_scores({t.stages})) out["aggregate"][stage] = score;
-  util::write_file_atomic(t.trial_dir / "agent" / kScoresFile,
-                          out.dump(2, ' ', false, json::error_handler_t::replace) + "\n", 0644);
+  util::write_file_atomic(TrialDir(t.trial_dir).stage_scores_file(),
+                          out.dump(2, ' ', false, json::error_handler_t::replace) + "\n", kJobFileMode);
 }
 
-std::vector<fs::path> trial_dirs(const fs::path& job_dir) {
-  std::vector<fs::path> dirs;
-  for (const auto& entry : fs::directory_iterator(job_dir)) {
-    if (entry.is_symlink() || !entry.is_directory()) continue;
-    if (fs::exists(entry.path() / "result.json")) dirs.push_back(entry.path());
-  }
-  std::sort(dirs.begin(), dirs.end());
-  return dirs;
-}
-
-std::unique_ptr<TrialWork> load_trial(const fs::path& dir) {
+std::unique_ptr<TrialWork> load_trial(const TrialDir& trial) {
   auto work = std::make_unique<TrialWork>();
-  work->scores.trial_dir = dir;
-  json result = read_json_file(dir / "result.json");
+  work->scores.trial_dir = trial.path();
+  json result = try_read_job_json(trial.result_file());
   work->scores.task_name = util::field_text(result, "task_name");
-  if (work->scores.task_name.empty()) work->scores.task_name = dir.filename().string();
-  fs::path agent = dir / "agent";
-  if (!fs::exists(agent / "stage_traces.json")) return work;
-  json traces = read_json_file(agent / "stage_traces.json");
+  if (work->scores.task_name.empty()) work->scores.task_name = trial.name();
+  if (!fs::exists(trial.stage_traces_file())) return work;
+  json traces = try_read_job_json(trial.stage_traces_file());
   if (!traces.is_array()) {
-    spdlog::warn("{}: not a list of stage traces; skipping the trial",
-                 (agent / "stage_traces.json").string());
+    spdlog::warn("{}: not a list of stage traces; skipping the trial", trial.stage_traces_file().string());
     return work;
   }
-  std::string task = fs::exists(agent / "instruction.md") ? util::read_file(agent / "instruction.md") : "";
-  std::map<std::string, std::string> roles = stage_roles(agent);
+  std::string task = fs::exists(trial.instruction_file()) ? util::read_file(trial.instruction_file()) : "";
+  std::map<std::string, std::string> roles = stage_roles(trial);
   for (size_t i = 0; i < traces.size(); ++i) {
     StageJudgeInput in;
     in.task = task;
@@ -274,11 +255,8 @@ std::vector<std::pair<std::string, double>> aggregate_stage_scores(
 
 std::vector<std::pair<std::string, double>> stored_job_stage_scores(const fs::path& job_dir) {
   std::vector<std::vector<StageScore>> trials;
-  if (!fs::is_directory(job_dir)) return {};
-  for (const fs::path& dir : trial_dirs(job_dir)) {
-    fs::path file = dir / "agent" / kScoresFile;
-    if (!fs::exists(file)) continue;
-    json stored = read_json_file(file);
+  for (const TrialDir& trial : JobDir(job_dir).trials()) {
+    json stored = try_read_job_json(trial.stage_scores_file());
     if (!stored.is_object() || !stored["stages"].is_array()) continue;
     std::vector<StageScore> scores;
     for (const json& s : stored["stages"]) scores.push_back(StageScore::from_json(s));
@@ -305,11 +283,10 @@ std::vector<std::pair<std::string, double>> EvalResult::aggregate() const {
 std::string EvalResult::aggregate_line() const { return "stage_scores: " + format_stage_scores(aggregate()); }
 
 size_t judge_calls_needed(const fs::path& job_dir, bool force) {
-  if (!fs::is_directory(job_dir)) return 0;
   size_t n = 0;
-  for (const fs::path& dir : trial_dirs(job_dir)) {
-    auto work = load_trial(dir);
-    if (force || !reusable_scores(dir / "agent" / kScoresFile, work->inputs)) n += work->inputs.size();
+  for (const TrialDir& trial : JobDir(job_dir).trials()) {
+    auto work = load_trial(trial);
+    if (force || !reusable_scores(trial, work->inputs)) n += work->inputs.size();
   }
   return n;
 }
@@ -321,7 +298,7 @@ EvalResult evaluate_job(const fs::path& job_dir, const EvalOptions& options,
                     ": pass the job directory `bench run` printed (job=…), or run `autoswarm bench "
                     "run` first");
   }
-  std::vector<fs::path> dirs = trial_dirs(job_dir);
+  std::vector<TrialDir> dirs = JobDir(job_dir).trials();
   if (dirs.empty()) {
     throw FileError(job_dir.string() + " holds no trials (no <task>/result.json): is it a job "
                     "directory written by `autoswarm bench run`?");
@@ -329,11 +306,10 @@ EvalResult evaluate_job(const fs::path& job_dir, const EvalOptions& options,
 
   std::vector<std::unique_ptr<TrialWork>> trials;
   std::vector<std::pair<size_t, size_t>> calls;  // (trial, stage) still to judge
-  for (const fs::path& dir : dirs) {
-    auto work = load_trial(dir);
+  for (const TrialDir& trial : dirs) {
+    auto work = load_trial(trial);
     size_t index = trials.size();
-    auto stored = options.force ? std::nullopt
-                                : reusable_scores(dir / "agent" / kScoresFile, work->inputs);
+    auto stored = options.force ? std::nullopt : reusable_scores(trial, work->inputs);
     if (stored) {
       work->scores.stages = std::move(*stored);
       work->scores.reused = true;

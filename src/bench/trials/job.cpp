@@ -1,12 +1,10 @@
 #include "autoswarm/bench/trials/job.h"
 
 #include <spdlog/spdlog.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <condition_variable>
 #include <cstdio>
-#include <ctime>
 #include <deque>
 #include <mutex>
 #include <optional>
@@ -27,68 +25,11 @@ using nlohmann::json;
 
 constexpr auto kTick = std::chrono::milliseconds(100);
 
-std::string timestamp_name() {
-  std::time_t now = std::time(nullptr);
-  std::tm local{};
-  localtime_r(&now, &local);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d__%H-%M-%S", &local);
-  return buf;
-}
-
 std::string random_id() {
   std::mt19937_64 rng{std::random_device{}()};
   char buf[17];
   std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(rng()));
   return buf;
-}
-
-// Creates `dir`; false when it already exists. Throws FileError when it cannot be created.
-bool claim_directory(const fs::path& dir) {
-  std::error_code ec;
-  if (fs::create_directory(dir, ec)) {
-    fs::permissions(dir, static_cast<fs::perms>(kJobDirMode), ec);
-    return true;
-  }
-  if (ec) throw FileError("cannot create the job directory " + dir.string() + ": " + ec.message());
-  return false;
-}
-
-// A new, empty job directory: an explicit name must be free; a default one gets a suffix.
-fs::path create_job_dir(const fs::path& jobs_dir, std::string& name) {
-  util::ensure_directory(jobs_dir, kJobDirMode);
-  bool explicit_name = !name.empty();
-  if (explicit_name) {
-    if (name == "latest" || name.find('/') != std::string::npos || name == "." || name == "..") {
-      throw UsageError("--job-name '" + name +
-                       "' cannot be used: choose a plain directory name "
-                       "other than 'latest'");
-    }
-    if (!claim_directory(jobs_dir / name)) {
-      throw UsageError("job directory " + (jobs_dir / name).string() +
-                       " already exists: choose another --job-name, or remove it");
-    }
-    return jobs_dir / name;
-  }
-  // mkdir is atomic: two runs starting in the same second get different directories.
-  std::string base = timestamp_name();
-  name = base;
-  for (int i = 2; !claim_directory(jobs_dir / name); ++i) name = base + "-" + std::to_string(i);
-  return jobs_dir / name;
-}
-
-// <jobs_dir>/latest → <name>, replaced atomically (a relative symlink renamed over the old).
-void point_latest_at(const fs::path& jobs_dir, const std::string& name) {
-  fs::path tmp = jobs_dir / (".latest.tmp-" + std::to_string(::getpid()));
-  std::error_code ec;
-  fs::remove(tmp, ec);
-  fs::create_symlink(name, tmp, ec);
-  if (!ec) fs::rename(tmp, jobs_dir / "latest", ec);
-  if (ec) {
-    fs::remove(tmp);
-    spdlog::warn("could not point {} at {}: {}", (jobs_dir / "latest").string(), name,
-                 ec.message());
-  }
 }
 
 // Removes whatever containers still carry the run's label; returns how many could not be.
@@ -106,12 +47,12 @@ size_t sweep_containers(const DockerCli& docker, const std::string& run_label) {
   }
 }
 
-TrialResult internal_error_result(const Task& task, const fs::path& trial_dir,
+TrialResult internal_error_result(const Task& task, const TrialDir& trial,
                                   const std::string& what) {
   TrialResult r;
   r.task_name = task.name;
-  r.trial_name = trial_dir.filename().string();
-  r.trial_dir = trial_dir;
+  r.trial_name = trial.name();
+  r.trial_dir = trial.path();
   r.task_dir = task.dir;
   r.started_at = r.finished_at = util::utc_timestamp_ms();
   r.error = TrialError{"TrialOutputError", what, r.finished_at};
@@ -225,7 +166,8 @@ JobResult run_job(const std::vector<Task>& tasks, JobOptions options,
 
   JobResult job;
   job.job_name = options.job_name;
-  job.job_dir = create_job_dir(options.jobs_dir, job.job_name);
+  const JobDir job_dir = create_job_dir(options.jobs_dir, job.job_name);
+  job.job_dir = job_dir.path();
   job.n_total = tasks.size();
   job.agent = to_string(options.trial.agent);
   bool llm_agent =
@@ -260,7 +202,7 @@ JobResult run_job(const std::vector<Task>& tasks, JobOptions options,
                      {"autoswarm_version", kVersion},
                      {"docker_server_version", server_version},
                      {"started_at", job.started_at}});
-  util::write_file_atomic(job.job_dir / "config.json", config.dump(2) + "\n", kJobFileMode);
+  util::write_file_atomic(job_dir.config_file(), config.dump(2) + "\n", kJobFileMode);
   point_latest_at(options.jobs_dir, job.job_name);
   spdlog::debug("job {}: {} task(s), -n {}, containers labelled {}={}", job.job_dir.string(),
                 tasks.size(), options.n_concurrent, kJobLabel, job.job_name);
@@ -284,12 +226,12 @@ JobResult run_job(const std::vector<Task>& tasks, JobOptions options,
         ++running;
       }
       const Task& task = tasks[index];
-      fs::path trial_dir = job.job_dir / task.dir.filename();
+      const TrialDir trial = job_dir.trial_for(task.dir);
       TrialResult r;
       try {
-        r = run_trial(task, options.trial, trial_dir);
+        r = run_trial(task, options.trial, trial);
       } catch (const std::exception& e) {
-        r = internal_error_result(task, trial_dir, e.what());
+        r = internal_error_result(task, trial, e.what());
         spdlog::error("{}: {}", task.name, e.what());
       }
       {
@@ -344,7 +286,7 @@ JobResult run_job(const std::vector<Task>& tasks, JobOptions options,
     if (r) job.trials.push_back(std::move(*r));
   }
   job.finished_at = util::utc_timestamp_ms();
-  util::write_file_atomic(job.job_dir / "result.json", job.to_json(options.dataset).dump(2) + "\n",
+  util::write_file_atomic(job_dir.result_file(), job.to_json(options.dataset).dump(2) + "\n",
                           kJobFileMode);
   return job;
 }

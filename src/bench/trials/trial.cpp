@@ -46,13 +46,13 @@ struct TrialFailure {
 
 // Copies what the agent left in /logs/agent into the trial's agent/ directory. Every file lands
 // with a rename, so a reader never sees half of one.
-void collect_agent_logs(DockerEnvironment& env, const fs::path& agent_dir) {
-  fs::path staging = agent_dir.parent_path() / ".agent-logs.tmp";
+void collect_agent_logs(DockerEnvironment& env, const TrialDir& trial) {
+  fs::path staging = trial.agent_logs_staging_dir();
   fs::remove_all(staging);
   util::ensure_directory(staging, kJobDirMode);
   env.copy_out("/logs/agent/.", staging);
   for (const auto& entry : fs::directory_iterator(staging)) {
-    fs::path target = agent_dir / entry.path().filename();
+    fs::path target = trial.agent_dir() / entry.path().filename();
     if (fs::is_directory(target)) fs::remove_all(target);
     fs::rename(entry.path(), target);
   }
@@ -118,12 +118,12 @@ json TrialResult::to_json() const {
   };
 }
 
-TrialResult run_trial(const Task& task, const TrialSettings& settings, const fs::path& trial_dir) {
+TrialResult run_trial(const Task& task, const TrialSettings& settings, const TrialDir& trial) {
   const auto clock_start = std::chrono::steady_clock::now();
   TrialResult result;
   result.task_name = task.name;
-  result.trial_name = trial_dir.filename().string();
-  result.trial_dir = trial_dir;
+  result.trial_name = trial.name();
+  result.trial_dir = trial.path();
   result.task_dir = task.dir;
   result.agent_name = agent_display_name(settings.agent);
   bool llm_agent = settings.agent == AgentKind::kPipeline || settings.agent == AgentKind::kSingle;
@@ -133,12 +133,10 @@ TrialResult run_trial(const Task& task, const TrialSettings& settings, const fs:
   }
   result.started_at = util::utc_timestamp_ms();
 
-  fs::path agent_dir = trial_dir / "agent";
-  fs::path verifier_dir = trial_dir / "verifier";
-  util::ensure_directory(agent_dir, kJobDirMode);
-  util::ensure_directory(verifier_dir, kJobDirMode);
-  write(agent_dir / "instruction.md", task.instruction);
-  write(trial_dir / "config.json",
+  util::ensure_directory(trial.agent_dir(), kJobDirMode);
+  util::ensure_directory(trial.verifier_dir(), kJobDirMode);
+  write(trial.instruction_file(), task.instruction);
+  write(trial.config_file(),
         json{{"task", {{"name", task.name}, {"path", task.dir.string()}}},
              {"trial_name", result.trial_name},
              {"agent", {{"name", to_string(settings.agent)}, {"model_name", result.model_name}}},
@@ -214,11 +212,11 @@ TrialResult run_trial(const Task& task, const TrialSettings& settings, const fs:
     result.topology = outcome.topology;
     env->set_user("");
     try {
-      collect_agent_logs(*env, agent_dir);
+      collect_agent_logs(*env, trial);
     } catch (const Error& e) {
       spdlog::warn("{}: could not collect /logs/agent: {}", task.name, e.what());
     }
-    write_agent_outputs(outcome, agent_dir);
+    write_agent_outputs(outcome, trial);
     if (outcome.error) throw TrialFailure{outcome.error->type, outcome.error->message};
 
     // 3. The verifier.
@@ -229,10 +227,10 @@ TrialResult run_trial(const Task& task, const TrialSettings& settings, const fs:
                           .before_tests = [&] { env->set_user(task.verifier.user); }};
     VerifierOutcome verdict = run_verifier(*env, task, vopts);
     result.verifier->finished_at = util::utc_timestamp_ms();
-    write(verifier_dir / "test-stdout.txt", verdict.test_output);
-    if (verdict.reward_json) write(verifier_dir / "reward.json", *verdict.reward_json);
+    write(trial.test_output_file(), verdict.test_output);
+    if (verdict.reward_json) write(trial.reward_json_file(), *verdict.reward_json);
     if (!verdict.rewards.is_null()) {
-      write(verifier_dir / "reward.txt",
+      write(trial.reward_txt_file(),
             verdict.reward_txt.empty() ? json(verdict.reward()).dump() + "\n" : verdict.reward_txt);
       result.rewards = verdict.rewards;
     }
@@ -258,10 +256,10 @@ TrialResult run_trial(const Task& task, const TrialSettings& settings, const fs:
   result.duration_sec =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - clock_start).count();
   if (result.error) {
-    write(trial_dir / "exception.txt", result.error->type + ": " + result.error->message + "\n");
+    write(trial.exception_file(), result.error->type + ": " + result.error->message + "\n");
     spdlog::debug("{}: {}: {}", task.name, result.error->type, result.error->message);
   }
-  write(trial_dir / "result.json", result.to_json().dump(2) + "\n");
+  write(trial.result_file(), result.to_json().dump(2) + "\n");
   return result;
 }
 

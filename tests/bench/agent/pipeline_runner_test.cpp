@@ -150,7 +150,7 @@ TEST_CASE("a two-stage pipeline runs its stages in order with context", "[bench]
   CHECK(fm["extra"]["stop_reason"] == "completed");
 
   autoswarm::testing::TempDir tmp;
-  write_agent_outputs(out, tmp / "agent");
+  write_agent_outputs(out, TrialDir(tmp.path()));
   CHECK(json::parse(util::read_file(tmp / "agent" / "stage_traces.json")) == out.stage_traces);
   CHECK(json::parse(util::read_file(tmp / "agent" / "trajectory.json"))["steps"].size() == 8);
 }

@@ -119,7 +119,7 @@ TEST_CASE("the oracle copies solution/ and runs solve.sh into oracle.txt", "[ben
   CHECK(out.trajectory["steps"][1]["observation"]["results"][0]["content"] ==
         "EXIT CODE: 0 (output in /logs/agent/oracle.txt)");
 
-  write_agent_outputs(out, tmp / "trial" / "agent");
+  write_agent_outputs(out, TrialDir(tmp / "trial"));
   CHECK(json::parse(util::read_file(tmp / "trial" / "agent" / "trajectory.json")) == out.trajectory);
   CHECK(json::parse(util::read_file(tmp / "trial" / "agent" / "stage_traces.json")) == json::array());
 }

@@ -4,7 +4,7 @@
 //   AgentContext ctx{.task = task, .env = container, .client = &client, .spec = &spec,
 //                    .model = "qwen3-coder", .cancel = &interrupted};
 //   AgentOutcome outcome = run_agent(AgentKind::kPipeline, ctx);
-//   write_agent_outputs(outcome, trial_dir / "agent");   // trajectory.json, stage_traces.json
+//   write_agent_outputs(outcome, trial);   // agent/trajectory.json, agent/stage_traces.json
 //   if (outcome.error) record outcome.error->type ("AgentTimeoutError", ...) as exception_info
 //
 // run_agent never throws for what happens inside the trial (LLM failures, timeouts, a vanished
@@ -25,6 +25,7 @@
 #include <nlohmann/json.hpp>
 
 #include "autoswarm/bench/agent/environment.h"
+#include "autoswarm/bench/job_dir.h"
 #include "autoswarm/bench/spec/pipeline_spec.h"
 #include "autoswarm/bench/spec/task.h"
 #include "autoswarm/bench/agent/token_usage.h"
@@ -99,7 +100,8 @@ struct AgentOutcome {
 // Runs the agent. See the top of this file for the error contract.
 AgentOutcome run_agent(AgentKind kind, const AgentContext& ctx);
 
-// Writes trajectory.json and stage_traces.json (pretty, atomically) into `agent_dir`, creating it.
-void write_agent_outputs(const AgentOutcome& outcome, const std::filesystem::path& agent_dir);
+// Writes the trial's agent/trajectory.json and agent/stage_traces.json (pretty, atomically),
+// creating agent/.
+void write_agent_outputs(const AgentOutcome& outcome, const TrialDir& trial);
 
 }  // namespace autoswarm::bench

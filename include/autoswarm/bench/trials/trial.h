@@ -11,15 +11,12 @@
 #include <nlohmann/json.hpp>
 
 #include "autoswarm/bench/agent/agent.h"
+#include "autoswarm/bench/job_dir.h"
 #include "autoswarm/bench/trials/docker_cli.h"
 #include "autoswarm/bench/spec/task.h"
 #include "autoswarm/bench/agent/token_usage.h"
 
 namespace autoswarm::bench {
-
-// Modes of what a job writes under jobs/: results other tools (and other users) read.
-inline constexpr unsigned kJobFileMode = 0644;
-inline constexpr unsigned kJobDirMode = 0755;
 
 // What made a trial fail, named as Harbor names it (AgentTimeoutError, RewardFileNotFoundError,
 // VerifierTimeoutError, EnvironmentBuildError, CancelledError, ...).
@@ -71,10 +68,9 @@ struct TrialSettings {
   const std::atomic<bool>* cancel = nullptr;
 };
 
-// Runs the trial and writes `trial_dir` (created; every file written atomically). Never throws
+// Runs the trial and writes `trial` (created; every file written atomically). Never throws
 // for what happens inside the trial: that is the result's error. Throws FileError only when the
 // trial directory cannot be written.
-TrialResult run_trial(const Task& task, const TrialSettings& settings,
-                      const std::filesystem::path& trial_dir);
+TrialResult run_trial(const Task& task, const TrialSettings& settings, const TrialDir& trial);
 
 }  // namespace autoswarm::bench

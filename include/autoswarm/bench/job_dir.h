@@ -1,0 +1,104 @@
+// The layout of what `bench run` writes under jobs/, in one place, as LevelDB's filename.h is
+// for a database's files: every name and path of a job directory, the `latest` link, creating
+// a job directory and reading one back. Trials write through here (trial.cpp, job.cpp, the
+// agent's outputs); bench eval, record and compare read through here.
+//
+//   jobs/                              the jobs directory (`-o/--jobs-dir`)
+//     latest -> 2025-06-01__14-03-12   latest_link(): always the newest job, a relative link
+//     2025-06-01__14-03-12/            JobDir (create_job_dir)
+//       config.json                    JobDir::config_file()
+//       result.json                    JobDir::result_file()
+//       hello-world/                   TrialDir, named after the task's directory
+//         config.json  result.json  exception.txt
+//         agent/     instruction.md  trajectory.json  stage_traces.json  stage_scores.json  …
+//         verifier/  test-stdout.txt  reward.txt  reward.json
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace autoswarm::bench {
+
+// Modes of what a job writes under jobs/: results other tools (and other users) read.
+inline constexpr unsigned kJobFileMode = 0644;
+inline constexpr unsigned kJobDirMode = 0755;
+
+// One trial's directory inside a job directory.
+class TrialDir {
+ public:
+  explicit TrialDir(std::filesystem::path dir) : dir_(std::move(dir)) {}
+
+  const std::filesystem::path& path() const { return dir_; }
+  std::string name() const { return dir_.filename().string(); }
+
+  std::filesystem::path config_file() const;     // config.json: the trial's task, agent, labels
+  std::filesystem::path result_file() const;     // result.json: Harbor's trial result
+  std::filesystem::path exception_file() const;  // exception.txt: "<ErrorType>: <message>"
+
+  // agent/: what the agent wrote, and what it left in the container's /logs/agent.
+  std::filesystem::path agent_dir() const;
+  std::filesystem::path instruction_file() const;   // agent/instruction.md, verbatim
+  std::filesystem::path trajectory_file() const;    // agent/trajectory.json (ATIF)
+  std::filesystem::path stage_traces_file() const;  // agent/stage_traces.json
+  std::filesystem::path stage_scores_file() const;  // agent/stage_scores.json (bench eval)
+  // Where /logs/agent is copied first, so that each file lands in agent/ with one rename.
+  std::filesystem::path agent_logs_staging_dir() const;
+
+  // verifier/: what the task's tests printed and the reward they wrote.
+  std::filesystem::path verifier_dir() const;
+  std::filesystem::path test_output_file() const;   // verifier/test-stdout.txt
+  std::filesystem::path reward_txt_file() const;    // verifier/reward.txt
+  std::filesystem::path reward_json_file() const;   // verifier/reward.json
+
+ private:
+  std::filesystem::path dir_;
+};
+
+// One job's directory.
+class JobDir {
+ public:
+  explicit JobDir(std::filesystem::path dir) : dir_(std::move(dir)) {}
+
+  const std::filesystem::path& path() const { return dir_; }
+  std::string name() const { return dir_.filename().string(); }
+
+  std::filesystem::path config_file() const;  // config.json: the run's flags, tasks, versions
+  std::filesystem::path result_file() const;  // result.json: Harbor's job result and the summary
+
+  // The directory of the trial of the task in `task_dir`: named after that directory.
+  TrialDir trial_for(const std::filesystem::path& task_dir) const;
+
+  // The trials written so far: every subdirectory holding a result.json, by name. Links are
+  // not followed, so nothing counts twice. Empty when the directory cannot be read.
+  std::vector<TrialDir> trials() const;
+
+ private:
+  std::filesystem::path dir_;
+};
+
+// <jobs_dir>/latest.
+std::filesystem::path latest_link(const std::filesystem::path& jobs_dir);
+
+// A new, empty job directory under `jobs_dir` (created, as are missing parents). An explicit
+// `name` must be a plain directory name other than "latest" that does not exist yet (else
+// UsageError); an empty one becomes the local time, "%Y-%m-%d__%H-%M-%S", with "-2", "-3", …
+// appended when two runs start in the same second. `name` is set to the name used. Throws
+// FileError when the directory cannot be created.
+JobDir create_job_dir(const std::filesystem::path& jobs_dir, std::string& name);
+
+// Points <jobs_dir>/latest at the job `name`: a relative link renamed over the old one, so a
+// reader never finds it missing. Logs a warning when it cannot.
+void point_latest_at(const std::filesystem::path& jobs_dir, const std::string& name);
+
+// A JSON file of a job read back; nothing in it is trusted (depth-limited, see util/json.h).
+// read_job_json throws FileError naming the file when it cannot be read or is not JSON ("was
+// the job interrupted while writing it?"). try_read_job_json returns a discarded value
+// (is_discarded()) instead when the file is missing or not JSON; FileError when it exists but
+// cannot be read.
+nlohmann::json read_job_json(const std::filesystem::path& file);
+nlohmann::json try_read_job_json(const std::filesystem::path& file);
+
+}  // namespace autoswarm::bench

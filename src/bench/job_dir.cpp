@@ -1,0 +1,144 @@
+// The job directory's names, its creation and the `latest` link, and reading it back.
+#include "autoswarm/bench/job_dir.h"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <ctime>
+#include <system_error>
+
+#include "autoswarm/util/error.h"
+#include "autoswarm/util/files.h"
+#include "autoswarm/util/json.h"
+
+namespace autoswarm::bench {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// Every name of the layout (see the top of job_dir.h).
+constexpr const char* kConfigFile = "config.json";
+constexpr const char* kResultFile = "result.json";
+constexpr const char* kExceptionFile = "exception.txt";
+constexpr const char* kAgentDir = "agent";
+constexpr const char* kInstructionFile = "instruction.md";
+constexpr const char* kTrajectoryFile = "trajectory.json";
+constexpr const char* kStageTracesFile = "stage_traces.json";
+constexpr const char* kStageScoresFile = "stage_scores.json";
+constexpr const char* kAgentLogsStagingDir = ".agent-logs.tmp";
+constexpr const char* kVerifierDir = "verifier";
+constexpr const char* kTestOutputFile = "test-stdout.txt";
+constexpr const char* kRewardTxtFile = "reward.txt";
+constexpr const char* kRewardJsonFile = "reward.json";
+constexpr const char* kLatestLink = "latest";
+constexpr const char* kJobNameFormat = "%Y-%m-%d__%H-%M-%S";
+
+std::string local_time_name() {
+  std::time_t now = std::time(nullptr);
+  std::tm local{};
+  localtime_r(&now, &local);
+  char buf[32];
+  std::strftime(buf, sizeof buf, kJobNameFormat, &local);
+  return buf;
+}
+
+// Creates `dir`; false when it already exists. Throws FileError when it cannot be created.
+bool claim_directory(const fs::path& dir) {
+  std::error_code ec;
+  if (fs::create_directory(dir, ec)) {
+    fs::permissions(dir, static_cast<fs::perms>(kJobDirMode), ec);
+    return true;
+  }
+  if (ec) throw FileError("cannot create the job directory " + dir.string() + ": " + ec.message());
+  return false;
+}
+
+}  // namespace
+
+fs::path TrialDir::config_file() const { return dir_ / kConfigFile; }
+fs::path TrialDir::result_file() const { return dir_ / kResultFile; }
+fs::path TrialDir::exception_file() const { return dir_ / kExceptionFile; }
+fs::path TrialDir::agent_dir() const { return dir_ / kAgentDir; }
+fs::path TrialDir::instruction_file() const { return agent_dir() / kInstructionFile; }
+fs::path TrialDir::trajectory_file() const { return agent_dir() / kTrajectoryFile; }
+fs::path TrialDir::stage_traces_file() const { return agent_dir() / kStageTracesFile; }
+fs::path TrialDir::stage_scores_file() const { return agent_dir() / kStageScoresFile; }
+fs::path TrialDir::agent_logs_staging_dir() const { return dir_ / kAgentLogsStagingDir; }
+fs::path TrialDir::verifier_dir() const { return dir_ / kVerifierDir; }
+fs::path TrialDir::test_output_file() const { return verifier_dir() / kTestOutputFile; }
+fs::path TrialDir::reward_txt_file() const { return verifier_dir() / kRewardTxtFile; }
+fs::path TrialDir::reward_json_file() const { return verifier_dir() / kRewardJsonFile; }
+
+fs::path JobDir::config_file() const { return dir_ / kConfigFile; }
+fs::path JobDir::result_file() const { return dir_ / kResultFile; }
+
+TrialDir JobDir::trial_for(const fs::path& task_dir) const {
+  return TrialDir(dir_ / task_dir.filename());
+}
+
+std::vector<TrialDir> JobDir::trials() const {
+  std::vector<fs::path> dirs;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir_, ec)) {
+    if (entry.is_symlink(ec) || !entry.is_directory(ec)) continue;
+    if (fs::is_regular_file(TrialDir(entry.path()).result_file(), ec)) dirs.push_back(entry.path());
+  }
+  std::sort(dirs.begin(), dirs.end());
+  return {dirs.begin(), dirs.end()};
+}
+
+fs::path latest_link(const fs::path& jobs_dir) { return jobs_dir / kLatestLink; }
+
+JobDir create_job_dir(const fs::path& jobs_dir, std::string& name) {
+  util::ensure_directory(jobs_dir, kJobDirMode);
+  if (!name.empty()) {
+    if (name == kLatestLink || name.find('/') != std::string::npos || name == "." || name == "..") {
+      throw UsageError("--job-name '" + name +
+                       "' cannot be used: choose a plain directory name "
+                       "other than 'latest'");
+    }
+    if (!claim_directory(jobs_dir / name)) {
+      throw UsageError("job directory " + (jobs_dir / name).string() +
+                       " already exists: choose another --job-name, or remove it");
+    }
+    return JobDir(jobs_dir / name);
+  }
+  // mkdir is atomic: two runs starting in the same second get different directories.
+  std::string base = local_time_name();
+  name = base;
+  for (int i = 2; !claim_directory(jobs_dir / name); ++i) name = base + "-" + std::to_string(i);
+  return JobDir(jobs_dir / name);
+}
+
+void point_latest_at(const fs::path& jobs_dir, const std::string& name) {
+  fs::path link = latest_link(jobs_dir);
+  fs::path tmp = jobs_dir / ("." + link.filename().string() + ".tmp-" + std::to_string(::getpid()));
+  std::error_code ec;
+  fs::remove(tmp, ec);
+  fs::create_symlink(name, tmp, ec);
+  if (!ec) fs::rename(tmp, link, ec);
+  if (ec) {
+    fs::remove(tmp);
+    spdlog::warn("could not point {} at {}: {}", link.string(), name, ec.message());
+  }
+}
+
+nlohmann::json read_job_json(const fs::path& file) {
+  std::string text = util::read_file(file);
+  try {
+    return util::parse_json(text);
+  } catch (const util::JsonError& e) {
+    throw FileError(file.string() + " is not valid JSON (" + e.what() +
+                    "); was the job interrupted while writing it?");
+  }
+}
+
+nlohmann::json try_read_job_json(const fs::path& file) {
+  std::error_code ec;
+  if (!fs::exists(file, ec)) return nlohmann::json(nlohmann::json::value_t::discarded);
+  return util::try_parse_json(util::read_file(file));
+}
+
+}  // namespace autoswarm::bench

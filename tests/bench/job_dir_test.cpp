@@ -1,0 +1,115 @@
+// The job directory's layout: every name as Harbor users and older jobs know it, creating a job
+// directory, the `latest` link, and reading a job back.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <regex>
+
+#include "autoswarm/bench/job_dir.h"
+#include "autoswarm/util/error.h"
+#include "autoswarm/util/files.h"
+#include "support/temp_dir.h"
+
+using namespace autoswarm;
+using namespace autoswarm::bench;
+namespace fs = std::filesystem;
+
+TEST_CASE("every file of a job directory has its Harbor name", "[bench][job_dir]") {
+  JobDir job("jobs/2025-06-01__14-03-12");
+  CHECK(job.name() == "2025-06-01__14-03-12");
+  CHECK(job.config_file() == "jobs/2025-06-01__14-03-12/config.json");
+  CHECK(job.result_file() == "jobs/2025-06-01__14-03-12/result.json");
+  CHECK(latest_link("jobs") == "jobs/latest");
+
+  TrialDir trial = job.trial_for("/home/me/benchmark/tasks/hello-world");
+  CHECK(trial.path() == "jobs/2025-06-01__14-03-12/hello-world");
+  CHECK(trial.name() == "hello-world");
+  const fs::path t = trial.path();
+  CHECK(trial.config_file() == t / "config.json");
+  CHECK(trial.result_file() == t / "result.json");
+  CHECK(trial.exception_file() == t / "exception.txt");
+  CHECK(trial.agent_dir() == t / "agent");
+  CHECK(trial.instruction_file() == t / "agent/instruction.md");
+  CHECK(trial.trajectory_file() == t / "agent/trajectory.json");
+  CHECK(trial.stage_traces_file() == t / "agent/stage_traces.json");
+  CHECK(trial.stage_scores_file() == t / "agent/stage_scores.json");
+  CHECK(trial.agent_logs_staging_dir().parent_path() == t);
+  CHECK(trial.verifier_dir() == t / "verifier");
+  CHECK(trial.test_output_file() == t / "verifier/test-stdout.txt");
+  CHECK(trial.reward_txt_file() == t / "verifier/reward.txt");
+  CHECK(trial.reward_json_file() == t / "verifier/reward.json");
+}
+
+TEST_CASE("a job directory is created fresh, named after the time by default", "[bench][job_dir]") {
+  testing::TempDir tmp;
+  const fs::path jobs = tmp / "jobs";
+
+  std::string first;
+  JobDir a = create_job_dir(jobs, first);
+  CHECK(std::regex_match(first, std::regex(R"(\d{4}-\d\d-\d\d__\d\d-\d\d-\d\d)")));
+  CHECK(a.path() == jobs / first);
+  CHECK(fs::is_directory(a.path()));
+  CHECK((fs::status(a.path()).permissions() & fs::perms::all) == static_cast<fs::perms>(kJobDirMode));
+
+  // Two runs in the same second: the second gets a suffix (unless the clock ticked meanwhile).
+  std::string second;
+  create_job_dir(jobs, second);
+  CHECK(second != first);
+  CHECK(fs::is_directory(jobs / second));
+
+  std::string named = "baseline";
+  CHECK(create_job_dir(jobs, named).path() == jobs / "baseline");
+  CHECK(named == "baseline");
+  CHECK_THROWS_AS(create_job_dir(jobs, named), UsageError);  // it exists now
+  for (std::string bad : {"latest", "a/b", ".", ".."}) {
+    CHECK_THROWS_AS(create_job_dir(jobs, bad), UsageError);
+  }
+}
+
+TEST_CASE("latest is a relative link that moves to the newest job", "[bench][job_dir]") {
+  testing::TempDir tmp;
+  const fs::path jobs = tmp / "jobs";
+  std::string a = "a", b = "b";
+  create_job_dir(jobs, a);
+  create_job_dir(jobs, b);
+
+  point_latest_at(jobs, "a");
+  CHECK(fs::read_symlink(latest_link(jobs)) == "a");
+  point_latest_at(jobs, "b");
+  CHECK(fs::read_symlink(latest_link(jobs)) == "b");
+  CHECK(fs::equivalent(latest_link(jobs), jobs / "b"));
+  CHECK(std::distance(fs::directory_iterator(jobs), fs::directory_iterator()) == 3);  // a, b, latest: no temporary link left behind
+}
+
+TEST_CASE("a job's trials are its subdirectories with a result.json, by name", "[bench][job_dir]") {
+  testing::TempDir tmp;
+  const JobDir job(tmp / "job");
+  for (const char* name : {"log-errors", "hello-world", "csv-summary"}) {
+    util::ensure_directory(job.path() / name);
+  }
+  util::write_file_atomic(job.trial_for("log-errors").result_file(), "{}");
+  util::write_file_atomic(job.trial_for("hello-world").result_file(), "{}");
+  util::write_file_atomic(job.result_file(), "{}");
+  fs::create_directory_symlink("hello-world", job.path() / "again");  // never counted twice
+
+  std::vector<std::string> names;
+  for (const TrialDir& t : job.trials()) names.push_back(t.name());
+  CHECK(names == std::vector<std::string>{"hello-world", "log-errors"});  // csv-summary: no result
+  CHECK(JobDir(tmp / "missing").trials().empty());
+}
+
+TEST_CASE("a job's JSON files read back strictly or tolerantly", "[bench][job_dir]") {
+  testing::TempDir tmp;
+  util::write_file_atomic(tmp / "good.json", R"({"passed": 3})");
+  util::write_file_atomic(tmp / "cut.json", R"({"passed": )");
+
+  CHECK(read_job_json(tmp / "good.json")["passed"] == 3);
+  CHECK_THROWS_WITH(read_job_json(tmp / "cut.json"),
+                    Catch::Contains("cut.json is not valid JSON") &&
+                        Catch::Contains("was the job interrupted while writing it?"));
+  CHECK_THROWS_AS(read_job_json(tmp / "missing.json"), FileError);
+
+  CHECK(try_read_job_json(tmp / "good.json")["passed"] == 3);
+  CHECK(try_read_job_json(tmp / "cut.json").is_discarded());
+  CHECK(try_read_job_json(tmp / "missing.json").is_discarded());
+}
