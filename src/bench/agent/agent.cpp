@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "agents.h"
+#include "prompts.h"
 #include "autoswarm/util/error.h"
 #include "autoswarm/util/files.h"
 
@@ -25,6 +26,19 @@ std::string to_string(AgentKind kind) {
     case AgentKind::kNop: return "nop";
   }
   return "pipeline";
+}
+
+PipelineSpec single_agent_spec() {
+  PipelineSpec spec;
+  spec.file = "(single-agent baseline)";
+  StageSpec stage;
+  stage.id = "agent";
+  stage.system_prompt = prompts::kSingleAgentSystemPrompt;
+  stage.tools = builtin_tool_names();
+  stage.max_turns = 30;
+  spec.stages.push_back(stage);
+  spec.max_total_turns = 30;
+  return spec;
 }
 
 std::chrono::milliseconds agent_timeout(const AgentContext& ctx) {

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "autoswarm/bench/agent/tool_registry.h"
+#include "autoswarm/bench/spec/pipeline_spec.h"
 
 namespace autoswarm::bench {
 
@@ -68,7 +69,7 @@ ToolResult write_file(const json& args, ToolContext& ctx) {
 }  // namespace
 
 ToolDefinition run_shell_tool() {
-  return {"run_shell",
+  return {std::string(kRunShellTool),
           "Run a bash command in the task's environment (working directory: the task's workdir, "
           "usually /app). Returns STDOUT, STDERR and the EXIT CODE. Commands are killed after "
           "120 seconds; long outputs are shortened in the middle.",
@@ -78,7 +79,7 @@ ToolDefinition run_shell_tool() {
 }
 
 ToolDefinition read_file_tool() {
-  return {"read_file",
+  return {std::string(kReadFileTool),
           "Read a text file in the task's environment. Relative paths start at the working "
           "directory.",
           object_schema({{"path", {{"type", "string"}, {"description", "File path"}}}}, {"path"}),
@@ -86,7 +87,7 @@ ToolDefinition read_file_tool() {
 }
 
 ToolDefinition write_file_tool() {
-  return {"write_file",
+  return {std::string(kWriteFileTool),
           "Create or replace a file in the task's environment with the given content (parent "
           "directories are created). Relative paths start at the working directory.",
           object_schema({{"path", {{"type", "string"}, {"description", "File path"}}},

@@ -49,7 +49,7 @@ AgentOutcome run_oracle(const AgentContext& ctx) {
   step.content = "Ran the reference solution.";
   llm::ToolCall call;
   call.id = "call_oracle";
-  call.name = "run_shell";
+  call.name = kRunShellTool;
   call.arguments = json{{"command", kSolveCommand}}.dump();
   llm::parse_tool_arguments(call);
   step.tool_calls.push_back(call);

@@ -6,10 +6,8 @@
 #include <numeric>
 
 #include "autoswarm/bench/spec/pipeline_spec.h"
-#include "autoswarm/bench/agent/tool_registry.h"
 #include "autoswarm/util/error.h"
 #include "autoswarm/util/text.h"
-#include "../agent/prompts.h"
 
 namespace autoswarm::bench {
 
@@ -85,7 +83,7 @@ const StageSpec* PipelineSpec::synthesis_of(int group) const {
 
 bool PipelineSpec::can_change_files(const StageSpec& stage) {
   return std::any_of(stage.tools.begin(), stage.tools.end(),
-                     [](const std::string& t) { return t != "read_file"; });
+                     [](const std::string& t) { return t != kReadFileTool; });
 }
 
 bool PipelineSpec::isolated(int group) const {
@@ -429,8 +427,13 @@ std::vector<SpecProblem> validate(const PipelineSpec& spec, const std::set<std::
   return problems;
 }
 
+std::vector<std::string> builtin_tool_names() {
+  return {std::string(kRunShellTool), std::string(kReadFileTool), std::string(kWriteFileTool)};
+}
+
 std::vector<SpecProblem> validate(const PipelineSpec& spec) {
-  return validate(spec, ToolRegistry::builtin().names());
+  const std::vector<std::string> builtin = builtin_tool_names();
+  return validate(spec, std::set<std::string>(builtin.begin(), builtin.end()));
 }
 
 PipelineSpec load_valid_pipeline_spec(const std::string& path) {
@@ -440,19 +443,6 @@ PipelineSpec load_valid_pipeline_spec(const std::string& path) {
   std::string message = path + " is not a valid pipeline spec:";
   for (const auto& p : problems) message += "\n  " + p.to_string();
   throw FileError(message);
-}
-
-PipelineSpec single_agent_spec() {
-  PipelineSpec spec;
-  spec.file = "(single-agent baseline)";
-  StageSpec stage;
-  stage.id = "agent";
-  stage.system_prompt = prompts::kSingleAgentSystemPrompt;
-  stage.tools = {"run_shell", "read_file", "write_file"};
-  stage.max_turns = 30;
-  spec.stages.push_back(stage);
-  spec.max_total_turns = 30;
-  return spec;
 }
 
 }  // namespace autoswarm::bench

@@ -194,16 +194,6 @@ TEST_CASE("load_valid_pipeline_spec lists every problem in its error", "[bench][
   CHECK_THROWS_AS(load_pipeline_spec((tmp / "missing.yaml").string()), FileError);
 }
 
-TEST_CASE("the single-agent baseline spec", "[bench][spec]") {
-  PipelineSpec spec = single_agent_spec();
-  CHECK(validate(spec).empty());
-  REQUIRE(spec.stages.size() == 1);
-  CHECK(spec.stages[0].system_prompt == "You are an agent that executes tasks");
-  CHECK(spec.stages[0].max_turns == 30);
-  CHECK(spec.turn_cap() == 30);
-  CHECK(spec.topology() == "agent");
-}
-
 TEST_CASE("output formats by name", "[bench][spec]") {
   for (auto f : {OutputFormat::kProse, OutputFormat::kBulletList, OutputFormat::kJson,
                  OutputFormat::kStructuredJson}) {

@@ -49,6 +49,10 @@ enum class AgentKind {
 std::optional<AgentKind> parse_agent_kind(std::string_view name);
 std::string to_string(AgentKind kind);
 
+// The spec of the single-agent baseline: one stage "agent", "You are an agent that executes
+// tasks", every built-in tool, 30 turns.
+PipelineSpec single_agent_spec();
+
 struct AgentContext {
   const Task& task;
   Environment& env;

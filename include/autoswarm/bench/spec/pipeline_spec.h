@@ -53,12 +53,21 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 namespace autoswarm::bench {
+
+// The tools a stage may list without declaring them; the agent's ToolRegistry::builtin() runs
+// them (agent/tool_registry.h).
+inline constexpr std::string_view kRunShellTool = "run_shell";
+inline constexpr std::string_view kReadFileTool = "read_file";
+inline constexpr std::string_view kWriteFileTool = "write_file";
+// The three, in that order.
+std::vector<std::string> builtin_tool_names();
 
 enum class OutputFormat { kProse, kBulletList, kJson, kStructuredJson };
 
@@ -217,14 +226,10 @@ PipelineSpec load_pipeline_spec(const std::string& path);
 // empty command. Empty means the spec can run.
 std::vector<SpecProblem> validate(const PipelineSpec& spec, const std::set<std::string>& known_tools);
 
-// validate() against the built-in tools of ToolRegistry (the spec's own tools come on top).
+// validate() against the built-in tools (the spec's own tools come on top).
 std::vector<SpecProblem> validate(const PipelineSpec& spec);
 
 // load_pipeline_spec + validate; throws FileError listing every problem, one a line.
 PipelineSpec load_valid_pipeline_spec(const std::string& path);
-
-// The spec of the single-agent baseline: one stage "agent", "You are an agent that executes
-// tasks", every built-in tool, 30 turns.
-PipelineSpec single_agent_spec();
 
 }  // namespace autoswarm::bench
