@@ -38,7 +38,7 @@ std::string BenchProgress::trial_line(const bench::TrialResult& t, bool color) {
   std::string line = word + "  " + t.task_name + "  reward=" + fixed(t.reward(), 2) + "  " +
                      fixed(t.duration_sec, 1) + "s";
   if (t.turns > 0) line += "  turns=" + std::to_string(t.turns);
-  if (t.error) line += "  " + t.error->type + ": " + short_line(t.error->message);
+  if (t.error) line += "  " + bench::to_string(t.error->type) + ": " + short_line(t.error->message);
   return line;
 }
 

@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "../name_table.h"
 #include "agents.h"
 #include "prompts.h"
 #include "autoswarm/util/error.h"
@@ -10,23 +11,22 @@
 
 namespace autoswarm::bench {
 
+namespace {
+
+constexpr NameEntry<AgentKind> kAgentKindNames[] = {
+    {AgentKind::kPipeline, "pipeline"},
+    {AgentKind::kSingle, "single"},
+    {AgentKind::kOracle, "oracle"},
+    {AgentKind::kNop, "nop"},
+};
+
+}  // namespace
+
 std::optional<AgentKind> parse_agent_kind(std::string_view name) {
-  if (name == "pipeline") return AgentKind::kPipeline;
-  if (name == "single") return AgentKind::kSingle;
-  if (name == "oracle") return AgentKind::kOracle;
-  if (name == "nop") return AgentKind::kNop;
-  return std::nullopt;
+  return value_in(kAgentKindNames, name);
 }
 
-std::string to_string(AgentKind kind) {
-  switch (kind) {
-    case AgentKind::kPipeline: return "pipeline";
-    case AgentKind::kSingle: return "single";
-    case AgentKind::kOracle: return "oracle";
-    case AgentKind::kNop: return "nop";
-  }
-  return "pipeline";
-}
+std::string to_string(AgentKind kind) { return std::string(name_in(kAgentKindNames, kind)); }
 
 PipelineSpec single_agent_spec() {
   PipelineSpec spec;

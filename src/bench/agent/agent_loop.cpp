@@ -64,18 +64,18 @@ StageResult AgentLoop::run(const StageSpec& stage, const std::string& model,
   const json tool_schemas = stage.tools.empty() ? json() : tools_.schemas(stage.tools);
   StageResult result;
 
-  auto stop = [&](const char* reason, std::optional<AgentError> error = std::nullopt) {
+  auto stop = [&](StageStopReason reason, std::optional<AgentError> error = std::nullopt) {
     result.stop_reason = reason;
     result.error = std::move(error);
   };
   // Checked before every model call and tool call; true when the stage must end now.
   auto out_of_time = [&] {
     if (budget_.cancelled()) {
-      stop("cancelled", AgentError{"CancelledError", "the run was interrupted"});
+      stop(StageStopReason::kCancelled, AgentError{TrialErrorType::kCancelled, "the run was interrupted"});
       return true;
     }
     if (Clock::now() >= budget_.deadline) {
-      stop("timeout", AgentError{"AgentTimeoutError",
+      stop(StageStopReason::kTimeout, AgentError{TrialErrorType::kAgentTimeout,
                                  "the agent did not finish within " +
                                      std::to_string(budget_.timeout.count() / 1000) +
                                      " s ([agent].timeout_sec)"});
@@ -87,11 +87,11 @@ StageResult AgentLoop::run(const StageSpec& stage, const std::string& model,
   while (true) {
     if (out_of_time()) break;
     if (result.turns >= stage.max_turns) {
-      stop("max_turns");
+      stop(StageStopReason::kMaxTurns);
       break;
     }
     if (!budget_.take_turn()) {
-      stop("max_total_turns");
+      stop(StageStopReason::kMaxTotalTurns);
       break;
     }
 
@@ -104,7 +104,7 @@ StageResult AgentLoop::run(const StageSpec& stage, const std::string& model,
       reply = client_.chat(request, budget_.deadline);
     } catch (const Error& e) {  // llm::LlmError and anything else the client throws
       // A call cut short by Ctrl-C (Client::abort) or by the run's deadline says so.
-      if (!out_of_time()) stop("error", AgentError{"LlmError", e.what()});
+      if (!out_of_time()) stop(StageStopReason::kError, AgentError{TrialErrorType::kLlm, e.what()});
       break;
     }
     ++result.turns;
@@ -121,7 +121,7 @@ StageResult AgentLoop::run(const StageSpec& stage, const std::string& model,
     if (!reply.content.empty()) result.output = reply.content;
 
     if (reply.tool_calls.empty()) {
-      stop("answered");
+      stop(StageStopReason::kAnswered);
       break;
     }
 
@@ -131,7 +131,8 @@ StageResult AgentLoop::run(const StageSpec& stage, const std::string& model,
       ToolResult tool_result;
       if (interrupted) {
         // Every call still gets an answer so the conversation stays well-formed.
-        tool_result = {"error: not run: the agent was stopped (" + result.stop_reason + ")", true};
+        tool_result = {"error: not run: the agent was stopped (" + to_string(result.stop_reason) + ")",
+                       true};
       } else if (std::find(stage.tools.begin(), stage.tools.end(), call.name) == stage.tools.end()) {
         std::string list;
         for (const auto& t : stage.tools) list += (list.empty() ? "" : ", ") + t;
@@ -143,7 +144,7 @@ StageResult AgentLoop::run(const StageSpec& stage, const std::string& model,
         try {
           tool_result = tools_.call(call, ctx);
         } catch (const EnvironmentGone& e) {
-          stop("error", AgentError{"EnvironmentError", e.what()});
+          stop(StageStopReason::kError, AgentError{TrialErrorType::kEnvironment, e.what()});
           interrupted = true;
           tool_result = {std::string("error: ") + e.what(), true};
         }

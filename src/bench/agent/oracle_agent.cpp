@@ -29,7 +29,7 @@ AgentOutcome run_oracle(const AgentContext& ctx) {
   trajectory.add_user(ctx.task.instruction);
 
   if (!ctx.task.has_solution()) {
-    outcome.error = AgentError{"SolutionNotFoundError",
+    outcome.error = AgentError{TrialErrorType::kSolutionNotFound,
                                (ctx.task.solution_dir() / "solve.sh").string() + ": missing"};
     return finish(std::move(outcome), trajectory);
   }
@@ -41,7 +41,7 @@ AgentOutcome run_oracle(const AgentContext& ctx) {
     ctx.env.copy_in(ctx.task.solution_dir(), "/solution");
     r = ctx.env.exec({"bash", "-c", kSolveCommand}, timeout, "", env);
   } catch (const Error& e) {
-    outcome.error = AgentError{"EnvironmentError", e.what()};
+    outcome.error = AgentError{TrialErrorType::kEnvironment, e.what()};
     return finish(std::move(outcome), trajectory);
   }
 
@@ -57,13 +57,13 @@ AgentOutcome run_oracle(const AgentContext& ctx) {
   std::string observation = "EXIT CODE: " + std::to_string(r.exit_code) +
                             " (output in /logs/agent/oracle.txt)";
   if (r.timed_out) {
-    outcome.error = AgentError{"AgentTimeoutError",
+    outcome.error = AgentError{TrialErrorType::kAgentTimeout,
                                "solve.sh did not finish within " +
                                    std::to_string(timeout.count() / 1000) +
                                    " s ([agent].timeout_sec)"};
     observation = "TIMED OUT";
   } else if (ctx.cancel && ctx.cancel->load()) {
-    outcome.error = AgentError{"CancelledError", "the run was interrupted"};
+    outcome.error = AgentError{TrialErrorType::kCancelled, "the run was interrupted"};
   }
   trajectory.add_observation(index, call.id, observation);
   outcome.turns = 1;

@@ -70,7 +70,7 @@ class PipelineRunner {
     size_t step = 0;
     while (step < steps.size() && !stopped_) {
       if (!executed_.empty() && budget_.turns_left <= 0) {
-        stop_reason_ = "max_total_turns";
+        stop_reason_ = PipelineStopReason::kMaxTotalTurns;
         stopped_at_ = spec_.stages[steps[step].front()].id;
         break;
       }
@@ -91,7 +91,7 @@ class PipelineRunner {
     json extra = {{"pipeline_topology", outcome_.topology},
                   {"turns", outcome_.turns},
                   {"max_total_turns", spec_.turn_cap()},
-                  {"stop_reason", stop_reason_}};
+                  {"stop_reason", to_string(stop_reason_)}};
     if (!stopped_at_.empty()) extra["stopped_at"] = stopped_at_;
     outcome_.trajectory = trajectory_.to_json(outcome_.total, extra);
     return std::move(outcome_);
@@ -167,7 +167,8 @@ class PipelineRunner {
       try {
         for (const auto& id : ids) finished->envs.push_back(ctx_.env.branch(id));
       } catch (const Error& e) {
-        fail({"EnvironmentError", std::string("copying the environment for ") + label + ": " + e.what()});
+        fail({TrialErrorType::kEnvironment,
+              std::string("copying the environment for ") + label + ": " + e.what()});
         return;
       }
     }
@@ -187,8 +188,9 @@ class PipelineRunner {
           results[b] = execute(stage, loop, numbers[b], context, {}, label);
         } catch (const std::exception& e) {  // never let a branch take the process down
           results[b].number = numbers[b];
-          results[b].result.stop_reason = "error";
-          results[b].result.error = AgentError{"InternalError", std::string(e.what()) + " (in branch " + stage.id + ")"};
+          results[b].result.stop_reason = StageStopReason::kError;
+          results[b].result.error =
+              AgentError{TrialErrorType::kInternal, std::string(e.what()) + " (in branch " + stage.id + ")"};
         }
       });
     }
@@ -199,15 +201,16 @@ class PipelineRunner {
     for (size_t b = 0; b < members.size(); ++b) {
       const StageSpec& stage = spec_.stages[members[b]];
       const StageResult& r = results[b].result;
-      bool ok = !r.error && r.stop_reason != "max_total_turns";
+      bool ok = !r.error && r.stop_reason != StageStopReason::kMaxTotalTurns;
       finished->succeeded.push_back(ok);
       if (r.error && !first_error) first_error = r.error;
-      if (r.error && (r.error->type == "AgentTimeoutError" || r.error->type == "CancelledError")) {
+      if (r.error && (r.error->type == TrialErrorType::kAgentTimeout ||
+                      r.error->type == TrialErrorType::kCancelled)) {
         fail(*r.error);
         return;
       }
-      if (r.stop_reason == "max_total_turns") {
-        stop_reason_ = "max_total_turns";
+      if (r.stop_reason == StageStopReason::kMaxTotalTurns) {
+        stop_reason_ = PipelineStopReason::kMaxTotalTurns;
         stopped_at_ = stage.id;
         stopped_ = true;
       }
@@ -217,12 +220,13 @@ class PipelineRunner {
         hand_off(stage, *synthesis, r.output, stage.id + " (branch)");
       } else {
         sections_.emplace_back(stage.id + " (branch failed)",
-                               r.error ? r.error->type + ": " + r.error->message : r.stop_reason);
+                               r.error ? to_string(r.error->type) + ": " + r.error->message
+                                       : to_string(r.stop_reason));
       }
     }
     if (stopped_) return;
     if (std::none_of(finished->succeeded.begin(), finished->succeeded.end(), [](bool ok) { return ok; })) {
-      fail(first_error.value_or(AgentError{"AgentError", "every branch of " + label + " failed"}));
+      fail(first_error.value_or(AgentError{TrialErrorType::kAgent, "every branch of " + label + " failed"}));
       return;
     }
     group_ = std::move(finished);
@@ -246,7 +250,7 @@ class PipelineRunner {
     try {
       ctx_.env.continue_as(std::move(group->envs[index]));
     } catch (const Error& err) {
-      fail({"EnvironmentError", "continuing in branch " + chosen + ": " + err.what()});
+      fail({TrialErrorType::kEnvironment, "continuing in branch " + chosen + ": " + err.what()});
       return false;
     }
     spdlog::debug("{}: continuing in branch {}", ctx_.task.name, chosen);
@@ -259,8 +263,8 @@ class PipelineRunner {
       fail(*e.result.error);
       return true;
     }
-    if (e.result.stop_reason == "max_total_turns") {
-      stop_reason_ = "max_total_turns";
+    if (e.result.stop_reason == StageStopReason::kMaxTotalTurns) {
+      stop_reason_ = PipelineStopReason::kMaxTotalTurns;
       stopped_at_ = stage.id;
       stopped_ = true;
       return true;
@@ -270,10 +274,9 @@ class PipelineRunner {
 
   void fail(const AgentError& error) {
     if (!outcome_.error) outcome_.error = error;
-    std::string reason = error.type == "AgentTimeoutError" ? "timeout"
-                         : error.type == "CancelledError"  ? "cancelled"
-                                                           : "error";
-    stop_reason_ = reason;
+    stop_reason_ = error.type == TrialErrorType::kAgentTimeout ? PipelineStopReason::kTimeout
+                   : error.type == TrialErrorType::kCancelled  ? PipelineStopReason::kCancelled
+                                                               : PipelineStopReason::kError;
     stopped_ = true;
   }
 
@@ -322,12 +325,12 @@ class PipelineRunner {
                   {"output", result.output},
                   {"turns_used", result.turns},
                   {"max_turns", stage.max_turns},
-                  {"stop_reason", result.stop_reason},
+                  {"stop_reason", to_string(result.stop_reason)},
                   {"tokens", result.usage.to_json()},
                   {"handoff_in", handoff_in},
                   {"consumed_by", nullptr}};
     if (result.error) {
-      trace["error"] = {{"type", result.error->type}, {"message", result.error->message}};
+      trace["error"] = {{"type", to_string(result.error->type)}, {"message", result.error->message}};
     }
     std::lock_guard lock(mutex_);
     outcome_.turns += result.turns;
@@ -371,9 +374,11 @@ class PipelineRunner {
                 traces_[e.number]["consumed_by"] = caller;
               }
               const StageResult& r = e.result;
-              if (r.error && r.error->type == "EnvironmentError") throw EnvironmentGone(r.error->message);
+              if (r.error && r.error->type == TrialErrorType::kEnvironment) {
+                throw EnvironmentGone(r.error->message);
+              }
               if (r.error) return ToolResult{"error: " + stage.id + " failed: " + r.error->message, true};
-              if (r.stop_reason == "max_total_turns") {
+              if (r.stop_reason == StageStopReason::kMaxTotalTurns) {
                 return ToolResult{"error: " + stage.id + " stopped: max_total_turns is reached", true};
               }
               return ToolResult{r.output.empty() ? "(" + stage.id + " gave no answer)" : r.output, false};
@@ -415,7 +420,7 @@ class PipelineRunner {
   std::vector<std::pair<std::string, std::string>> sections_;  // (label, handed-off text)
   json incoming_ = nullptr;                                    // the last handoff, for the trace
   std::vector<std::string> executed_;                          // flow steps as they ran
-  std::string stop_reason_ = "completed";
+  PipelineStopReason stop_reason_ = PipelineStopReason::kCompleted;
   std::string stopped_at_;
   bool stopped_ = false;
   std::unique_ptr<FinishedGroup> group_;                       // waiting for its synthesis stage

@@ -8,10 +8,18 @@
 #include "autoswarm/bench/spec/pipeline_spec.h"
 #include "autoswarm/util/error.h"
 #include "autoswarm/util/text.h"
+#include "../name_table.h"
 
 namespace autoswarm::bench {
 
 namespace {
+
+constexpr NameEntry<OutputFormat> kOutputFormatNames[] = {
+    {OutputFormat::kProse, "prose"},
+    {OutputFormat::kBulletList, "bullet_list"},
+    {OutputFormat::kJson, "json"},
+    {OutputFormat::kStructuredJson, "structured_json"},
+};
 
 bool valid_id(const std::string& id) {
   return !id.empty() && std::all_of(id.begin(), id.end(), [](unsigned char c) {
@@ -22,21 +30,11 @@ bool valid_id(const std::string& id) {
 }  // namespace
 
 std::optional<OutputFormat> parse_output_format(const std::string& name) {
-  if (name == "prose") return OutputFormat::kProse;
-  if (name == "bullet_list") return OutputFormat::kBulletList;
-  if (name == "json") return OutputFormat::kJson;
-  if (name == "structured_json") return OutputFormat::kStructuredJson;
-  return std::nullopt;
+  return value_in(kOutputFormatNames, name);
 }
 
 std::string to_string(OutputFormat format) {
-  switch (format) {
-    case OutputFormat::kProse: return "prose";
-    case OutputFormat::kBulletList: return "bullet_list";
-    case OutputFormat::kJson: return "json";
-    case OutputFormat::kStructuredJson: return "structured_json";
-  }
-  return "prose";
+  return std::string(name_in(kOutputFormatNames, format));
 }
 
 std::string SpecProblem::to_string() const {

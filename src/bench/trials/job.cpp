@@ -55,7 +55,7 @@ TrialResult internal_error_result(const Task& task, const TrialDir& trial,
   r.trial_dir = trial.path();
   r.task_dir = task.dir;
   r.started_at = r.finished_at = util::utc_timestamp_ms();
-  r.error = TrialError{"TrialOutputError", what, r.finished_at};
+  r.error = TrialError{TrialErrorType::kTrialOutput, what, r.finished_at};
   return r;
 }
 
@@ -111,10 +111,10 @@ json JobResult::to_json(const std::string& dataset) const {
   size_t errored = 0, completed = 0;
   for (const auto& t : trials) {
     task_scores[t.task_name] = t.reward();
-    if (!t.error || t.error->type != "CancelledError") ++completed;
+    if (!t.error || t.error->type != TrialErrorType::kCancelled) ++completed;
     if (t.error) {
       ++errored;
-      exception_stats[t.error->type].push_back(t.trial_name);
+      exception_stats[to_string(t.error->type)].push_back(t.trial_name);
     }
     if (t.rewards.is_object()) {
       for (const auto& [key, value] : t.rewards.items()) {

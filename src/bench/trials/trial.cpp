@@ -40,7 +40,7 @@ void write(const fs::path& path, const std::string& content) {
 
 // Raised inside run_trial to end it early with a named error.
 struct TrialFailure {
-  std::string type;
+  TrialErrorType type;
   std::string message;
 };
 
@@ -90,7 +90,7 @@ json TrialResult::to_json() const {
   if (!model_name.empty()) model_info = {{"name", model_name}, {"provider", model_provider}};
   json exception_info = nullptr;
   if (error) {
-    exception_info = {{"exception_type", error->type},
+    exception_info = {{"exception_type", to_string(error->type)},
                       {"exception_message", error->message},
                       {"exception_traceback", ""},
                       {"occurred_at", error->occurred_at}};
@@ -148,7 +148,7 @@ TrialResult run_trial(const Task& task, const TrialSettings& settings, const Tri
   std::string phase = "environment_setup";
   std::unique_ptr<DockerEnvironment> env;
   try {
-    if (cancelled()) throw TrialFailure{"CancelledError", "the run was interrupted"};
+    if (cancelled()) throw TrialFailure{TrialErrorType::kCancelled, "the run was interrupted"};
     // 1. Image and container.
     result.environment_setup = PhaseTiming{util::utc_timestamp_ms(), ""};
     std::string image;
@@ -157,11 +157,11 @@ TrialResult run_trial(const Task& task, const TrialSettings& settings, const Tri
           settings.docker, task,
           ImageOptions{.network = settings.build_network, .cancel = settings.cancel});
     } catch (const DockerError& e) {
-      throw TrialFailure{"EnvironmentBuildError", e.what()};
+      throw TrialFailure{TrialErrorType::kEnvironmentBuild, e.what()};
     } catch (const FileError& e) {
-      throw TrialFailure{"EnvironmentBuildError", e.what()};
+      throw TrialFailure{TrialErrorType::kEnvironmentBuild, e.what()};
     }
-    if (cancelled()) throw TrialFailure{"CancelledError", "the run was interrupted"};
+    if (cancelled()) throw TrialFailure{TrialErrorType::kCancelled, "the run was interrupted"};
     ContainerOptions container{
         .image = image,
         .cpus = task.environment.cpus,
@@ -177,11 +177,11 @@ TrialResult run_trial(const Task& task, const TrialSettings& settings, const Tri
     try {
       env = std::make_unique<DockerEnvironment>(settings.docker, container);
     } catch (const DockerError& e) {
-      throw TrialFailure{"EnvironmentStartError", e.what()};
+      throw TrialFailure{TrialErrorType::kEnvironmentStart, e.what()};
     }
     ExecResult prep = env->exec({"sh", "-c", kPrepareTrialScript}, seconds(60), task.instruction);
     if (prep.exit_code != 0) {
-      throw TrialFailure{"EnvironmentStartError",
+      throw TrialFailure{TrialErrorType::kEnvironmentStart,
                          "preparing /task and /logs in " + env->describe() + ": " + prep.err};
     }
     std::string workdir = prep.out.substr(0, prep.out.find('\n'));
@@ -189,7 +189,7 @@ TrialResult run_trial(const Task& task, const TrialSettings& settings, const Tri
     result.environment_setup->finished_at = util::utc_timestamp_ms();
 
     // 2. The agent.
-    if (cancelled()) throw TrialFailure{"CancelledError", "the run was interrupted"};
+    if (cancelled()) throw TrialFailure{TrialErrorType::kCancelled, "the run was interrupted"};
     phase = "agent_execution";
     result.agent_execution = PhaseTiming{util::utc_timestamp_ms(), ""};
     env->set_user(task.agent.user);
@@ -220,7 +220,7 @@ TrialResult run_trial(const Task& task, const TrialSettings& settings, const Tri
     if (outcome.error) throw TrialFailure{outcome.error->type, outcome.error->message};
 
     // 3. The verifier.
-    if (cancelled()) throw TrialFailure{"CancelledError", "the run was interrupted"};
+    if (cancelled()) throw TrialFailure{TrialErrorType::kCancelled, "the run was interrupted"};
     phase = "verifier";
     result.verifier = PhaseTiming{util::utc_timestamp_ms(), ""};
     VerifierOptions vopts{.env_lookup = settings.env_lookup,
@@ -234,17 +234,17 @@ TrialResult run_trial(const Task& task, const TrialSettings& settings, const Tri
             verdict.reward_txt.empty() ? json(verdict.reward()).dump() + "\n" : verdict.reward_txt);
       result.rewards = verdict.rewards;
     }
-    if (!verdict.error_type.empty()) throw TrialFailure{verdict.error_type, verdict.error_message};
+    if (verdict.error_type) throw TrialFailure{*verdict.error_type, verdict.error_message};
   } catch (const TrialFailure& f) {
-    bool interrupted = cancelled() && f.type != "AgentTimeoutError";
-    result.error = TrialError{interrupted ? "CancelledError" : f.type,
+    bool interrupted = cancelled() && f.type != TrialErrorType::kAgentTimeout;
+    result.error = TrialError{interrupted ? TrialErrorType::kCancelled : f.type,
                               interrupted ? "the run was interrupted" : f.message, util::utc_timestamp_ms()};
   } catch (const Error& e) {
     // The container vanished, docker failed, or the run is being interrupted.
-    result.error = TrialError{cancelled() ? "CancelledError" : "EnvironmentError",
+    result.error = TrialError{cancelled() ? TrialErrorType::kCancelled : TrialErrorType::kEnvironment,
                               std::string(e.what()) + " (during " + phase + ")", util::utc_timestamp_ms()};
   } catch (const std::exception& e) {
-    result.error = TrialError{"InternalError",
+    result.error = TrialError{TrialErrorType::kInternal,
                               std::string(e.what()) + " (during " + phase + "; please report this)",
                               util::utc_timestamp_ms()};
   }
@@ -256,8 +256,8 @@ TrialResult run_trial(const Task& task, const TrialSettings& settings, const Tri
   result.duration_sec =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - clock_start).count();
   if (result.error) {
-    write(trial.exception_file(), result.error->type + ": " + result.error->message + "\n");
-    spdlog::debug("{}: {}: {}", task.name, result.error->type, result.error->message);
+    write(trial.exception_file(), to_string(result.error->type) + ": " + result.error->message + "\n");
+    spdlog::debug("{}: {}: {}", task.name, to_string(result.error->type), result.error->message);
   }
   write(trial.result_file(), result.to_json().dump(2) + "\n");
   return result;

@@ -51,7 +51,7 @@ std::map<std::string, std::string> parse_reward_files(const std::string& out) {
 
 bool blank(const std::string& s) { return s.find_first_not_of(" \t\r\n") == std::string::npos; }
 
-void fail(VerifierOutcome& o, const std::string& type, const std::string& message) {
+void fail(VerifierOutcome& o, TrialErrorType type, const std::string& message) {
   o.error_type = type;
   o.error_message = message;
   o.rewards = nullptr;
@@ -61,12 +61,12 @@ void fail(VerifierOutcome& o, const std::string& type, const std::string& messag
 bool take_reward_txt(VerifierOutcome& o, const std::string& path, const std::string& text) {
   o.reward_txt = text;
   if (blank(text)) {
-    fail(o, "RewardFileEmptyError", path + " is empty: tests/test.sh must write one number to it");
+    fail(o, TrialErrorType::kRewardFileEmpty, path + " is empty: tests/test.sh must write one number to it");
     return false;
   }
   std::optional<double> value = parse_reward_txt(text);
   if (!value) {
-    fail(o, "VerifierOutputParseError",
+    fail(o, TrialErrorType::kVerifierOutputParse,
          path + " does not hold one number: \"" + text.substr(0, 80) + "\"");
     return false;
   }
@@ -108,7 +108,7 @@ VerifierOutcome run_verifier(Environment& env, const Task& task, const VerifierO
   o.test_output = run.out + run.err;
   o.exit_code = run.exit_code;
   if (run.timed_out) {
-    fail(o, "VerifierTimeoutError",
+    fail(o, TrialErrorType::kVerifierTimeout,
          "tests/test.sh did not finish within " + std::to_string(task.verifier.timeout_sec) +
              " s ([verifier].timeout_sec in " + task.task_toml().string() + ")");
     return o;
@@ -130,7 +130,7 @@ VerifierOutcome run_verifier(Environment& env, const Task& task, const VerifierO
     const std::string& text = json_file->second;
     o.reward_json = text;
     if (blank(text)) {
-      fail(o, "RewardFileEmptyError", std::string(kRewardJson) + " is empty");
+      fail(o, TrialErrorType::kRewardFileEmpty, std::string(kRewardJson) + " is empty");
       return o;
     }
     nlohmann::json parsed = util::try_parse_json(text);
@@ -139,7 +139,7 @@ VerifierOutcome run_verifier(Environment& env, const Task& task, const VerifierO
       for (const auto& item : parsed.items()) flat = flat && item.value().is_number();
     }
     if (!flat) {
-      fail(o, "VerifierOutputParseError",
+      fail(o, TrialErrorType::kVerifierOutputParse,
            std::string(kRewardJson) +
                " is not a JSON object of named numbers such as {\"reward\": 1.0}: \"" +
                text.substr(0, 80) + "\"");
@@ -160,7 +160,7 @@ VerifierOutcome run_verifier(Environment& env, const Task& task, const VerifierO
     take_reward_txt(o, kLegacyRewardTxt, legacy_file->second);
     return o;
   }
-  fail(o, "RewardFileNotFoundError",
+  fail(o, TrialErrorType::kRewardFileNotFound,
        "tests/test.sh wrote no reward: neither " + std::string(kRewardJson) + " nor " + kRewardTxt +
            " (nor " + kLegacyRewardTxt + ") exists after it ran (exit code " +
            std::to_string(run.exit_code) + ")");

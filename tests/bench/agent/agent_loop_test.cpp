@@ -69,7 +69,7 @@ rules:
 
   StageResult r = f.run();
   CHECK(r.output == "There is one file: a.txt");
-  CHECK(r.stop_reason == "answered");
+  CHECK(to_string(r.stop_reason) == "answered");
   CHECK_FALSE(r.error);
   CHECK(r.turns == 2);
   CHECK(f.budget.turns_left == 98);
@@ -121,7 +121,7 @@ rules:
     reply: {content: "I give up."}
 )");
   StageResult r = f.run();
-  CHECK(r.stop_reason == "answered");
+  CHECK(to_string(r.stop_reason) == "answered");
   CHECK(r.output == "I give up.");
   auto bodies = f.chat_bodies();
   REQUIRE(bodies.size() == 2);
@@ -147,7 +147,7 @@ rules:
     f.stage.max_turns = 3;
     StageResult r = f.run();
     CHECK(r.turns == 3);
-    CHECK(r.stop_reason == "max_turns");
+    CHECK(to_string(r.stop_reason) == "max_turns");
     CHECK(r.output == "still working");
     CHECK_FALSE(r.error);
     CHECK(f.chat_bodies().size() == 3);
@@ -157,7 +157,7 @@ rules:
     f.budget.turns_left = 2;
     StageResult r = f.run();
     CHECK(r.turns == 2);
-    CHECK(r.stop_reason == "max_total_turns");
+    CHECK(to_string(r.stop_reason) == "max_total_turns");
     CHECK(f.budget.turns_left == 0);
     CHECK(f.chat_bodies().size() == 2);
   }
@@ -174,9 +174,9 @@ rules:
     f.budget.deadline = std::chrono::steady_clock::now() - 1s;
     StageResult r = f.run();
     REQUIRE(r.error);
-    CHECK(r.error->type == "AgentTimeoutError");
+    CHECK(to_string(r.error->type) == "AgentTimeoutError");
     CHECK_THAT(r.error->message, Catch::Contains("within 60 s"));
-    CHECK(r.stop_reason == "timeout");
+    CHECK(to_string(r.stop_reason) == "timeout");
     CHECK(f.chat_bodies().empty());
   }
   SECTION("the deadline passes during a tool: the rest are not run") {
@@ -188,7 +188,7 @@ rules:
     });
     StageResult r = f.run();
     REQUIRE(r.error);
-    CHECK(r.error->type == "AgentTimeoutError");
+    CHECK(to_string(r.error->type) == "AgentTimeoutError");
     CHECK(r.turns == 1);
     CHECK(f.env.calls().size() == 1);  // "more" was not run
     json steps = f.trajectory.to_json({}, nullptr)["steps"];
@@ -206,8 +206,8 @@ rules:
     StageResult r = f.run();
     CHECK(std::chrono::steady_clock::now() - started < 10s);
     REQUIRE(r.error);
-    CHECK(r.error->type == "AgentTimeoutError");
-    CHECK(r.stop_reason == "timeout");
+    CHECK(to_string(r.error->type) == "AgentTimeoutError");
+    CHECK(to_string(r.stop_reason) == "timeout");
     CHECK(r.turns == 0);
   }
   SECTION("cancellation") {
@@ -219,8 +219,8 @@ rules:
     });
     StageResult r = f.run();
     REQUIRE(r.error);
-    CHECK(r.error->type == "CancelledError");
-    CHECK(r.stop_reason == "cancelled");
+    CHECK(to_string(r.error->type) == "CancelledError");
+    CHECK(to_string(r.stop_reason) == "cancelled");
     CHECK(f.chat_bodies().size() == 1);
   }
 }
@@ -231,8 +231,8 @@ TEST_CASE("an upstream failure or a vanished environment ends the stage with an 
     f.fake.set_script("rules:\n  - fault: {status: 500}\n");
     StageResult r = f.run();
     REQUIRE(r.error);
-    CHECK(r.error->type == "LlmError");
-    CHECK(r.stop_reason == "error");
+    CHECK(to_string(r.error->type) == "LlmError");
+    CHECK(to_string(r.stop_reason) == "error");
     CHECK(r.turns == 0);
   }
   SECTION("the container is gone") {
@@ -240,7 +240,7 @@ TEST_CASE("an upstream failure or a vanished environment ends the stage with an 
     f.env.set_gone(true);
     StageResult r = f.run();
     REQUIRE(r.error);
-    CHECK(r.error->type == "EnvironmentError");
+    CHECK(to_string(r.error->type) == "EnvironmentError");
     CHECK(r.turns == 1);
   }
 }

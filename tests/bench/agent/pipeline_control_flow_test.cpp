@@ -264,7 +264,7 @@ rules:
                       "  - reply: {content: ok}\n");
     AgentOutcome failed = f.run();
     REQUIRE(failed.error);
-    CHECK(failed.error->type == "LlmError");
+    CHECK(to_string(failed.error->type) == "LlmError");
     CHECK(failed.topology == "plan→[solve_a|solve_b]");
     CHECK(f.env.live_branches() == 0);
   }

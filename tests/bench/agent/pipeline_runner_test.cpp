@@ -195,7 +195,7 @@ TEST_CASE("a failing stage ends the run with Harbor's error name", "[bench][pipe
     f.fake.set_script("rules:\n  - fault: {status: 500}\n");
     AgentOutcome out = f.run();
     REQUIRE(out.error);
-    CHECK(out.error->type == "LlmError");
+    CHECK(to_string(out.error->type) == "LlmError");
     CHECK(out.topology == "plan");
     CHECK(out.stage_traces[0]["error"]["type"] == "LlmError");
     CHECK(out.trajectory["final_metrics"]["extra"]["stop_reason"] == "error");
@@ -205,7 +205,7 @@ TEST_CASE("a failing stage ends the run with Harbor's error name", "[bench][pipe
     AgentOutcome out = run_agent(AgentKind::kPipeline, {.task = f.task, .env = f.env, .client = &f.client,
                                                         .spec = &f.spec, .timeout = std::chrono::milliseconds(0)});
     REQUIRE(out.error);
-    CHECK(out.error->type == "AgentTimeoutError");
+    CHECK(to_string(out.error->type) == "AgentTimeoutError");
     CHECK(f.fake.requests().empty());
   }
   SECTION("no client is a usage error") {

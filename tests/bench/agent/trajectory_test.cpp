@@ -131,7 +131,7 @@ TEST_CASE("oracle failures are named like Harbor's", "[bench][oracle]") {
     Task task = oracle_task(tmp.path(), false);
     AgentOutcome out = run_agent(AgentKind::kOracle, {.task = task, .env = env});
     REQUIRE(out.error);
-    CHECK(out.error->type == "SolutionNotFoundError");
+    CHECK(to_string(out.error->type) == "SolutionNotFoundError");
   }
   SECTION("solve.sh runs out of time") {
     Task task = oracle_task(tmp.path(), true);
@@ -139,7 +139,7 @@ TEST_CASE("oracle failures are named like Harbor's", "[bench][oracle]") {
     AgentOutcome out = run_agent(AgentKind::kOracle,
                                  {.task = task, .env = env, .timeout = std::chrono::milliseconds(1500)});
     REQUIRE(out.error);
-    CHECK(out.error->type == "AgentTimeoutError");
+    CHECK(to_string(out.error->type) == "AgentTimeoutError");
     CHECK(env.calls().at(0).timeout == std::chrono::milliseconds(1500));
   }
   SECTION("the environment is gone") {
@@ -147,7 +147,7 @@ TEST_CASE("oracle failures are named like Harbor's", "[bench][oracle]") {
     env.set_gone(true);
     AgentOutcome out = run_agent(AgentKind::kOracle, {.task = task, .env = env});
     REQUIRE(out.error);
-    CHECK(out.error->type == "EnvironmentError");
+    CHECK(to_string(out.error->type) == "EnvironmentError");
   }
 }
 

@@ -18,7 +18,7 @@ TrialResult trial(const std::string& name, double reward, const std::string& top
   if (!error)
     t.rewards = {{"reward", reward}};
   else
-    t.error = TrialError{*error, "it failed", "2025-01-01T00:00:00.000Z"};
+    t.error = TrialError{*autoswarm::bench::parse_trial_error_type(*error), "it failed", "2025-01-01T00:00:00.000Z"};
   t.topology = topology;
   t.turns = turns;
   t.usage.prompt_tokens = 100;

@@ -18,6 +18,11 @@ using autoswarm::testing::TempDir;
 
 namespace {
 
+// Harbor's name of what went wrong, "" when a reward was read.
+std::string error_name(const autoswarm::bench::VerifierOutcome& o) {
+  return o.error_type ? autoswarm::bench::to_string(*o.error_type) : "";
+}
+
 struct Fixture {
   TempDir dir;
   Task task;
@@ -71,7 +76,7 @@ TEST_CASE("the reward comes from reward.txt, and the tests run with their env an
   f.task.verifier.env = {{"MODE", "${VERIFIER_MODE:-strict}"}, {"KEY", "${SECRET}"}};
   f.tests_write({{"/logs/verifier/reward.txt", "1\n"}}, "3 passed\n");
   auto o = run_verifier(f.env, f.task, VerifierOptions{.env_lookup = {{"SECRET", "s3"}}});
-  CHECK(o.error_type.empty());
+  CHECK(error_name(o).empty());
   CHECK(o.reward() == 1.0);
   CHECK(o.reward_txt == "1\n");
   CHECK(o.test_output == "3 passed\n");
@@ -95,7 +100,7 @@ TEST_CASE("reward.json wins over reward.txt and keeps every named number", "[ver
   f.tests_write({{"/logs/verifier/reward.json", R"({"reward": 0.5, "quality": 0.8})"},
                  {"/logs/verifier/reward.txt", "0\n"}});
   auto o = run_verifier(f.env, f.task);
-  CHECK(o.error_type.empty());
+  CHECK(error_name(o).empty());
   CHECK(o.reward() == 0.5);
   CHECK(o.rewards["quality"] == 0.8);
   REQUIRE(o.reward_json);
@@ -106,7 +111,7 @@ TEST_CASE("reward.json without a reward key takes it from reward.txt", "[verifie
   f.tests_write({{"/logs/verifier/reward.json", R"({"quality": 0.25})"},
                  {"/logs/verifier/reward.txt", " 1.0 \n"}});
   auto o = run_verifier(f.env, f.task);
-  CHECK(o.error_type.empty());
+  CHECK(error_name(o).empty());
   CHECK(o.reward() == 1.0);
   CHECK(o.rewards["quality"] == 0.25);
 }
@@ -115,7 +120,7 @@ TEST_CASE("older task sets' /logs/reward.txt is the last fallback", "[verifier]"
   Fixture f;
   f.tests_write({{"/logs/reward.txt", "1"}});
   auto o = run_verifier(f.env, f.task);
-  CHECK(o.error_type.empty());
+  CHECK(error_name(o).empty());
   CHECK(o.reward() == 1.0);
 }
 
@@ -124,33 +129,33 @@ TEST_CASE("missing, empty and unparsable reward files get Harbor's error names",
   SECTION("none") {
     f.tests_write({});
     auto o = run_verifier(f.env, f.task);
-    CHECK(o.error_type == "RewardFileNotFoundError");
+    CHECK(error_name(o) == "RewardFileNotFoundError");
     CHECK_THAT(o.error_message, Catch::Contains("/logs/verifier/reward.txt"));
     CHECK(o.rewards.is_null());
     CHECK(o.reward() == 0.0);
   }
   SECTION("empty reward.txt") {
     f.tests_write({{"/logs/verifier/reward.txt", "\n"}});
-    CHECK(run_verifier(f.env, f.task).error_type == "RewardFileEmptyError");
+    CHECK(error_name(run_verifier(f.env, f.task)) == "RewardFileEmptyError");
   }
   SECTION("empty reward.json") {
     f.tests_write({{"/logs/verifier/reward.json", ""}});
-    CHECK(run_verifier(f.env, f.task).error_type == "RewardFileEmptyError");
+    CHECK(error_name(run_verifier(f.env, f.task)) == "RewardFileEmptyError");
   }
   SECTION("reward.txt that is not one number") {
     f.tests_write({{"/logs/verifier/reward.txt", "1 passed"}});
     auto o = run_verifier(f.env, f.task);
-    CHECK(o.error_type == "VerifierOutputParseError");
+    CHECK(error_name(o) == "VerifierOutputParseError");
     CHECK_THAT(o.error_message, Catch::Contains("1 passed"));
     CHECK(o.reward() == 0.0);
   }
   SECTION("reward.json that is not an object of numbers") {
     f.tests_write({{"/logs/verifier/reward.json", R"({"reward": "high"})"}});
-    CHECK(run_verifier(f.env, f.task).error_type == "VerifierOutputParseError");
+    CHECK(error_name(run_verifier(f.env, f.task)) == "VerifierOutputParseError");
   }
   SECTION("reward.json that is not JSON") {
     f.tests_write({{"/logs/verifier/reward.json", "{reward: 1"}});
-    CHECK(run_verifier(f.env, f.task).error_type == "VerifierOutputParseError");
+    CHECK(error_name(run_verifier(f.env, f.task)) == "VerifierOutputParseError");
   }
 }
 
@@ -160,7 +165,7 @@ TEST_CASE("a reward the agent wrote before the tests ran does not count", "[veri
   f.env.set_file("/logs/reward.txt", "1");
   f.tests_write({});
   auto o = run_verifier(f.env, f.task);
-  CHECK(o.error_type == "RewardFileNotFoundError");
+  CHECK(error_name(o) == "RewardFileNotFoundError");
   CHECK(o.reward() == 0.0);
 }
 
@@ -169,7 +174,7 @@ TEST_CASE("tests that outlive [verifier].timeout_sec are a VerifierTimeoutError"
   f.env.on_command("bash /tests/test.sh",
                    ExecResult{.exit_code = 137, .timed_out = true, .out = "partial\n"});
   auto o = run_verifier(f.env, f.task);
-  CHECK(o.error_type == "VerifierTimeoutError");
+  CHECK(error_name(o) == "VerifierTimeoutError");
   CHECK_THAT(o.error_message, Catch::Contains("timeout_sec"));
   CHECK(o.test_output == "partial\n");
   CHECK(o.reward() == 0.0);

@@ -29,6 +29,7 @@
 #include "autoswarm/bench/spec/pipeline_spec.h"
 #include "autoswarm/bench/spec/task.h"
 #include "autoswarm/bench/agent/token_usage.h"
+#include "autoswarm/bench/trial_error_type.h"
 
 namespace autoswarm::llm {
 class Client;
@@ -75,8 +76,7 @@ struct AgentContext {
 
 // A trial-level failure, named as Harbor names it.
 struct AgentError {
-  std::string type;     // "AgentTimeoutError", "CancelledError", "LlmError", "EnvironmentError",
-                        // "SolutionNotFoundError"
+  TrialErrorType type;  // kAgentTimeout, kCancelled, kLlm, kEnvironment, kSolutionNotFound, …
   std::string message;
 };
 

@@ -20,6 +20,7 @@
 
 #include "autoswarm/bench/agent/agent.h"
 #include "autoswarm/bench/agent/environment.h"
+#include "autoswarm/bench/agent/stop_reason.h"
 #include "autoswarm/bench/spec/pipeline_spec.h"
 #include "autoswarm/bench/agent/token_usage.h"
 #include "autoswarm/bench/agent/tool_registry.h"
@@ -56,8 +57,7 @@ struct StageResult {
   std::string output;          // the last text reply ("" when there was none)
   int turns = 0;               // model calls made
   TokenUsage usage;
-  // "answered" | "max_turns" | "max_total_turns" | "timeout" | "cancelled" | "error"
-  std::string stop_reason;
+  StageStopReason stop_reason = StageStopReason::kAnswered;
   std::optional<AgentError> error;  // set for timeout, cancelled and error
 };
 

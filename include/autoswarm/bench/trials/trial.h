@@ -12,16 +12,17 @@
 
 #include "autoswarm/bench/agent/agent.h"
 #include "autoswarm/bench/job_dir.h"
+#include "autoswarm/bench/trial_error_type.h"
 #include "autoswarm/bench/trials/docker_cli.h"
 #include "autoswarm/bench/spec/task.h"
 #include "autoswarm/bench/agent/token_usage.h"
 
 namespace autoswarm::bench {
 
-// What made a trial fail, named as Harbor names it (AgentTimeoutError, RewardFileNotFoundError,
-// VerifierTimeoutError, EnvironmentBuildError, CancelledError, ...).
+// What made a trial fail: its type, named as Harbor names it in result.json (AgentTimeoutError,
+// RewardFileNotFoundError, VerifierTimeoutError, EnvironmentBuildError, CancelledError, ...).
 struct TrialError {
-  std::string type;
+  TrialErrorType type;
   std::string message;
   std::string occurred_at;  // ISO-8601
 };

@@ -12,6 +12,7 @@
 
 #include "autoswarm/bench/agent/environment.h"
 #include "autoswarm/bench/spec/task.h"
+#include "autoswarm/bench/trial_error_type.h"
 
 namespace autoswarm::bench {
 
@@ -22,9 +23,9 @@ struct VerifierOutcome {
   std::optional<std::string> reward_json; // /logs/verifier/reward.json verbatim, when written
   std::string test_output;                // test.sh's stdout and stderr, interleaved
   int exit_code = -1;                     // test.sh's
-  // Harbor's name for what went wrong: RewardFileNotFoundError, RewardFileEmptyError,
-  // VerifierOutputParseError, VerifierTimeoutError; empty when a reward was read.
-  std::string error_type;
+  // What went wrong: kRewardFileNotFound, kRewardFileEmpty, kVerifierOutputParse,
+  // kVerifierTimeout; none when a reward was read.
+  std::optional<TrialErrorType> error_type;
   std::string error_message;
 
   // rewards["reward"], 0 when there is none.
