@@ -125,6 +125,8 @@ void point_latest_at(const fs::path& jobs_dir, const std::string& name) {
   }
 }
 
+bool is_passing_reward(double reward) { return reward >= 1.0 - 1e-9; }
+
 nlohmann::json read_job_json(const fs::path& file) {
   std::string text = util::read_file(file);
   try {

@@ -133,7 +133,6 @@ int run_bench(const RunFlags& f, const GlobalOptions& global) {
     throw UsageError("--agent '" + f.agent + "': expected pipeline, single, oracle or nop");
   }
   if (f.n_concurrent == 0) throw UsageError("-n must be at least 1");
-  bool llm_agent = *kind == bench::AgentKind::kPipeline || *kind == bench::AgentKind::kSingle;
 
   // The spec: required (and valid) for the pipeline; the single agent uses only its prices.
   std::optional<bench::PipelineSpec> spec;
@@ -175,7 +174,7 @@ int run_bench(const RunFlags& f, const GlobalOptions& global) {
 
   std::unique_ptr<llm::Client> client;
   std::string upstream_url;
-  if (llm_agent) {
+  if (bench::needs_llm(*kind)) {
     std::optional<upstream::Selection> selection = choose_llm(f, spec ? &*spec : nullptr);
     if (!selection) return 1;
     client = std::make_unique<llm::Client>(

@@ -113,3 +113,10 @@ TEST_CASE("a job's JSON files read back strictly or tolerantly", "[bench][job_di
   CHECK(try_read_job_json(tmp / "cut.json").is_discarded());
   CHECK(try_read_job_json(tmp / "missing.json").is_discarded());
 }
+
+TEST_CASE("a trial passes with reward 1, within rounding", "[bench][job_dir]") {
+  CHECK(is_passing_reward(1.0));
+  CHECK(is_passing_reward(0.9999999999));
+  CHECK_FALSE(is_passing_reward(0.999));
+  CHECK_FALSE(is_passing_reward(0.0));
+}

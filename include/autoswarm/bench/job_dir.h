@@ -93,6 +93,10 @@ JobDir create_job_dir(const std::filesystem::path& jobs_dir, std::string& name);
 // reader never finds it missing. Logs a warning when it cannot.
 void point_latest_at(const std::filesystem::path& jobs_dir, const std::string& name);
 
+// Whether a trial's reward counts as passed: 1, the task fully solved (within rounding). What
+// `passed` means in bench run's summary, the job's result.json and bench compare.
+bool is_passing_reward(double reward);
+
 // A JSON file of a job read back; nothing in it is trusted (depth-limited, see util/json.h).
 // read_job_json throws FileError naming the file when it cannot be read or is not JSON ("was
 // the job interrupted while writing it?"). try_read_job_json returns a discarded value

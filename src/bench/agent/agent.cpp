@@ -20,6 +20,13 @@ constexpr NameEntry<AgentKind> kAgentKindNames[] = {
     {AgentKind::kNop, "nop"},
 };
 
+constexpr NameEntry<AgentKind> kAgentNames[] = {
+    {AgentKind::kPipeline, "autoswarm-pipeline"},
+    {AgentKind::kSingle, "autoswarm-single"},
+    {AgentKind::kOracle, "oracle"},
+    {AgentKind::kNop, "nop"},
+};
+
 }  // namespace
 
 std::optional<AgentKind> parse_agent_kind(std::string_view name) {
@@ -27,6 +34,10 @@ std::optional<AgentKind> parse_agent_kind(std::string_view name) {
 }
 
 std::string to_string(AgentKind kind) { return std::string(name_in(kAgentKindNames, kind)); }
+
+std::string agent_name(AgentKind kind) { return std::string(name_in(kAgentNames, kind)); }
+
+bool needs_llm(AgentKind kind) { return kind == AgentKind::kPipeline || kind == AgentKind::kSingle; }
 
 PipelineSpec single_agent_spec() {
   PipelineSpec spec;
@@ -52,13 +63,13 @@ AgentOutcome run_agent(AgentKind kind, const AgentContext& ctx) {
   switch (kind) {
     case AgentKind::kPipeline:
       if (!ctx.client || !ctx.spec) throw UsageError("the pipeline agent needs an LLM client and a spec");
-      outcome = run_pipeline(*ctx.spec, ctx, "autoswarm-pipeline");
+      outcome = run_pipeline(*ctx.spec, ctx, agent_name(kind));
       break;
     case AgentKind::kSingle: {
       if (!ctx.client) throw UsageError("the single agent needs an LLM client");
       PipelineSpec spec = single_agent_spec();
       if (ctx.spec) spec.pricing = ctx.spec->pricing;
-      outcome = run_pipeline(spec, ctx, "autoswarm-single");
+      outcome = run_pipeline(spec, ctx, agent_name(kind));
       break;
     }
     case AgentKind::kOracle: outcome = run_oracle(ctx); break;

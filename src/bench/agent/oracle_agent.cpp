@@ -24,8 +24,8 @@ AgentOutcome finish(AgentOutcome outcome, const AtifTrajectory& trajectory) {
 
 AgentOutcome run_oracle(const AgentContext& ctx) {
   AgentOutcome outcome;
-  outcome.agent_name = "oracle";
-  AtifTrajectory trajectory(ctx.session_id, "oracle", "");
+  outcome.agent_name = agent_name(AgentKind::kOracle);
+  AtifTrajectory trajectory(ctx.session_id, outcome.agent_name, "");
   trajectory.add_user(ctx.task.instruction);
 
   if (!ctx.task.has_solution()) {
@@ -73,8 +73,8 @@ AgentOutcome run_oracle(const AgentContext& ctx) {
 
 AgentOutcome run_nop(const AgentContext& ctx) {
   AgentOutcome outcome;
-  outcome.agent_name = "nop";
-  AtifTrajectory trajectory(ctx.session_id, "nop", "");
+  outcome.agent_name = agent_name(AgentKind::kNop);
+  AtifTrajectory trajectory(ctx.session_id, outcome.agent_name, "");
   trajectory.add_user(ctx.task.instruction);
   return finish(std::move(outcome), trajectory);
 }

@@ -18,8 +18,6 @@ using nlohmann::json;
 
 namespace {
 
-constexpr double kPassReward = 1.0 - 1e-9;
-
 double number_at(const json& j, const json::json_pointer& ptr) {
   if (!j.contains(ptr)) return 0.0;
   const json& v = j.at(ptr);
@@ -69,7 +67,7 @@ std::string padded(const std::string& s, size_t width) {
 
 size_t JobSummary::passed() const {
   return static_cast<size_t>(std::count_if(trials.begin(), trials.end(), [](const auto& t) {
-    return t.second.reward >= kPassReward;
+    return is_passing_reward(t.second.reward);
   }));
 }
 

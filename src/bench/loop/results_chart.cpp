@@ -1,11 +1,11 @@
 // results.tsv read as experiments and drawn as a plain SVG chart (`bench plot`).
 #include "autoswarm/bench/loop/results_chart.h"
+#include "autoswarm/bench/loop/results_log.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <iterator>
 #include <map>
 #include <tuple>
 #include <utility>
@@ -16,11 +16,6 @@
 namespace autoswarm::bench {
 
 namespace {
-
-// The standard column order, for a file without a header line.
-const char* const kColumns[] = {"commit",            "avg_score", "passed", "task_scores",
-                                "stage_scores",      "pipeline_topology", "cost_usd", "status",
-                                "description"};
 
 std::vector<std::string> split_tabs(const std::string& line) {
   std::vector<std::string> fields;
@@ -119,8 +114,10 @@ std::string xml_escape(const std::string& text) {
 
 std::vector<ExperimentPoint> parse_experiments(const std::string& tsv_text,
                                                const std::string& file_name) {
+  // A file without a header line is read in the standard column order: results_log.h's header.
   std::map<std::string, size_t> column;
-  for (size_t i = 0; i < std::size(kColumns); ++i) column[kColumns[i]] = i;
+  const std::vector<std::string> standard = split_tabs(kResultsHeader);
+  for (size_t i = 0; i < standard.size(); ++i) column[standard[i]] = i;
   std::vector<ExperimentPoint> points;
   bool first = true;
   for (const std::string& line : lines_of(tsv_text)) {

@@ -170,9 +170,7 @@ JobResult run_job(const std::vector<Task>& tasks, JobOptions options,
   job.job_dir = job_dir.path();
   job.n_total = tasks.size();
   job.agent = to_string(options.trial.agent);
-  bool llm_agent =
-      options.trial.agent == AgentKind::kPipeline || options.trial.agent == AgentKind::kSingle;
-  job.model = llm_agent ? options.trial.model : "";
+  job.model = needs_llm(options.trial.agent) ? options.trial.model : "";
   job.declared_topology = options.trial.agent == AgentKind::kPipeline && options.trial.spec
                               ? options.trial.spec->topology()
                           : options.trial.agent == AgentKind::kSingle

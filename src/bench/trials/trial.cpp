@@ -59,21 +59,6 @@ void collect_agent_logs(DockerEnvironment& env, const TrialDir& trial) {
   fs::remove_all(staging);
 }
 
-// The name run_agent reports, also for a trial that fails before the agent starts.
-std::string agent_display_name(AgentKind kind) {
-  switch (kind) {
-    case AgentKind::kPipeline:
-      return "autoswarm-pipeline";
-    case AgentKind::kSingle:
-      return "autoswarm-single";
-    case AgentKind::kOracle:
-      return "oracle";
-    case AgentKind::kNop:
-      return "nop";
-  }
-  return to_string(kind);
-}
-
 }  // namespace
 
 double TrialResult::reward() const {
@@ -83,7 +68,7 @@ double TrialResult::reward() const {
   return rewards["reward"].get<double>();
 }
 
-bool TrialResult::passed() const { return reward() >= 1.0 - 1e-9; }
+bool TrialResult::passed() const { return is_passing_reward(reward()); }
 
 json TrialResult::to_json() const {
   json model_info = nullptr;
@@ -125,9 +110,8 @@ TrialResult run_trial(const Task& task, const TrialSettings& settings, const Tri
   result.trial_name = trial.name();
   result.trial_dir = trial.path();
   result.task_dir = task.dir;
-  result.agent_name = agent_display_name(settings.agent);
-  bool llm_agent = settings.agent == AgentKind::kPipeline || settings.agent == AgentKind::kSingle;
-  if (llm_agent) {
+  result.agent_name = agent_name(settings.agent);  // also for a trial that fails before the agent
+  if (needs_llm(settings.agent)) {
     result.model_name = settings.model;
     result.model_provider = settings.model_provider;
   }

@@ -85,3 +85,14 @@ TEST_CASE("agent kinds by their command-line names", "[bench][names]") {
   }
   CHECK(to_string(AgentKind::kOracle) == "oracle");
 }
+
+TEST_CASE("each agent's recorded name, and which agents call a model", "[bench][names]") {
+  CHECK(agent_name(AgentKind::kPipeline) == "autoswarm-pipeline");
+  CHECK(agent_name(AgentKind::kSingle) == "autoswarm-single");
+  CHECK(agent_name(AgentKind::kOracle) == "oracle");
+  CHECK(agent_name(AgentKind::kNop) == "nop");
+  CHECK(needs_llm(AgentKind::kPipeline));
+  CHECK(needs_llm(AgentKind::kSingle));
+  CHECK_FALSE(needs_llm(AgentKind::kOracle));
+  CHECK_FALSE(needs_llm(AgentKind::kNop));
+}

@@ -46,9 +46,17 @@ enum class AgentKind {
   kNop,       // does nothing (checks that a task's tests fail untouched)
 };
 
-// "pipeline" | "single" | "oracle" | "nop"; nullopt otherwise.
+// "pipeline" | "single" | "oracle" | "nop" (the --agent flag); nullopt otherwise.
 std::optional<AgentKind> parse_agent_kind(std::string_view name);
 std::string to_string(AgentKind kind);
+
+// The agent's name in its trajectory and the trial's result.json (agent_info.name):
+// "autoswarm-pipeline", "autoswarm-single", "oracle", "nop".
+std::string agent_name(AgentKind kind);
+
+// Whether the agent calls a model (pipeline, single): it needs an LLM client, and its trials
+// record the model.
+bool needs_llm(AgentKind kind);
 
 // The spec of the single-agent baseline: one stage "agent", "You are an agent that executes
 // tasks", every built-in tool, 30 turns.
@@ -87,7 +95,7 @@ struct StageUsage {
 };
 
 struct AgentOutcome {
-  std::string agent_name;                // "autoswarm-pipeline", "autoswarm-single", "oracle", "nop"
+  std::string agent_name;                // agent_name() of the agent that ran
   nlohmann::json trajectory;             // ATIF-v1.6 (see trajectory.h)
   nlohmann::json stage_traces = nlohmann::json::array();  // one entry per stage execution
   std::string topology;                  // stages as executed: "plan→execute"
