@@ -177,24 +177,7 @@ class PipelineRunner {
     for (size_t b = 0; b < ids.size(); ++b) numbers.push_back(reserve());
     consume(ids.front());  // every branch gets the same context; the judge pairs it with the first
 
-    std::vector<Execution> results(members.size());
-    std::vector<std::thread> threads;
-    for (size_t b = 0; b < members.size(); ++b) {
-      threads.emplace_back([&, b] {
-        const StageSpec& stage = spec_.stages[members[b]];
-        Environment& env = isolated ? *finished->envs[b] : ctx_.env;
-        AgentLoop loop(*ctx_.client, tools_, env, ctx_.workdir, trajectory_, spec_, budget_);
-        try {
-          results[b] = execute(stage, loop, numbers[b], context, {}, label);
-        } catch (const std::exception& e) {  // never let a branch take the process down
-          results[b].number = numbers[b];
-          results[b].result.stop_reason = StageStopReason::kError;
-          results[b].result.error =
-              AgentError{TrialErrorType::kInternal, std::string(e.what()) + " (in branch " + stage.id + ")"};
-        }
-      });
-    }
-    for (auto& t : threads) t.join();
+    std::vector<Execution> results = run_branches(members, finished->envs, numbers, context, label);
 
     const StageSpec* synthesis = step + 1 < steps.size() ? &spec_.stages[steps[step + 1].front()] : nullptr;
     std::optional<AgentError> first_error;
@@ -230,6 +213,33 @@ class PipelineRunner {
       return;
     }
     group_ = std::move(finished);
+  }
+
+  // Runs each branch of `members` on its own thread, in envs[b] (or the trial's environment when
+  // `envs` is empty), and waits for all of them: the threads are joined however this returns.
+  std::vector<Execution> run_branches(const std::vector<size_t>& members,
+                                      const std::vector<std::unique_ptr<Environment>>& envs,
+                                      const std::vector<int>& numbers, const std::string& context,
+                                      const std::string& label) {
+    std::vector<Execution> results(members.size());
+    std::vector<std::jthread> threads;
+    for (size_t b = 0; b < members.size(); ++b) {
+      threads.emplace_back([&, b] {
+        const StageSpec& stage = spec_.stages[members[b]];
+        Environment& env = envs.empty() ? ctx_.env : *envs[b];
+        AgentLoop loop(*ctx_.client, tools_, env, ctx_.workdir, trajectory_, spec_, budget_);
+        try {
+          results[b] = execute(stage, loop, numbers[b], context, {}, label);
+        } catch (const std::exception& e) {  // never let a branch take the process down
+          results[b].number = numbers[b];
+          results[b].result.stop_reason = StageStopReason::kError;
+          results[b].result.error =
+              AgentError{TrialErrorType::kInternal, std::string(e.what()) + " (in branch " + stage.id + ")"};
+        }
+      });
+    }
+    threads.clear();  // joins
+    return results;
   }
 
   // The synthesis stage `stage` has answered: the run continues with the branch it names (else

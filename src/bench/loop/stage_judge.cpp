@@ -357,10 +357,12 @@ EvalResult evaluate_job(const fs::path& job_dir, const EvalOptions& options,
     }
   };
   size_t n = std::clamp<size_t>(options.n_concurrent, 1, std::max<size_t>(calls.size(), 1));
-  std::vector<std::thread> threads;
-  for (size_t i = 1; i < n; ++i) threads.emplace_back(worker);
-  worker();
-  for (auto& t : threads) t.join();
+  {
+    // Joined at the end of this block, also when this thread's share ends in an exception.
+    std::vector<std::jthread> threads;
+    for (size_t i = 1; i < n; ++i) threads.emplace_back(worker);
+    worker();
+  }
 
   EvalResult result;
   for (auto& work : trials) {

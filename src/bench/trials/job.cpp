@@ -9,6 +9,7 @@
 #include <mutex>
 #include <optional>
 #include <random>
+#include <stop_token>
 #include <thread>
 
 #include "autoswarm/bench/agent/trajectory.h"
@@ -214,12 +215,14 @@ JobResult run_job(const std::vector<Task>& tasks, JobOptions options,
   std::vector<std::optional<TrialResult>> results(tasks.size());
   auto started = std::chrono::steady_clock::now();
 
-  auto worker = [&] {
+  // A stop request comes only from the workers' destructors: this thread is leaving by an
+  // exception, and the workers finish the trial they run and take no new one.
+  auto worker = [&](const std::stop_token& stop) {
     for (;;) {
       size_t index;
       {
         std::lock_guard<std::mutex> lock(mutex);
-        if (cancel.load() || next >= tasks.size()) return;
+        if (cancel.load() || stop.stop_requested() || next >= tasks.size()) return;
         index = next++;
         ++running;
       }
@@ -242,7 +245,7 @@ JobResult run_job(const std::vector<Task>& tasks, JobOptions options,
     }
   };
   size_t n_workers = std::max<size_t>(1, std::min(options.n_concurrent, tasks.size()));
-  std::vector<std::thread> workers;
+  std::vector<std::jthread> workers;  // joined below, or by their destructors
   for (size_t i = 0; i < n_workers; ++i) workers.emplace_back(worker);
 
   JobProgress progress;
