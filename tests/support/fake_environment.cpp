@@ -75,11 +75,12 @@ void FakeEnvironment::check_alive() const {
 bench::ExecResult FakeEnvironment::exec(const std::vector<std::string>& argv,
                                         std::chrono::milliseconds timeout, const std::string& input,
                                         const std::map<std::string, std::string>& env) {
-  Call call{argv, command_text(argv), timeout, input, env};
+  Call call{argv, command_text(argv), timeout, input, env, ""};
   Handler handler;
   {
     std::lock_guard lock(mutex_);
     check_alive();
+    call.user = user_;
     calls_.push_back(call);
     for (auto it = rules_.rbegin(); it != rules_.rend(); ++it) {
       if (it->remaining == 0 || !std::regex_search(call.command, it->pattern)) continue;
@@ -121,6 +122,36 @@ void FakeEnvironment::copy_in(const fs::path& from, const std::string& to) {
   }
 }
 
+void FakeEnvironment::copy_out(const std::string& from, const fs::path& to) {
+  std::map<std::string, std::string> files;
+  {
+    std::lock_guard lock(mutex_);
+    check_alive();
+    files = files_;
+  }
+  if (!fs::is_directory(to)) throw Error("fake environment: no host directory " + to.string());
+  const bool contents = from.ends_with("/.");
+  const std::string dir = contents ? from.substr(0, from.size() - 2) : from;
+  const std::string parent = fs::path(dir).parent_path().generic_string();
+  for (const auto& [path, content] : files) {
+    std::string rel;
+    if (path == dir) {
+      rel = fs::path(path).filename().string();
+    } else if (path.starts_with(dir + "/")) {
+      rel = contents ? path.substr(dir.size() + 1) : path.substr(parent.size() + 1);
+    } else {
+      continue;
+    }
+    util::ensure_directory((to / rel).parent_path(), 0755);
+    util::write_file_atomic(to / rel, content, 0644);
+  }
+}
+
+void FakeEnvironment::set_user(std::string user) {
+  std::lock_guard lock(mutex_);
+  user_ = std::move(user);
+}
+
 FakeEnvironment::~FakeEnvironment() {
   if (is_branch_) --*live_branches_;
 }
@@ -132,6 +163,7 @@ std::unique_ptr<bench::Environment> FakeEnvironment::branch(const std::string& n
   copy->rules_ = rules_;
   copy->default_result_ = default_result_;
   copy->files_ = files_;
+  copy->user_ = user_;
   copy->describe_ = "fake branch " + name_hint;
   copy->live_branches_ = live_branches_;
   copy->is_branch_ = true;

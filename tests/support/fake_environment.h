@@ -13,7 +13,8 @@
 //
 // The command text of {"bash", "-lc"|"-c", X} is X; of any other argv its elements joined by
 // spaces. Rules are tried newest first; unmatched commands get default_result (exit 0, no output).
-// branch() copies the files and rules into a new FakeEnvironment (handlers keep acting on what
+// There are no directories: a path is a file or a prefix of files' paths.
+// branch() copies the files, rules and user into a new FakeEnvironment (handlers keep acting on what
 // they captured); continue_as() takes a branch's files. live_branches() counts the branches made
 // from this environment (and theirs) that still exist. Thread-safe.
 #pragma once
@@ -41,6 +42,7 @@ class FakeEnvironment : public bench::Environment {
     std::chrono::milliseconds timeout{0};
     std::string input;
     std::map<std::string, std::string> env;
+    std::string user;                    // set_user()'s at the time of the call
   };
   using Handler = std::function<bench::ExecResult(const Call&)>;
 
@@ -72,6 +74,9 @@ class FakeEnvironment : public bench::Environment {
   void write_file(const std::string& path, const std::string& content) override;
   std::string read_file(const std::string& path, size_t max_bytes = 1 << 20) override;
   void copy_in(const std::filesystem::path& from, const std::string& to) override;
+  // Writes the files under `from` ("DIR/." for its contents) to the host directory `to`.
+  void copy_out(const std::string& from, const std::filesystem::path& to) override;
+  void set_user(std::string user) override;
   std::string describe() const override { return describe_; }
   std::unique_ptr<bench::Environment> branch(const std::string& name_hint) override;
   void continue_as(std::unique_ptr<bench::Environment> sibling) override;
@@ -91,6 +96,7 @@ class FakeEnvironment : public bench::Environment {
   std::vector<Rule> rules_;
   bench::ExecResult default_result_{.exit_code = 0, .timed_out = false, .out = "", .err = ""};
   std::map<std::string, std::string> files_;
+  std::string user_;
   std::vector<Call> calls_;
   std::vector<std::pair<std::string, std::string>> copies_;
   bool gone_ = false;

@@ -46,7 +46,7 @@ struct TrialFailure {
 
 // Copies what the agent left in /logs/agent into the trial's agent/ directory. Every file lands
 // with a rename, so a reader never sees half of one.
-void collect_agent_logs(DockerEnvironment& env, const TrialDir& trial) {
+void collect_agent_logs(Environment& env, const TrialDir& trial) {
   fs::path staging = trial.agent_logs_staging_dir();
   fs::remove_all(staging);
   util::ensure_directory(staging, kJobDirMode);
@@ -130,16 +130,17 @@ TrialResult run_trial(const Task& task, const TrialSettings& settings, const Tri
 
   auto cancelled = [&] { return settings.cancel != nullptr && settings.cancel->load(); };
   std::string phase = "environment_setup";
-  std::unique_ptr<DockerEnvironment> env;
+  std::unique_ptr<Environment> env;
   try {
     if (cancelled()) throw TrialFailure{TrialErrorType::kCancelled, "the run was interrupted"};
     // 1. Image and container.
     result.environment_setup = PhaseTiming{util::utc_timestamp_ms(), ""};
     std::string image;
     try {
-      image = ensure_task_image(
-          settings.docker, task,
-          ImageOptions{.network = settings.build_network, .cancel = settings.cancel});
+      const ImageOptions image_options{.network = settings.build_network, .cancel = settings.cancel};
+      image = settings.environment.build_image
+                  ? settings.environment.build_image(task, image_options)
+                  : ensure_task_image(settings.docker, task, image_options);
     } catch (const DockerError& e) {
       throw TrialFailure{TrialErrorType::kEnvironmentBuild, e.what()};
     } catch (const FileError& e) {
@@ -159,7 +160,8 @@ TrialResult run_trial(const Task& task, const TrialSettings& settings, const Tri
     };
     container.labels["autoswarm.task"] = task.name;
     try {
-      env = std::make_unique<DockerEnvironment>(settings.docker, container);
+      env = settings.environment.start ? settings.environment.start(container)
+                                       : std::make_unique<DockerEnvironment>(settings.docker, container);
     } catch (const DockerError& e) {
       throw TrialFailure{TrialErrorType::kEnvironmentStart, e.what()};
     }
@@ -232,7 +234,7 @@ TrialResult run_trial(const Task& task, const TrialSettings& settings, const Tri
                               std::string(e.what()) + " (during " + phase + "; please report this)",
                               util::utc_timestamp_ms()};
   }
-  if (env) env->remove();
+  env.reset();  // removes the container (DockerEnvironment::remove never throws)
   for (auto* t : {&result.environment_setup, &result.agent_execution, &result.verifier}) {
     if (*t && (*t)->finished_at.empty()) (*t)->finished_at = util::utc_timestamp_ms();
   }

@@ -6,6 +6,7 @@
 
 #include "autoswarm/util/error.h"
 #include "autoswarm/util/files.h"
+#include "fake_verifier_scripts.h"
 #include "support/fake_environment.h"
 #include "support/temp_dir.h"
 
@@ -34,29 +35,9 @@ struct Fixture {
     task.verifier.timeout_sec = 42;
     autoswarm::util::ensure_directory(dir / "tests");
     autoswarm::util::write_file_atomic(dir / "tests" / "test.sh", "echo testing\n");
-    // The clean-slate script really clears the fake's files, as rm -rf would.
-    env.on_command("rm -rf /tests /logs/verifier", [this](const FakeEnvironment::Call&) {
-      for (const auto& [path, content] : env.files()) {
-        if (path.starts_with("/tests/") || path.starts_with("/logs/verifier/") ||
-            path == "/logs/reward.txt") {
-          env.remove_file(path);
-        }
-      }
-      return ExecResult{.exit_code = 0};
-    });
-    // Reading the reward files ("<bytes> <path>\n<content>" for each that exists), answered
-    // from the fake's files the way the real script does.
-    env.on_command("^sh -c cap=", [this](const FakeEnvironment::Call& c) {
-      ExecResult r{.exit_code = 0};
-      size_t cap = std::stoul(c.argv.at(4));
-      for (size_t i = 5; i < c.argv.size(); ++i) {
-        if (auto content = env.file(c.argv[i])) {
-          std::string part = content->substr(0, cap);
-          r.out += std::to_string(part.size()) + " " + c.argv[i] + "\n" + part;
-        }
-      }
-      return r;
-    });
+    // The clean-slate script really clears the fake's files, as rm -rf would, and the reward
+    // files are read from the fake's files the way the real script does.
+    autoswarm::testing::act_out_verifier_scripts(env);
   }
 
   // test.sh: prints `output` and writes `files`.

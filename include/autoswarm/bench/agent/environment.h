@@ -38,6 +38,14 @@ class Environment {
   // Copies the host directory `from` (recursively) to `to` inside the environment.
   virtual void copy_in(const std::filesystem::path& from, const std::string& to) = 0;
 
+  // Copies `from` out to the existing host directory `to`: a directory's contents when `from`
+  // ends in "/." ("/logs/agent/."), else that file or directory into `to`. Throws Error.
+  virtual void copy_out(const std::string& from, const std::filesystem::path& to) = 0;
+
+  // The user that execs, reads and writes run as from now on ([agent].user, [verifier].user);
+  // "": the environment's default user.
+  virtual void set_user(std::string user) = 0;
+
   // A short name for logs ("container 3f2a…", "fake").
   virtual std::string describe() const = 0;
 

@@ -51,15 +51,8 @@ class DockerEnvironment : public Environment {
 
   const std::string& container_id() const { return id_; }
 
-  // Copies `from` in the container (a directory's contents: "/logs/agent/.") to the host
-  // directory `to`, which must exist. Throws Error.
-  void copy_out(const std::string& from, const std::filesystem::path& to);
-
   // The image's WORKDIR ("/" when it sets none), asked of docker once.
   std::string working_directory();
-
-  // The user execs, reads and writes run as ([agent].user, [verifier].user); "": the image's.
-  void set_user(std::string user) { user_ = std::move(user); }
 
   // Environment. exec kills what it started inside the container when `timeout` passes (the
   // result then has timed_out and exit code 137). Every call throws Error when the container
@@ -70,6 +63,8 @@ class DockerEnvironment : public Environment {
   void write_file(const std::string& path, const std::string& content) override;
   std::string read_file(const std::string& path, size_t max_bytes = 1 << 20) override;
   void copy_in(const std::filesystem::path& from, const std::string& to) override;
+  void copy_out(const std::string& from, const std::filesystem::path& to) override;  // docker cp
+  void set_user(std::string user) override { user_ = std::move(user); }  // docker exec -u
   std::string describe() const override;
   // branch(): fork(). continue_as(): this container (and a snapshot it owns) is removed and this
   // object takes over the sibling's container and snapshot; the sibling must be a

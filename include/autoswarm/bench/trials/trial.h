@@ -1,10 +1,12 @@
 // One trial of one task as `bench run` runs it: image, container, agent, verifier, and the
-// trial directory Harbor users know (result.json, agent/, verifier/). The container is always
-// removed, whatever happens.
+// trial directory Harbor users know (result.json, agent/, verifier/; see job_dir.h). The
+// environment is always removed, whatever happens.
 #pragma once
 
 #include <atomic>
 #include <filesystem>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -14,6 +16,8 @@
 #include "autoswarm/bench/job_dir.h"
 #include "autoswarm/bench/trial_error_type.h"
 #include "autoswarm/bench/trials/docker_cli.h"
+#include "autoswarm/bench/trials/docker_environment.h"
+#include "autoswarm/bench/trials/task_image.h"
 #include "autoswarm/bench/spec/task.h"
 #include "autoswarm/bench/agent/token_usage.h"
 
@@ -54,9 +58,22 @@ struct TrialResult {
   nlohmann::json to_json() const;     // Harbor's trial result.json
 };
 
+// Where a trial's environment comes from. An empty function means docker: ensure_task_image()
+// builds or pulls the task's image, and a DockerEnvironment runs it. Unit tests put a
+// FakeEnvironment here (tests/support/fake_environment.h), so a whole trial runs without docker.
+struct EnvironmentFactory {
+  // The image to run the task in. Throws DockerError or FileError: the trial's
+  // EnvironmentBuildError.
+  std::function<std::string(const Task&, const ImageOptions&)> build_image;
+  // The environment, started from `options.image`. Throws DockerError: the trial's
+  // EnvironmentStartError.
+  std::function<std::unique_ptr<Environment>(const ContainerOptions& options)> start;
+};
+
 // What every trial of a job shares.
 struct TrialSettings {
   DockerCli docker;
+  EnvironmentFactory environment;     // empty: docker, through `docker`
   AgentKind agent = AgentKind::kPipeline;
   llm::Client* client = nullptr;      // pipeline and single
   const PipelineSpec* spec = nullptr;
