@@ -1,4 +1,4 @@
-// The agents behind run_agent(), one function each (internal to src/bench).
+// The agents behind run_agent(), one function each (internal to src/bench/agent).
 #pragma once
 
 #include "autoswarm/bench/agent/agent.h"

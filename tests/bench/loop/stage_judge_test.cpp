@@ -158,7 +158,7 @@ rules:
 TEST_CASE("bench eval judges each executed stage against the one that consumed its output",
           "[bench][eval]") {
   TempDir tmp;
-  // A verify-retry run (issue 7 shape): plan→execute→verify→execute→verify.
+  // A verify-retry run: plan→execute→verify→execute→verify.
   autoswarm::testing::EvalTrial trial{"delta", "Task delta: fix it", 1.0,
                                       {{"plan", "PLANNER.", "plan"},
                                        {"execute", "EXECUTOR.", "first try"},

@@ -202,7 +202,7 @@ TEST_CASE("output formats by name", "[bench][spec]") {
   CHECK_FALSE(parse_output_format("markdown").has_value());
 }
 
-// --- control flow, parallel groups, stages as tools, custom tools (issue 7)
+// --- control flow, parallel groups, stages as tools, custom tools
 
 namespace {
 

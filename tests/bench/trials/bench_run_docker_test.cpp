@@ -355,7 +355,7 @@ TEST_CASE("bench run says how to fix an unreachable docker daemon", "[docker][be
   CHECK_FALSE(fs::exists(dir / "jobs"));
 }
 
-// --- the shapes of benchmark/examples in real containers (issue 7)
+// --- the shapes of benchmark/examples in real containers
 
 namespace {
 

@@ -5,13 +5,14 @@
 //                    .model = "qwen3-coder", .cancel = &interrupted};
 //   AgentOutcome outcome = run_agent(AgentKind::kPipeline, ctx);
 //   write_agent_outputs(outcome, trial);   // agent/trajectory.json, agent/stage_traces.json
-//   if (outcome.error) record outcome.error->type ("AgentTimeoutError", ...) as exception_info
+//   if (outcome.error) record to_string(outcome.error->type) ("AgentTimeoutError", ...)
 //
 // run_agent never throws for what happens inside the trial (LLM failures, timeouts, a vanished
 // container, an oracle without solution/): those become `outcome.error`, and the trajectory holds
 // what was done until then. It throws UsageError only for a context that cannot work (no client
-// for pipeline/single, no spec for pipeline). A model call in flight is not interrupted by the
-// timeout or the cancel flag: the client's read timeout bounds it.
+// for pipeline/single, no spec for pipeline). The timeout holds for a model call in flight too
+// (the call ends at the agent's deadline); the cancel flag ends the agent at its next step, and
+// a call in flight ends when the caller aborts the client (llm::Client::abort, on Ctrl-C).
 #pragma once
 
 #include <atomic>

@@ -5,7 +5,8 @@
 // Budgets: at most stage.max_turns model calls for the stage, and RunBudget::turns_left for the
 // whole run (shared by every stage execution, also ones running at the same time in parallel
 // branches; each call takes one before it is made). The deadline and the cancel flag are checked
-// before every model call and every tool call. The stage's output is its last text reply.
+// before every model call and every tool call, and a model call in flight ends at the deadline
+// (or when the client is aborted). The stage's output is its last text reply.
 // run() may be called from several threads at once (parallel branches) and from inside a tool
 // call (a stage offered as a tool).
 #pragma once

@@ -1,5 +1,6 @@
 // Where a benchmark trial runs: a Docker container in real runs (DockerEnvironment), an
-// in-memory fake in unit tests. Agents, tools and the verifier only ever see this interface.
+// in-memory fake in unit tests. Agents, tools, the verifier and the trial only ever see this
+// interface.
 #pragma once
 
 #include <chrono>

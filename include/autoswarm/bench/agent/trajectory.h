@@ -46,7 +46,7 @@ class AtifTrajectory {
   nlohmann::json& add_step(const char* source, const std::string& message,
                            const nlohmann::json& extra);
 
-  mutable std::mutex mutex_;  // stage-as-tool and parallel stages (issue 7) may add concurrently
+  mutable std::mutex mutex_;  // stages as tools and parallel branches may add steps concurrently
   std::string session_id_;
   std::string agent_name_;
   std::string model_name_;

@@ -218,12 +218,15 @@ PipelineSpec parse_pipeline_spec(const std::string& yaml_text,
 // Reads and parses a file. Throws FileError when it cannot be read.
 PipelineSpec load_pipeline_spec(const std::string& path);
 
-// Every problem: parse_problems, then duplicate/empty ids, empty prompts, tools that are neither
-// in `known_tools` nor declared by the spec, bad turn budgets (one pass of the flow over
-// max_total_turns), handoff keys that do not name an edge, on_fail targets that are unknown or
-// not earlier, on_fail without max_retries, branch groups without a synthesis stage, stages
-// offered as tools that can end up calling themselves, custom tools with bad parameters or an
-// empty command. Empty means the spec can run.
+// Every problem of the spec, sorted by line (those of the file as a whole first): what parsing
+// found (parse_problems: syntax, unknown fields, types, duplicate handoffs, negative prices);
+// empty, duplicate or malformed stage ids and empty prompts; tools that are neither in
+// `known_tools` nor declared by the spec; turn budgets (one pass of the flow over
+// max_total_turns, a stage offered as a tool over it alone); handoffs that name no stage or no
+// edge a run can take; verdicts, on_fail, max_retries and choice that do not fit together;
+// parallel groups with one branch or no synthesis stage, and synthesis stages that could change
+// files of isolated branches; stages offered as tools that can end up calling themselves; custom
+// tools with bad names, parameters, commands or placeholders. Empty means the spec can run.
 std::vector<SpecProblem> validate(const PipelineSpec& spec, const std::set<std::string>& known_tools);
 
 // validate() against the built-in tools (the spec's own tools come on top).

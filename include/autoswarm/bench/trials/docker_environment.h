@@ -45,7 +45,7 @@ class DockerEnvironment : public Environment {
 
   // A sibling container started from a snapshot (`docker commit`) of this one's filesystem now,
   // with the same limits, labels, env and user: a branch that can change files without touching
-  // this one (issue 7's parallel stages). The sibling owns the snapshot and removes it with
+  // this one (a parallel branch). The sibling owns the snapshot and removes it with
   // itself. Throws DockerError.
   std::unique_ptr<DockerEnvironment> fork(const std::string& name_hint);
 

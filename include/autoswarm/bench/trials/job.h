@@ -1,5 +1,6 @@
 // A benchmark job: every task's trial, -n at a time, into a Harbor-style job directory
-//   <jobs_dir>/<job_name>/{config.json, result.json, <trial>/…}   and <jobs_dir>/latest → it.
+//   <jobs_dir>/<job_name>/{config.json, result.json, <trial>/…}   and <jobs_dir>/latest → it
+// (the layout: job_dir.h).
 // Interruption (the cancel flag, set by the CLI on Ctrl-C/SIGTERM) stops new trials, kills
 // the running ones by removing every container the job started, and still writes result.json.
 #pragma once
