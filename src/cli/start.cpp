@@ -3,7 +3,9 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include "autoswarm/proxy/proxy_server.h"
@@ -24,6 +26,7 @@ struct StartFlags {
   bool no_log = false;
   size_t max_body = 32 * 1024 * 1024;
   std::string proxy_key;
+  std::optional<std::string> proxy_key_file;
   bool insecure_no_auth = false;
   std::vector<std::string> cors_origins;
   int timeout_s = 600;
@@ -40,6 +43,11 @@ int run_start(const StartFlags& f, const GlobalOptions& global) {
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  // Key files are read first: a bad one is a usage error whatever the upstream does.
+  std::string proxy_key = f.proxy_key;
+  if (f.proxy_key_file) proxy_key = read_key_file(*f.proxy_key_file, "--proxy-key-file");
+  else if (const char* env = std::getenv("AUTOSWARM_PROXY_KEY"); proxy_key.empty() && env) proxy_key = env;
 
   std::vector<upstream::ServerStatus> findings;
   auto selection = upstream::choose_upstream(f.upstream.options(), &findings);
@@ -60,7 +68,7 @@ int run_start(const StartFlags& f, const GlobalOptions& global) {
   o.log_conversations = !f.no_log;
   o.skills_budget_tokens = f.skills_budget;
   o.max_body_bytes = f.max_body;
-  o.proxy_key = f.proxy_key;
+  o.proxy_key = proxy_key;
   o.insecure_no_auth = f.insecure_no_auth;
   o.cors_origins = f.cors_origins;
   o.upstream_read_timeout = std::chrono::seconds(f.timeout_s);
@@ -105,7 +113,11 @@ Runner configure_start(CLI::App& app) {
   app.add_option("--max-body", f->max_body, "Largest request body accepted (e.g. 32MiB)")
       ->transform(CLI::AsSizeValue(false))
       ->default_str("32MiB");
-  app.add_option("--proxy-key", f->proxy_key, "Require clients to send 'Authorization: Bearer KEY'");
+  auto* proxy_key = app.add_option("--proxy-key", f->proxy_key,
+                                   "Require clients to send 'Authorization: Bearer KEY' (default: "
+                                   "$AUTOSWARM_PROXY_KEY)");
+  app.add_option("--proxy-key-file", f->proxy_key_file, "Read the --proxy-key value from this file's first line")
+      ->excludes(proxy_key);
   app.add_flag("--insecure-no-auth", f->insecure_no_auth,
                "Allow listening on a non-loopback address without --proxy-key");
   app.add_option("--cors-origin", f->cors_origins,

@@ -1,5 +1,6 @@
 // The flags that choose an upstream, shared by every subcommand that talks to an LLM
-// (doctor, start, reflect): --upstream, --model, --api-key (else OPENAI_API_KEY).
+// (doctor, start, reflect, bench): --upstream, --model, --api-key or --api-key-file (else
+// OPENAI_API_KEY); and read_key_file, the one reader of a key kept in a file.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -12,20 +13,40 @@
 #include <vector>
 
 #include "autoswarm/upstream/local_servers.h"
+#include "autoswarm/util/error.h"
+#include "autoswarm/util/files.h"
+#include "autoswarm/util/text.h"
 
 namespace autoswarm::cli {
+
+// A key from a file (`flag` names the option for errors): its first line, without surrounding
+// whitespace. A file is how a key stays out of `ps` and shell history.
+inline std::string read_key_file(const std::string& path, std::string_view flag) {
+  std::string text;
+  try {
+    text = util::read_file(path);
+  } catch (const Error& e) {
+    throw UsageError(std::string(flag) + ": " + e.what());
+  }
+  std::string key(util::trim(std::string_view(text).substr(0, text.find('\n'))));
+  if (key.empty()) throw UsageError(std::string(flag) + ": " + path + " is empty; put the key on its first line");
+  return key;
+}
 
 struct UpstreamFlags {
   std::optional<std::string> upstream;
   std::optional<std::string> model;
   std::optional<std::string> api_key;
+  std::optional<std::string> api_key_file;
 
   void add_to(CLI::App& app) {
     app.add_option("--upstream", upstream,
                    "OpenAI-compatible base URL to use instead of auto-detecting LM Studio, "
                    "Ollama and vLLM (with or without /v1)");
     app.add_option("--model", model, "Model to use (default: the first loaded model)");
-    app.add_option("--api-key", api_key, "API key for a hosted upstream (default: $OPENAI_API_KEY)");
+    auto* key = app.add_option("--api-key", api_key, "API key for a hosted upstream (default: $OPENAI_API_KEY)");
+    app.add_option("--api-key-file", api_key_file, "Read the upstream's API key from this file's first line")
+        ->excludes(key);
   }
 
   // The detection options, with the environment's server URLs and API key.
@@ -34,6 +55,7 @@ struct UpstreamFlags {
     o.upstream_url = upstream;
     o.model = model;
     if (api_key) o.api_key = *api_key;
+    else if (api_key_file) o.api_key = read_key_file(*api_key_file, "--api-key-file");
     else if (const char* env = std::getenv("OPENAI_API_KEY")) o.api_key = env;
     return o;
   }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <system_error>
 
+#include "autoswarm/llm/chat.h"
 #include "autoswarm/util/error.h"
 #include "autoswarm/util/files.h"
 #include "autoswarm/util/json.h"
@@ -21,7 +22,9 @@ Conversation Conversation::from_json(const json& record, const std::string& orig
   else c.status = 200;  // older or hand-made records without a status: a completed call
   c.error = util::string_field(record, "error");
   if (auto it = record.find("messages"); it != record.end()) {
-    if (!it->is_array()) throw FileError(origin + ": field 'messages' must be a list");
+    if (std::string problem = llm::messages_problem(*it); !problem.empty()) {
+      throw FileError(origin + ": " + problem);
+    }
     c.messages = *it;
   }
   if (auto it = record.find("reply"); it != record.end() && it->is_object()) {

@@ -40,7 +40,30 @@ ConversationLog::ConversationLog(std::filesystem::path dir, ConversationLogOptio
   if (options_.max_queued == 0) options_.max_queued = 1;
   if (options_.max_batch == 0) options_.max_batch = 1;
   util::ensure_directory(dir_, 0700);
+  // A writer killed between writing a temp file and renaming it leaves ".<id>.json.tmp"; one
+  // this old belongs to no writer still running.
+  std::error_code ec;
+  const auto stale = std::filesystem::file_time_type::clock::now() - std::chrono::minutes(1);
+  for (std::filesystem::directory_iterator it(dir_, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    std::error_code ignored;
+    if (name.size() > 5 && name.front() == '.' && name.ends_with(".tmp") && it->is_regular_file(ignored) &&
+        it->last_write_time(ignored) < stale) {
+      std::filesystem::remove(it->path(), ignored);
+    }
+  }
   writer_ = std::thread([this] { write_loop(); });
+}
+
+ConversationLog::Dropped ConversationLog::dropped() const {
+  std::lock_guard lock(dropped_mu_);
+  return dropped_;
+}
+
+void ConversationLog::note_dropped(const std::string& why) {
+  std::lock_guard lock(dropped_mu_);
+  ++dropped_.count;
+  dropped_.last_error = why;
 }
 
 ConversationLog::~ConversationLog() {
@@ -139,11 +162,13 @@ void ConversationLog::write_batch(std::deque<Pending>& batch) {
                        p.build().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"});
     } catch (const std::exception& e) {
       spdlog::error("could not log conversation {}: {}", p.id, e.what());
+      note_dropped(e.what());
     }
     p.build = nullptr;  // the record's parts are not needed past this point
   }
   for (const std::string& failure : util::write_files_atomic(dir_, files, 0600)) {
     spdlog::error("could not log a conversation: {}", failure);
+    note_dropped(failure);
   }
 }
 

@@ -41,6 +41,69 @@ json ToolCall::to_json() const {
   return {{"id", id}, {"type", "function"}, {"function", {{"name", name}, {"arguments", arguments}}}};
 }
 
+namespace {
+std::string kind_of(const json& j) {
+  switch (j.type()) {
+    case json::value_t::null: return "null";
+    case json::value_t::boolean: return "boolean";
+    case json::value_t::string: return "string";
+    case json::value_t::array: return "list";
+    case json::value_t::object: return "object";
+    default: return "number";
+  }
+}
+}  // namespace
+
+std::string messages_problem(const json& messages) {
+  if (!messages.is_array()) return "'messages' must be a list (got " + kind_of(messages) + ")";
+  for (size_t i = 0; i < messages.size(); ++i) {
+    const json& m = messages[i];
+    const std::string at = "messages[" + std::to_string(i) + "]";
+    if (!m.is_object()) return at + " must be an object (got " + kind_of(m) + ")";
+    auto role = m.find("role");
+    if (role == m.end()) return at + " has no 'role'";
+    if (!role->is_string()) return at + ".role must be a string (got " + kind_of(*role) + ")";
+    auto content = m.find("content");
+    if (content == m.end() || content->is_string() || content->is_null()) continue;
+    if (!content->is_array()) {
+      return at + ".content must be a string, a list of parts or null (got " + kind_of(*content) + ")";
+    }
+    for (size_t k = 0; k < content->size(); ++k) {
+      const json& part = (*content)[k];
+      const std::string part_at = at + ".content[" + std::to_string(k) + "]";
+      if (!part.is_object()) return part_at + " must be an object (got " + kind_of(part) + ")";
+      if (auto type = part.find("type"); type != part.end() && !type->is_string()) {
+        return part_at + ".type must be a string (got " + kind_of(*type) + ")";
+      }
+      if (auto text = part.find("text"); text != part.end() && !text->is_string()) {
+        return part_at + ".text must be a string (got " + kind_of(*text) + ")";
+      }
+    }
+  }
+  return "";
+}
+
+std::string chat_request_problem(const json& body) {
+  if (!body.is_object()) return "the request body must be a JSON object (got " + kind_of(body) + ")";
+  auto messages = body.find("messages");
+  if (messages == body.end() || !messages->is_array() || messages->empty()) {
+    return "the request needs a non-empty 'messages' list";
+  }
+  struct Typed {
+    const char* key;
+    bool (json::*is)() const noexcept;
+    const char* expected;
+  };
+  for (const Typed& t : {Typed{"model", &json::is_string, "a string"}, Typed{"stream", &json::is_boolean, "true or false"},
+                         Typed{"stream_options", &json::is_object, "an object"}}) {
+    auto it = body.find(t.key);
+    if (it != body.end() && !it->is_null() && !((*it).*t.is)()) {
+      return std::string("'") + t.key + "' must be " + t.expected + " (got " + kind_of(*it) + ")";
+    }
+  }
+  return messages_problem(*messages);
+}
+
 void parse_tool_arguments(ToolCall& call) {
   call.arguments_error.clear();
   if (call.arguments.find_first_not_of(" \t\r\n") == std::string::npos) {

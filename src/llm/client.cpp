@@ -50,16 +50,27 @@ std::string seconds(std::chrono::milliseconds t) {
       if (idle + std::chrono::milliseconds(50) >= o.read_timeout) {
         throw TimeoutError(url + " did not answer within " + seconds(o.read_timeout));
       }
-      throw ConnectionError("the connection to " + url + " was closed before a complete reply");
+      throw ConnectionError("the connection to " + url + " was closed before a complete reply",
+                            /*request_sent=*/true);
     default:
-      throw ConnectionError("request to " + url + " failed: " + httplib::to_string(error));
+      throw ConnectionError("request to " + url + " failed: " + httplib::to_string(error),
+                            /*request_sent=*/true);
   }
 }
 
-[[noreturn]] void throw_http_error(int status, const std::string& body, const ClientOptions& o) {
+[[noreturn]] void throw_http_error(int status, const std::string& body, const std::string& retry_after,
+                                   const ClientOptions& o) {
   ErrorBody parsed = parse_error_body(body);
-  throw HttpError(status, parsed.message, parsed.type, o.base_url.str());
+  HttpError e(status, parsed.message, parsed.type, o.base_url.str());
+  e.set_retry_after_seconds(parse_retry_after(retry_after));
+  throw e;
 }
+
+// A Retry-After longer than this is the upstream's answer, not a wait worth holding a client for.
+constexpr int kMaxRetryAfterSeconds = 30;
+// Upstream servers close idle keep-alive connections after ~5 s (uvicorn, Node); one idle for
+// longer is not reused, so a POST never meets a connection the server already closed.
+constexpr auto kMaxIdleReuse = std::chrono::seconds(2);
 
 bool is_success(int status) { return status >= 200 && status < 300; }
 
@@ -108,8 +119,8 @@ class Client::Pool {
     {
       std::lock_guard lock(mu_);
       throw_if_aborted();
-      if (!idle_.empty()) {
-        c = std::move(idle_.back());
+      while (!c && !idle_.empty()) {
+        if (Clock::now() - idle_.back().since <= kMaxIdleReuse) c = std::move(idle_.back().client);
         idle_.pop_back();
       }
     }
@@ -152,7 +163,7 @@ class Client::Pool {
   void end(std::unique_ptr<httplib::Client> c, bool reusable) {
     std::lock_guard lock(mu_);
     busy_.erase(c.get());
-    if (reusable && !aborted_ && idle_.size() < kMaxIdleConnections) idle_.push_back(std::move(c));
+    if (reusable && !aborted_ && idle_.size() < kMaxIdleConnections) idle_.push_back({std::move(c), Clock::now()});
   }
 
   void throw_if_aborted() const {
@@ -161,7 +172,11 @@ class Client::Pool {
 
   const ClientOptions& options_;
   std::mutex mu_;
-  std::vector<std::unique_ptr<httplib::Client>> idle_;
+  struct Idle {
+    std::unique_ptr<httplib::Client> client;
+    Clock::time_point since;
+  };
+  std::vector<Idle> idle_;  // newest last
   std::set<httplib::Client*> busy_;
   bool aborted_ = false;
 };
@@ -174,9 +189,10 @@ Client::~Client() = default;
 void Client::abort() { pool_->abort(); }
 
 template <typename Fn>
-auto Client::with_retries(const char* what, Fn&& attempt) {
+auto Client::with_retries(const char* what, Method method, Fn&& attempt) {
   auto backoff = options_.retry_backoff;
   for (int tried = 0;; ++tried) {
+    std::chrono::milliseconds wait = backoff;
     try {
       return attempt();
     } catch (const CancelledError&) {
@@ -184,14 +200,20 @@ auto Client::with_retries(const char* what, Fn&& attempt) {
     } catch (const LlmError& e) {
       // A connection shut down by abort() surfaces as a transport error: say what it was.
       if (pool_->aborted()) throw cancelled(options_);
-      auto* http = dynamic_cast<const HttpError*>(&e);
-      bool retryable = http ? (http->status() == 429 || http->status() == 503)
-                            : dynamic_cast<const ConnectionError*>(&e) != nullptr;
+      bool retryable = false;
+      if (auto* http = dynamic_cast<const HttpError*>(&e)) {
+        // The server refused the request without running it: safe for a POST too.
+        retryable = (http->status() == 429 || http->status() == 503) &&
+                    http->retry_after_seconds() <= kMaxRetryAfterSeconds;
+        wait = std::max(wait, std::chrono::milliseconds(1000LL * http->retry_after_seconds()));
+      } else if (auto* conn = dynamic_cast<const ConnectionError*>(&e)) {
+        retryable = method == Method::kGet || !conn->request_sent();
+      }
       if (!retryable || tried >= options_.max_retries) throw;
       spdlog::debug("{} failed ({}); retry {} of {} in {} ms", what, e.what(), tried + 1,
-                    options_.max_retries, backoff.count());
+                    options_.max_retries, wait.count());
     }
-    std::this_thread::sleep_for(backoff);
+    std::this_thread::sleep_for(wait);
     backoff *= 2;
   }
 }
@@ -205,13 +227,13 @@ static const httplib::Headers& json_headers() {
 }
 
 std::vector<ModelInfo> Client::list_models() {
-  return with_retries("list models", [&] {
+  return with_retries("list models", Method::kGet, [&] {
     auto conn = pool_->acquire();
     auto start = Clock::now();
     auto res = conn->Get(options_.base_url.api_path("/models"), json_headers());
     if (!res) throw_transport_error(res.error(), options_, Clock::now() - start);
     conn.release();
-    if (!is_success(res->status)) throw_http_error(res->status, res->body, options_);
+    if (!is_success(res->status)) throw_http_error(res->status, res->body, res->get_header_value("Retry-After"), options_);
     json j = parse_json_reply(res->body, options_, "models");
     std::vector<ModelInfo> models;
     const json data = j.is_object() ? j.value("data", json()) : json();
@@ -231,7 +253,7 @@ std::vector<ModelInfo> Client::list_models() {
 ChatResponse Client::chat(const ChatRequest& request, std::optional<Clock::time_point> deadline) {
   const std::string body = request.to_json(false).dump();
   const std::string path = options_.base_url.api_path("/chat/completions");
-  return with_retries("chat completion", [&] {
+  return with_retries("chat completion", Method::kPost, [&] {
     auto conn = pool_->acquire();
     if (deadline) {
       // Without streaming, the whole answer is one wait on the socket: a read timeout of the
@@ -246,7 +268,7 @@ ChatResponse Client::chat(const ChatRequest& request, std::optional<Clock::time_
     auto res = conn->Post(path, json_headers(), body, "application/json");
     if (!res) throw_transport_error(res.error(), options_, Clock::now() - start);
     conn.release();
-    if (!is_success(res->status)) throw_http_error(res->status, res->body, options_);
+    if (!is_success(res->status)) throw_http_error(res->status, res->body, res->get_header_value("Retry-After"), options_);
     json j = parse_json_reply(res->body, options_, "chat completion");
     if (j.is_object() && j.contains("error") && !j.contains("choices")) {
       throw ProtocolError("upstream " + options_.base_url.str() + " reported an error: " +
@@ -267,11 +289,11 @@ ChatResponse Client::chat_stream(json request_body, const ChunkHandler& on_chunk
   const std::string body = request_body.dump();
   const std::string path = options_.base_url.api_path("/chat/completions");
   const std::string url = options_.base_url.str();
-  return with_retries("streaming chat completion", [&] {
+  return with_retries("streaming chat completion", Method::kPost, [&] {
     StreamAssembler assembler;
     SseParser parser;
     int status = 0;
-    std::string error_body;
+    std::string error_body, retry_after;
     bool done = false, cancelled = false, delivered = false;
     std::optional<std::string> failure;
     std::exception_ptr handler_exception;  // never let an exception unwind through httplib
@@ -309,6 +331,7 @@ ChatResponse Client::chat_stream(json request_body, const ChunkHandler& on_chunk
     req.body = body;
     req.response_handler = [&](const httplib::Response& r) {
       status = r.status;
+      retry_after = r.get_header_value("Retry-After");
       return true;
     };
     req.content_receiver = [&](const char* data, size_t n, uint64_t, uint64_t) {
@@ -351,7 +374,7 @@ ChatResponse Client::chat_stream(json request_body, const ChunkHandler& on_chunk
       }
       throw_transport_error(error, options_, Clock::now() - last_activity);
     }
-    if (!is_success(status)) throw_http_error(status, error_body, options_);
+    if (!is_success(status)) throw_http_error(status, error_body, retry_after, options_);
     ChatResponse reply = assembler.result();
     // Servers end with [DONE]; a stream that stopped without it and without a finish reason was
     // cut short (the upstream died or a proxy in between closed it).
@@ -364,19 +387,20 @@ ChatResponse Client::chat_stream(json request_body, const ChunkHandler& on_chunk
 
 HttpReply Client::post(std::string_view api_path, const std::string& json_body) {
   const std::string path = options_.base_url.api_path(api_path);
-  return with_retries("POST", [&] {
+  return with_retries("POST", Method::kPost, [&] {
     auto conn = pool_->acquire();
     auto start = Clock::now();
     auto res = conn->Post(path, json_headers(), json_body, "application/json");
     if (!res) throw_transport_error(res.error(), options_, Clock::now() - start);
     conn.release();
-    return HttpReply{res->status, res->body, res->get_header_value("Content-Type")};
+    return HttpReply{res->status, res->body, res->get_header_value("Content-Type"),
+                     res->get_header_value("Retry-After")};
   });
 }
 
 HttpReply Client::get_api(std::string_view api_path) {
   const std::string path = options_.base_url.api_path(api_path);
-  return with_retries("GET", [&] { return get(path, /*absolute=*/true); });
+  return with_retries("GET", Method::kGet, [&] { return get(path, /*absolute=*/true); });
 }
 
 HttpReply Client::get(std::string_view root_path) { return get(root_path, /*absolute=*/false); }
@@ -387,7 +411,7 @@ HttpReply Client::get(std::string_view path, bool absolute) {
   auto res = conn->Get(absolute ? std::string(path) : options_.base_url.root_path(path), json_headers());
   if (!res) throw_transport_error(res.error(), options_, Clock::now() - start);
   conn.release();
-  return {res->status, res->body, res->get_header_value("Content-Type")};
+  return {res->status, res->body, res->get_header_value("Content-Type"), res->get_header_value("Retry-After")};
 }
 
 }  // namespace autoswarm::llm

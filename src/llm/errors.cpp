@@ -31,17 +31,29 @@ ErrorBody parse_error_body(std::string_view body) {
   if (j.is_object()) {
     auto err = j.find("error");
     if (err != j.end() && err->is_object()) {  // OpenAI, LM Studio, vLLM >= 0.10.1
-      return {util::field_text(*err, "message"), util::field_text(*err, "type")};
+      auto code = err->find("code");
+      return {util::field_text(*err, "message"), util::field_text(*err, "type"),
+              code != err->end() && (code->is_string() || code->is_number_integer()) ? *code : nlohmann::json()};
     }
     if (err != j.end() && err->is_string()) {  // Ollama native
-      return {err->get<std::string>(), ""};
+      return {err->get<std::string>(), "", nullptr};
     }
     if (util::field_text(j, "object") == "error" || j.contains("message")) {  // vLLM < 0.10.1
-      return {util::field_text(j, "message"), util::field_text(j, "type")};
+      return {util::field_text(j, "message"), util::field_text(j, "type"), nullptr};
     }
-    if (j.contains("detail")) return {util::field_text(j, "detail"), ""};  // FastAPI default
+    if (j.contains("detail")) return {util::field_text(j, "detail"), "", nullptr};  // FastAPI default
   }
-  return {summarize_text(body), ""};
+  return {summarize_text(body), "", nullptr};
+}
+
+int parse_retry_after(const std::string& header) {
+  if (header.empty() || header.size() > 9) return 0;
+  int seconds = 0;
+  for (char c : header) {
+    if (c < '0' || c > '9') return 0;
+    seconds = seconds * 10 + (c - '0');
+  }
+  return seconds;
 }
 
 }  // namespace autoswarm::llm

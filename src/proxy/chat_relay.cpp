@@ -162,18 +162,21 @@ void relay_whole(ProxyState& st, PreparedChat& p, httplib::Response& res) {
     llm::HttpReply reply = st.client->post("/chat/completions", p.body.dump());
     o.status = reply.status;
     if (reply.status >= 200 && reply.status < 300) {
-      res.status = reply.status;
-      res.set_content(reply.body, reply.content_type.empty() ? "application/json" : reply.content_type);
       try {
         o.reply = llm::ChatResponse::from_json(util::parse_json(reply.body));
+        res.status = reply.status;
+        res.set_content(reply.body, reply.content_type.empty() ? "application/json" : reply.content_type);
       } catch (const std::exception& e) {
-        o.error = std::string("the upstream reply could not be read: ") + e.what();
+        // A cut or garbled body is not a chat completion: the client gets a 502 it can act on,
+        // not a 200 its SDK fails to parse.
+        o.status = 502;
+        o.error = std::string("the upstream's reply is not a chat completion: ") + e.what();
+        send_error(res, 502, o.error + "; the upstream " + st.options.upstream.url.str() + " may be overloaded or misconfigured",
+                   "upstream_error");
       }
     } else {
-      llm::ErrorBody eb = llm::parse_error_body(reply.body);
-      o.error = eb.message;
-      send_error(res, reply.status, eb.message.empty() ? "upstream answered HTTP " + std::to_string(reply.status) : eb.message,
-                 eb.type.empty() ? "upstream_error" : eb.type);
+      o.error = llm::parse_error_body(reply.body).message;
+      send_upstream_error(res, reply);
     }
   } catch (const llm::LlmError& e) {
     std::string type, message;
@@ -342,9 +345,8 @@ void handle_chat_completions(const std::shared_ptr<ProxyState>& st, const httpli
                "invalid_request_error");
     return;
   }
-  if (!body.is_object() || !body.contains("messages") || !body["messages"].is_array() ||
-      body["messages"].empty()) {
-    send_error(res, 400, "the request needs a non-empty 'messages' list", "invalid_request_error");
+  if (std::string problem = llm::chat_request_problem(body); !problem.empty()) {
+    send_error(res, 400, problem, "invalid_request_error");
     return;
   }
   auto p = std::make_shared<PreparedChat>(prepare(*st, std::move(body), req));

@@ -25,10 +25,14 @@ constexpr size_t kMinServerThreads = 96;
 constexpr auto kIdleWorkerExit = std::chrono::seconds(30);
 constexpr int kListenBacklog = 1024;
 
-bool constant_time_equal(const std::string& a, const std::string& b) {
-  if (a.size() != b.size()) return false;
-  unsigned char diff = 0;
-  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+// Compares what a client sent with the key in time that depends on the client's input only:
+// neither the key's bytes nor its length show in how long a wrong guess takes.
+bool constant_time_equal(const std::string& sent, const std::string& key) {
+  if (key.empty()) return sent.empty();
+  size_t diff = sent.size() ^ key.size();
+  for (size_t i = 0; i < sent.size(); ++i) {
+    diff |= static_cast<unsigned char>(sent[i] ^ key[i % key.size()]);
+  }
   return diff == 0;
 }
 
@@ -79,9 +83,7 @@ void relay_plain(ProxyState& st, const httplib::Request& req, httplib::Response&
     if (reply.status >= 200 && reply.status < 300) {
       res.set_content(reply.body, reply.content_type.empty() ? "application/json" : reply.content_type);
     } else {
-      llm::ErrorBody eb = llm::parse_error_body(reply.body);
-      send_error(res, reply.status, eb.message.empty() ? default_message(reply.status) : eb.message,
-                 eb.type.empty() ? "upstream_error" : eb.type);
+      send_upstream_error(res, reply);
     }
   } catch (const llm::TimeoutError& e) {
     send_error(res, 504, e.what(), "upstream_timeout");
@@ -91,19 +93,25 @@ void relay_plain(ProxyState& st, const httplib::Request& req, httplib::Response&
   }
 }
 
-void handle_health(ProxyState& st, httplib::Response& res) {
+// /health needs no key (monitors call it), so beyond loopback it says only whether the proxy
+// works, not where its upstream is or which model it serves.
+void handle_health(ProxyState& st, const httplib::Request& req, httplib::Response& res) {
   bool reachable = false;
   try {
     reachable = st.health_client->get_api("/models").status < 500;
   } catch (const llm::LlmError&) {
   }
-  json body = {{"status", reachable ? "ok" : "upstream_unreachable"},
-               {"service", "autoswarm"},
-               {"version", kVersion},
-               {"upstream", st.options.upstream.url.str()},
-               {"upstream_reachable", reachable},
-               {"model", st.options.upstream.model},
-               {"skills", st.skills->current()->book.skills.size()}};
+  conversations::ConversationLog::Dropped dropped;
+  if (st.log) dropped = st.log->dropped();
+  const char* status = !reachable ? "upstream_unreachable" : dropped.count > 0 ? "degraded" : "ok";
+  json body = {{"status", status}, {"service", "autoswarm"}, {"version", kVersion}, {"upstream_reachable", reachable}};
+  if (is_loopback_host(req.remote_addr) || !st.options.proxy_key.empty()) {
+    body["upstream"] = st.options.upstream.url.str();
+    body["model"] = st.options.upstream.model;
+    body["skills"] = st.skills->current()->book.skills.size();
+  }
+  body["log"] = st.log ? json{{"enabled", true}, {"dropped", dropped.count}} : json{{"enabled", false}};
+  if (dropped.count > 0) body["log"]["last_error"] = dropped.last_error;
   res.status = reachable ? 200 : 503;
   res.set_content(body.dump(), "application/json");
 }
@@ -127,7 +135,7 @@ RequestNote& request_note() {
   return note;
 }
 
-std::string error_json(const std::string& message, const std::string& type, int code) {
+std::string error_json(const std::string& message, const std::string& type, const json& code) {
   return json{{"error", {{"message", message}, {"type", type}, {"param", nullptr}, {"code", code}}}}
       .dump(-1, ' ', false, json::error_handler_t::replace);
 }
@@ -136,6 +144,16 @@ void send_error(httplib::Response& res, int status, const std::string& message,
                 const std::string& type) {
   res.status = status;
   res.set_content(error_json(message, type, status), "application/json");
+}
+
+void send_upstream_error(httplib::Response& res, const llm::HttpReply& reply) {
+  llm::ErrorBody eb = llm::parse_error_body(reply.body);
+  res.status = reply.status;
+  res.set_content(error_json(eb.message.empty() ? "upstream answered HTTP " + std::to_string(reply.status) : eb.message,
+                             eb.type.empty() ? "upstream_error" : eb.type,
+                             eb.code.is_null() ? json(reply.status) : eb.code),
+                  "application/json");
+  if (!reply.retry_after.empty()) res.set_header("Retry-After", reply.retry_after);
 }
 
 bool ProxyState::serves(const std::string& model) {
@@ -245,8 +263,8 @@ ProxyServer::ProxyServer(ProxyOptions options) : state_(std::make_unique<State>(
   server.Post("/v1/completions", [weak](const httplib::Request& req, httplib::Response& res) {
     if (auto s = weak.lock()) relay_plain(*s, req, res, "/completions");
   });
-  server.Get("/health", [weak](const httplib::Request&, httplib::Response& res) {
-    if (auto s = weak.lock()) handle_health(*s, res);
+  server.Get("/health", [weak](const httplib::Request& req, httplib::Response& res) {
+    if (auto s = weak.lock()) handle_health(*s, req, res);
   });
   server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
     if (res.body.empty()) send_error(res, res.status, default_message(res.status), error_type_for(res.status));

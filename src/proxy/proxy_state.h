@@ -63,7 +63,10 @@ RequestNote& request_note();  // the note of the request this server thread is h
 // {"error":{"message","type","param":null,"code"}} with `status`.
 void send_error(httplib::Response& res, int status, const std::string& message,
                 const std::string& type);
-std::string error_json(const std::string& message, const std::string& type, int code);
+std::string error_json(const std::string& message, const std::string& type, const json& code);
+// An upstream's non-2xx reply as the client gets it: the status, the upstream's message, type
+// and code (ours where it gave none) and its Retry-After header.
+void send_upstream_error(httplib::Response& res, const llm::HttpReply& reply);
 
 // POST /v1/chat/completions: model choice, skill injection, relay (streamed or not), log.
 void handle_chat_completions(const std::shared_ptr<ProxyState>& state, const httplib::Request& req,

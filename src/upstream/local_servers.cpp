@@ -97,6 +97,7 @@ class Probe {
 
   void key_refused(int status, const std::string& body) {
     refused_ = true;
+    status_.wants_key = true;
     std::string said = llm::parse_error_body(body).message;
     status_.error = status_.url.str() +
                     (api_key_.empty() ? " requires an API key" : " refused the API key") +
@@ -411,8 +412,16 @@ ServerStatus probe_server(ServerKind kind, const llm::BaseUrl& url, const std::s
 std::vector<ServerStatus> probe_local_servers(const UpstreamOptions& options) {
   std::vector<std::future<ServerStatus>> pending;
   for (const auto& [kind, url] : options.local_servers) {
-    pending.push_back(std::async(std::launch::async, probe_server, kind, url,
-                                 std::cref(options.api_key), options.probe_timeout));
+    pending.push_back(std::async(std::launch::async, [&options, kind = kind, url = url] {
+      ServerStatus s = probe_server(kind, url, "", options.probe_timeout);
+      if (!s.wants_key || options.api_key.empty()) return s;
+      s = probe_server(kind, url, options.api_key, options.probe_timeout);
+      s.wants_key = true;
+      s.key_sent = true;
+      s.hints.push_back("it asked for an API key, so OPENAI_API_KEY was sent to it after a probe "
+                        "without one; detected servers get no key otherwise");
+      return s;
+    }));
   }
   std::vector<ServerStatus> found;
   for (auto& f : pending) found.push_back(f.get());
@@ -450,8 +459,9 @@ std::optional<Selection> choose_upstream(const UpstreamOptions& options,
 
   std::optional<Selection> selection;
   if (pick != nullptr) {
+    const bool named = options.upstream_url.has_value();
     selection = Selection{pick->kind, pick->url, options.model.value_or(pick->default_model()),
-                          options.api_key};
+                          named || pick->key_sent ? options.api_key : ""};
   }
   if (findings != nullptr) *findings = std::move(found);
   return selection;

@@ -356,3 +356,28 @@ TEST_CASE("the proxy keeps serving while reflect runs and injects what it learne
   const std::string system = proxy.fake.requests().at(0)["body"]["messages"][0]["content"];
   CHECK_THAT(system, Catch::Contains("- " + kLessonA));
 }
+
+TEST_CASE("a record with a malformed message is skipped with a warning and later records are still learned from",
+          "[reflect][cli]") {
+  FakeUpstream fake;
+  ReflectHome h;
+  fake.set_script(Script().lesson(2, lesson_json(kLessonA)).prune(R"({"remove": []})").yaml());
+  h.log(1, {.question = "topic-1 first"});
+  h.log(2, {.question = "topic-2 second"});
+  // What an older proxy logged for {"role": 5} in a non-final message.
+  const auto bad = h.conversations() / (ReflectHome::id_for(1) + ".json");
+  json record = json::parse(autoswarm::util::read_file(bad));
+  record["messages"].insert(record["messages"].begin(), json{{"role", 5}, {"content", "x"}});
+  autoswarm::util::write_file_atomic(bad, record.dump());
+
+  auto r = h.run({"reflect", "--upstream", fake.url()});
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == "reviewed=2 added=1 skipped=1 pruned=0\n");
+  CHECK_THAT(r.err, Catch::Contains(bad.string() + ": messages[0].role must be a string (got number) (skipped)"));
+  REQUIRE(h.skills().skills.size() == 1);
+  CHECK(h.skills().skills[0].text == kLessonA);
+  // The next run does not stop at it either.
+  auto again = h.run({"reflect", "--upstream", fake.url()});
+  CHECK(again.exit_code == 0);
+}

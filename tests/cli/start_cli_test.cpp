@@ -5,6 +5,7 @@
 #include <httplib.h>
 #include <signal.h>
 
+#include "autoswarm/util/files.h"
 #include "autoswarm/util/subprocess.h"
 #include "support/background_process.h"
 #include "support/fake_upstream.h"
@@ -115,4 +116,38 @@ TEST_CASE("start refuses a taken port with what to do", "[cli][start]") {
   CHECK(r.exit_code == 1);
   CHECK_THAT(r.err, Catch::Contains("cannot listen on 127.0.0.1:" + std::to_string(squatter.port())));
   CHECK_THAT(r.err, Catch::Contains("--port"));
+}
+
+TEST_CASE("start reads the proxy key from --proxy-key-file and the upstream key from --api-key-file",
+          "[cli][start]") {
+  FakeUpstream fake({.flavor = Flavor::kOpenAI, .models = {{"gpt-4o-mini", true}}, .api_key = "sk-upstream-42"});
+  TempDir home;
+  autoswarm::util::write_file_atomic(home / "proxy.key", "client-key-7\n", 0600);
+  autoswarm::util::write_file_atomic(home / "api.key", "  sk-upstream-42  \n", 0600);
+  BackgroundProcess proc({AUTOSWARM_BINARY, "--home", home.path().string(), "start", "--upstream", fake.url(),
+                          "--port", "0", "--proxy-key-file", (home / "proxy.key").string(), "--api-key-file",
+                          (home / "api.key").string()});
+  auto listen_line = proc.wait_for_line("listening");
+  REQUIRE(listen_line);
+  httplib::Client client("127.0.0.1", port_from_banner(*listen_line));
+  const std::string body = R"({"messages":[{"role":"user","content":"ping"}]})";
+  auto without = client.Post("/v1/chat/completions", body, "application/json");
+  REQUIRE(without);
+  CHECK(without->status == 401);
+  auto with = client.Post("/v1/chat/completions", {{"Authorization", "Bearer client-key-7"}}, body, "application/json");
+  REQUIRE(with);
+  CHECK(with->status == 200);
+  CHECK(fake.requests().back()["headers"]["Authorization"] == "Bearer sk-upstream-42");
+  proc.signal(SIGINT);
+  CHECK(proc.wait() == 0);
+  CHECK_THAT(proc.err(), !Catch::Contains("client-key-7") && !Catch::Contains("sk-upstream-42"));
+}
+
+TEST_CASE("start with an empty key file exits 2 naming the flag and the file", "[cli][start]") {
+  TempDir home;
+  autoswarm::util::write_file_atomic(home / "empty.key", "\n", 0600);
+  auto r = autoswarm::util::run_process({AUTOSWARM_BINARY, "--home", home.path().string(), "start", "--upstream",
+                                         "http://127.0.0.1:9", "--proxy-key-file", (home / "empty.key").string()});
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Catch::Contains("--proxy-key-file: " + (home / "empty.key").string() + " is empty"));
 }

@@ -49,7 +49,7 @@ TEST_CASE("a conversation record loads into its fields", "[conversations]") {
   std::ofstream(dir / "bad.json") << "{not json";
   CHECK_THROWS_WITH(load_conversation(dir.path(), "bad"), Catch::Contains("bad.json: not valid JSON"));
   std::ofstream(dir / "odd.json") << R"({"messages": "hi"})";
-  CHECK_THROWS_WITH(load_conversation(dir.path(), "odd"), Catch::Contains("'messages' must be a list"));
+  CHECK_THROWS_WITH(load_conversation(dir.path(), "odd"), Catch::Contains("'messages' must be a list (got "));
 }
 
 TEST_CASE("review marks persist, once per conversation, with injection counts", "[conversations]") {

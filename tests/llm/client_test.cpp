@@ -222,6 +222,39 @@ TEST_CASE("retries stop after the configured count", "[client]") {
   CHECK(fake.requests().size() == 2);
 }
 
+TEST_CASE("a POST whose reply was cut mid-body is not sent again", "[client]") {
+  FakeUpstream fake;
+  fake.set_script("rules:\n  - fault: {cut_body: true}\n");
+  llm::Client client(options_for(fake.url()));
+  CHECK_THROWS_AS(client.chat(hello()), llm::ConnectionError);
+  CHECK_THROWS_AS(client.post("/chat/completions", hello().to_json(false).dump()), llm::ConnectionError);
+  CHECK(fake.requests().size() == 2);  // one each: the upstream may have run them
+}
+
+TEST_CASE("a 429 waits for its Retry-After before the retry, and a long one is left to the caller", "[client]") {
+  FakeUpstream fake;
+  SECTION("one second") {
+    fake.set_script("rules:\n  - times: 1\n    fault: {status: 429, retry_after: '1'}\n");
+    llm::Client client(options_for(fake.url()));
+    auto started = std::chrono::steady_clock::now();
+    CHECK(client.chat(hello("later")).content == "echo: later");
+    CHECK(std::chrono::steady_clock::now() - started >= std::chrono::milliseconds(950));
+    CHECK(fake.requests().size() == 2);
+  }
+  SECTION("an hour") {
+    fake.set_script("rules:\n  - fault: {status: 429, retry_after: '3600'}\n");
+    llm::Client client(options_for(fake.url()));
+    try {
+      client.chat(hello());
+      FAIL("no HttpError");
+    } catch (const llm::HttpError& e) {
+      CHECK(e.status() == 429);
+      CHECK(e.retry_after_seconds() == 3600);
+    }
+    CHECK(fake.requests().size() == 1);
+  }
+}
+
 TEST_CASE("a slow upstream is a TimeoutError", "[client]") {
   FakeUpstream fake;
   fake.set_script("rules:\n  - fault: {first_byte_delay_ms: 1500}\n");

@@ -250,3 +250,80 @@ rules:
   CHECK(logs[0]["reply"]["content"].get<std::string>().size() < 40);
   CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(2));
 }
+
+TEST_CASE("a request with a wrongly typed field gets 400 naming it, and nothing is sent or logged",
+          "[proxy][faults]") {
+  ProxyUnderTest p;
+  auto c = p.client();
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {R"({"messages":[{"role":5,"content":"x"},{"role":"user","content":"hi"}]})",
+       "messages[0].role must be a string (got number)"},
+      {R"({"messages":[{"role":"user","content":{"a":1}}]})",
+       "messages[0].content must be a string, a list of parts or null (got object)"},
+      {R"({"messages":[{"role":"user","content":[{"type":"text","text":7}]}]})",
+       "messages[0].content[0].text must be a string (got number)"},
+      {R"({"messages":["hi"]})", "messages[0] must be an object (got string)"},
+      {R"({"stream":"yes","messages":[{"role":"user","content":"hi"}]})", "'stream' must be true or false (got string)"},
+      {R"({"model":5,"messages":[{"role":"user","content":"hi"}]})", "'model' must be a string (got number)"},
+      {R"({"stream_options":1,"messages":[{"role":"user","content":"hi"}]})",
+       "'stream_options' must be an object (got number)"},
+  };
+  for (const auto& [body, message] : cases) {
+    INFO(body);
+    auto res = c.Post("/v1/chat/completions", body, "application/json");
+    REQUIRE(res);
+    CHECK(res->status == 400);
+    CHECK(error_of(res)["message"] == message);
+    CHECK(error_of(res)["type"] == "invalid_request_error");
+  }
+  size_t chats = 0;
+  for (const auto& r : p.fake.requests()) chats += r["path"] == "/v1/chat/completions";
+  CHECK(chats == 0);
+  CHECK(p.logs(1, 300).empty());
+}
+
+TEST_CASE("a malformed non-streaming upstream reply is a 502 with an error body, not a relayed 200",
+          "[proxy][faults]") {
+  ProxyUnderTest p;
+  p.fake.set_script("rules:\n  - fault: {malformed_json: true}\n");
+  auto res = p.client().Post("/v1/chat/completions", kChat, "application/json");
+  REQUIRE(res);
+  CHECK(res->status == 502);
+  CHECK(error_of(res)["type"] == "upstream_error");
+  CHECK_THAT(error_of(res)["message"].get<std::string>(), Catch::StartsWith("the upstream's reply is not a chat completion"));
+  auto logs = p.logs(1);
+  REQUIRE(logs.size() == 1);
+  CHECK(logs[0]["status"] == 502);
+  still_serving(p);
+}
+
+TEST_CASE("an upstream 429 reaches the client with its Retry-After and error code, sent once", "[proxy][faults]") {
+  ProxyUnderTest p;
+  p.fake.set_script(R"(rules:
+  - fault:
+      status: 429
+      retry_after: '7'
+      body: '{"error":{"message":"slow down","type":"rate_limit_error","code":"rate_limit_exceeded"}}'
+)");
+  auto res = p.client().Post("/v1/chat/completions", kChat, "application/json");
+  REQUIRE(res);
+  CHECK(res->status == 429);
+  CHECK(res->get_header_value("Retry-After") == "7");
+  CHECK(error_of(res)["message"] == "slow down");
+  CHECK(error_of(res)["type"] == "rate_limit_error");
+  CHECK(error_of(res)["code"] == "rate_limit_exceeded");
+  size_t chats = 0;
+  for (const auto& r : p.fake.requests()) chats += r["path"] == "/v1/chat/completions";
+  CHECK(chats == 1);
+}
+
+TEST_CASE("a non-streaming reply cut mid-body is a 502 and is not sent upstream again", "[proxy][faults]") {
+  ProxyUnderTest p;
+  p.fake.set_script("rules:\n  - fault: {cut_body: true}\n");
+  auto res = p.client().Post("/v1/chat/completions", kChat, "application/json");
+  REQUIRE(res);
+  CHECK(res->status == 502);
+  size_t chats = 0;
+  for (const auto& r : p.fake.requests()) chats += r["path"] == "/v1/chat/completions";
+  CHECK(chats == 1);
+}

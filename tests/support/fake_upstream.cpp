@@ -68,6 +68,8 @@ struct FaultSpec {
   int status = 0;
   std::optional<std::string> body;
   bool malformed_json = false;
+  bool cut_body = false;
+  std::optional<std::string> retry_after;
   long long cut_after_events = -1;
   long long error_event_after = -1;
   int first_byte_delay_ms = 0;
@@ -236,8 +238,8 @@ StreamSpec parse_stream(const YAML::Node& node, const std::string& where) {
 }
 
 FaultSpec parse_fault(const YAML::Node& node, const std::string& where) {
-  check_keys(node, where, {"status", "body", "malformed_json", "cut_after_events", "error_event_after",
-                           "first_byte_delay_ms", "chunk_delay_ms"});
+  check_keys(node, where, {"status", "body", "malformed_json", "cut_body", "retry_after", "cut_after_events",
+                           "error_event_after", "first_byte_delay_ms", "chunk_delay_ms"});
   FaultSpec f;
   if (node["status"]) {
     f.status = static_cast<int>(get_int(node["status"], where + ".status", 100));
@@ -245,6 +247,8 @@ FaultSpec parse_fault(const YAML::Node& node, const std::string& where) {
   }
   if (node["body"]) f.body = get_string(node["body"], where + ".body");
   if (node["malformed_json"]) f.malformed_json = get_bool(node["malformed_json"], where + ".malformed_json");
+  if (node["cut_body"]) f.cut_body = get_bool(node["cut_body"], where + ".cut_body");
+  if (node["retry_after"]) f.retry_after = get_string(node["retry_after"], where + ".retry_after");
   if (node["cut_after_events"]) f.cut_after_events = get_int(node["cut_after_events"], where + ".cut_after_events", 0);
   if (node["error_event_after"])
     f.error_event_after = get_int(node["error_event_after"], where + ".error_event_after", 0);
@@ -253,6 +257,7 @@ FaultSpec parse_fault(const YAML::Node& node, const std::string& where) {
   if (node["chunk_delay_ms"])
     f.chunk_delay_ms = static_cast<int>(get_int(node["chunk_delay_ms"], where + ".chunk_delay_ms", 0));
   if (f.body && f.status == 0) script_error(where + ".body", "needs 'status'");
+  if (f.retry_after && f.status == 0) script_error(where + ".retry_after", "needs 'status'");
   return f;
 }
 
@@ -805,6 +810,7 @@ struct FakeUpstream::State {
   }
 
   void answer_fault_status(const FaultSpec& fault, httplib::Response& res) const {
+    if (fault.retry_after) res.set_header("Retry-After", *fault.retry_after);
     if (fault.body) {
       const bool is_json = !json::parse(*fault.body, nullptr, false).is_discarded();
       res.status = fault.status;
@@ -847,6 +853,18 @@ struct FakeUpstream::State {
         res.status = 200;
         res.set_content(R"({"id":")" + id + R"(","object":"chat.completion","choices":[{"index":0,"message":{"role")",
                         "application/json");
+        return;
+      }
+      if (plan.fault.cut_body) {
+        // Announces the whole reply, sends its first half, then drops the connection.
+        auto whole = std::make_shared<std::string>(completion_json(id, *model, plan, ctx).dump());
+        res.status = 200;
+        res.set_content_provider(whole->size(), "application/json",
+                                 [whole](size_t offset, size_t, httplib::DataSink& sink) {
+                                   if (offset > 0) return false;
+                                   sink.write(whole->data(), whole->size() / 2);
+                                   return true;
+                                 });
         return;
       }
       send_json(res, 200, completion_json(id, *model, plan, ctx));

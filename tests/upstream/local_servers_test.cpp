@@ -394,3 +394,37 @@ TEST_CASE("local server URLs come from the defaults and the environment", "[upst
     CHECK(UpstreamOptions::from_environment().api_key == "sk-env");
   }
 }
+
+TEST_CASE("detected servers are probed without the API key; only one that asks for a key gets it",
+          "[upstream]") {
+  auto open_server = fake(Flavor::kLmStudio, {{"qwen2.5-7b-instruct", true}});
+  FakeUpstream keyed(FakeUpstreamOptions{.flavor = Flavor::kVllm, .models = {{"served", true}}, .api_key = "sk-local-789"});
+  auto options = local({{ServerKind::kLmStudio, BaseUrl::parse(open_server.url())},
+                        {ServerKind::kVllm, BaseUrl::parse(keyed.url())}});
+  options.api_key = "sk-local-789";
+
+  std::vector<ServerStatus> findings;
+  auto chosen = choose_upstream(options, &findings);
+  REQUIRE(chosen);
+  CHECK(chosen->kind == ServerKind::kLmStudio);
+  CHECK(chosen->api_key.empty());  // the proxy will not forward the key to it either
+  for (const auto& r : open_server.requests()) CHECK_FALSE(r["headers"].contains("Authorization"));
+
+  REQUIRE(findings.size() == 2);
+  CHECK(findings[1].wants_key);
+  CHECK(findings[1].key_sent);
+  CHECK(findings[1].usable());
+  CHECK_THAT(findings[1].hints.back(), Catch::Contains("asked for an API key"));
+  auto requests = keyed.requests();
+  REQUIRE_FALSE(requests.empty());
+  CHECK_FALSE(requests.front()["headers"].contains("Authorization"));
+  CHECK(requests.back()["headers"]["Authorization"] == "Bearer sk-local-789");
+
+  SECTION("the one that asked is chosen with the key when it is the only usable one") {
+    open_server.set_models({});
+    auto only = choose_upstream(options);
+    REQUIRE(only);
+    CHECK(only->kind == ServerKind::kVllm);
+    CHECK(only->api_key == "sk-local-789");
+  }
+}

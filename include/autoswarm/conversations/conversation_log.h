@@ -59,6 +59,14 @@ class ConversationLog {
 
   const std::filesystem::path& directory() const { return dir_; }
 
+  // Records that could not be written since the start (a full or unwritable disk), and why the
+  // last one failed: the proxy's /health reports them instead of a plain "ok".
+  struct Dropped {
+    size_t count = 0;
+    std::string last_error;
+  };
+  Dropped dropped() const;
+
  private:
   struct Pending {
     std::string id;
@@ -78,6 +86,9 @@ class ConversationLog {
   size_t in_flight_ = 0;
   size_t flush_waiters_ = 0;
   bool warned_full_ = false;
+  mutable std::mutex dropped_mu_;
+  Dropped dropped_;
+  void note_dropped(const std::string& why);
   bool stopping_ = false;
   std::thread writer_;
 };

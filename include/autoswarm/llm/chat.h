@@ -71,6 +71,15 @@ struct ChatResponse {
   static ChatResponse from_json(const json& body);
 };
 
+// What is wrong with a list of chat messages, naming the field ("messages[2].role must be a
+// string (got number)"), or empty when every message is an object with a string role and a
+// content that is a string, a list of part objects or null. Checked where messages come in
+// (the proxy's door, a conversation record read back), so no later reader meets a bad one.
+std::string messages_problem(const json& messages);
+// The same for a chat completions request body: an object with such messages, and a string
+// `model`, a boolean `stream` and an object `stream_options` where present.
+std::string chat_request_problem(const json& body);
+
 // Parses tool-call argument text into `call.parsed_arguments` or `call.arguments_error`.
 // Empty text means "no arguments" ({}), as several servers send for parameterless tools.
 void parse_tool_arguments(ToolCall& call);

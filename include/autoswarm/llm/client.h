@@ -20,7 +20,9 @@ struct ClientOptions {
   std::string api_key;                                    // sent as "Authorization: Bearer"; never logged
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds read_timeout{600000};         // per read: local models can be slow
-  int max_retries = 2;                                    // for connection errors, 429 and 503
+  // Retries of a refused connection, 429 and 503 (after Retry-After when it says, up to 30 s);
+  // a POST whose connection broke after it was sent is never sent again.
+  int max_retries = 2;
   std::chrono::milliseconds retry_backoff{500};           // doubles on each retry
 };
 
@@ -34,6 +36,7 @@ struct HttpReply {
   int status = 0;
   std::string body;
   std::string content_type;
+  std::string retry_after;  // the Retry-After header of a 429 / 503, for the proxy to pass on
 };
 
 class Client {
@@ -85,8 +88,9 @@ class Client {
  private:
   class Pool;
   HttpReply get(std::string_view path, bool absolute);
+  enum class Method { kGet, kPost };  // a POST that may have run is never sent again
   template <typename Fn>
-  auto with_retries(const char* what, Fn&& attempt);
+  auto with_retries(const char* what, Method method, Fn&& attempt);
 
   ClientOptions options_;
   std::unique_ptr<Pool> pool_;

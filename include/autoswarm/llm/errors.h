@@ -16,10 +16,17 @@ class LlmError : public Error {
   using Error::Error;
 };
 
-// Nothing answered: connection refused, unknown host, TLS failure.
+// Nothing answered: connection refused, unknown host, TLS failure — or the connection broke
+// after the request went out (`request_sent`), when the upstream may have acted on it, so a
+// POST must not be sent again.
 class ConnectionError : public LlmError {
  public:
-  using LlmError::LlmError;
+  explicit ConnectionError(const std::string& what, bool request_sent = false)
+      : LlmError(what), request_sent_(request_sent) {}
+  bool request_sent() const { return request_sent_; }
+
+ private:
+  bool request_sent_;
 };
 
 // Connected, but no answer within the connect or read timeout.
@@ -36,9 +43,13 @@ class HttpError : public LlmError {
   int status() const { return status_; }
   const std::string& upstream_message() const { return upstream_message_; }
   const std::string& type() const { return type_; }
+  // Seconds from a Retry-After header (429, 503); 0 when it gave none.
+  int retry_after_seconds() const { return retry_after_seconds_; }
+  void set_retry_after_seconds(int s) { retry_after_seconds_ = s; }
 
  private:
   int status_;
+  int retry_after_seconds_ = 0;
   std::string upstream_message_;
   std::string type_;
 };
@@ -73,7 +84,11 @@ class StreamError : public ProtocolError {
 struct ErrorBody {
   std::string message;
   std::string type;
+  nlohmann::json code;  // the upstream's error code ("rate_limit_exceeded", 429), null when none
 };
 ErrorBody parse_error_body(std::string_view body);
+
+// Whole seconds in a Retry-After header ("7"); 0 for none, an HTTP date or anything else.
+int parse_retry_after(const std::string& header);
 
 }  // namespace autoswarm::llm

@@ -36,6 +36,11 @@ struct ServerStatus {
   // --model, set by choose_upstream on a custom upstream: usable with it even when the
   // upstream lists no models.
   std::string requested_model;
+  // A detected server is probed without a key: a key goes only where the user named it
+  // (--upstream) or to a server that answered the key-less probe with 401/403 (wants_key),
+  // which is then probed again with it (key_sent).
+  bool wants_key = false;
+  bool key_sent = false;
 
   // A model can be used right away. Ollama loads on demand, so an installed model counts;
   // LM Studio needs a loaded one (or the /v1 fallback above); vLLM serves what it lists.
@@ -65,7 +70,7 @@ struct Selection {
   ServerKind kind = ServerKind::kCustom;
   llm::BaseUrl url;
   std::string model;
-  std::string api_key;
+  std::string api_key;  // empty for a detected server that did not ask for one
 };
 
 // Probes one server with its own endpoints (see upstreams reference): LM Studio /api/v1/models,
@@ -75,7 +80,8 @@ ServerStatus probe_server(ServerKind kind, const llm::BaseUrl& url, const std::s
                           std::chrono::milliseconds timeout);
 
 // Probes every local server concurrently (each with options.probe_timeout), in the order of
-// options.local_servers.
+// options.local_servers. Without a key: any local process can bind those ports, so
+// options.api_key is sent only to one that asked for a key (see ServerStatus::wants_key).
 std::vector<ServerStatus> probe_local_servers(const UpstreamOptions& options);
 
 // Chooses as `start` does: --upstream (probed as custom) if given, else the first of LM Studio,
