@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "autoswarm/util/files.h"
+
 #include <random>
 #include <sstream>
 
@@ -252,8 +254,14 @@ void DockerEnvironment::copy_in(const std::filesystem::path& from, const std::st
   }
 }
 
-void DockerEnvironment::copy_out(const std::string& from, const std::filesystem::path& to) {
+std::vector<std::string> DockerEnvironment::copy_out(const std::string& from,
+                                                    const std::filesystem::path& to) {
   if (removed_) throw Error(describe() + " has been removed");
+  std::error_code ec;
+  if (!std::filesystem::is_empty(to, ec) || ec) {
+    throw Error("cannot copy " + from + " out of " + describe() + " to " + to.string() + ": " +
+                (ec ? ec.message() : "it is not an empty directory"));
+  }
   util::ProcessResult r =
       docker_.run({"cp", id_ + ":" + from, to.string()}, kCopyTimeout, "", options_.cancel);
   throw_if_gone(r, "copying " + from);
@@ -261,6 +269,8 @@ void DockerEnvironment::copy_out(const std::string& from, const std::filesystem:
     throw Error("cannot copy " + from + " out of " + describe() + " to " + to.string() + ": " +
                 docker_message(r));
   }
+  // docker cp recreates links (to anywhere on the host) and FIFOs as they were in the container.
+  return util::keep_only_regular_files(to);
 }
 
 std::string DockerEnvironment::working_directory() {

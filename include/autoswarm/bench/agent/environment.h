@@ -39,9 +39,13 @@ class Environment {
   // Copies the host directory `from` (recursively) to `to` inside the environment.
   virtual void copy_in(const std::filesystem::path& from, const std::string& to) = 0;
 
-  // Copies `from` out to the existing host directory `to`: a directory's contents when `from`
-  // ends in "/." ("/logs/agent/."), else that file or directory into `to`. Throws Error.
-  virtual void copy_out(const std::string& from, const std::filesystem::path& to) = 0;
+  // Copies `from` out to the existing, empty host directory `to`: a directory's contents when
+  // `from` ends in "/." ("/logs/agent/."), else that file or directory into `to`. Only regular
+  // files and directories arrive on the host: a symbolic link, FIFO, socket or device the
+  // environment holds there is left out, and named in the list returned ("path (a symbolic
+  // link)"), so nothing copied out can point at a host file. Throws Error.
+  virtual std::vector<std::string> copy_out(const std::string& from,
+                                            const std::filesystem::path& to) = 0;
 
   // The user that execs, reads and writes run as from now on ([agent].user, [verifier].user);
   // "": the environment's default user.

@@ -63,7 +63,9 @@ class DockerEnvironment : public Environment {
   void write_file(const std::string& path, const std::string& content) override;
   std::string read_file(const std::string& path, size_t max_bytes = 1 << 20) override;
   void copy_in(const std::filesystem::path& from, const std::string& to) override;
-  void copy_out(const std::string& from, const std::filesystem::path& to) override;  // docker cp
+  // docker cp, then every link and special file docker brought is removed on the host.
+  std::vector<std::string> copy_out(const std::string& from,
+                                    const std::filesystem::path& to) override;
   void set_user(std::string user) override { user_ = std::move(user); }  // docker exec -u
   std::string describe() const override;
   // branch(): fork(). continue_as(): this container (and a snapshot it owns) is removed and this
