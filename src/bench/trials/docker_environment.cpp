@@ -19,6 +19,16 @@ constexpr milliseconds kCopyTimeout = seconds(300);
 constexpr milliseconds kKillTimeout = seconds(30);
 constexpr const char* kExecMarker = "AUTOSWARM_EXEC_ID";
 constexpr int kKilledExitCode = 128 + 9;
+// What the kernel takes for one argument (MAX_ARG_STRLEN, with its NUL), and what we allow for
+// all of them and the -e variables together (ARG_MAX is usually 2 MiB, our own environment
+// included): a bigger command fails in execve, on the host for the docker client and again in
+// the container.
+constexpr size_t kMaxArgumentBytes = 128 * 1024 - 1;
+constexpr size_t kMaxCommandBytes = 1024 * 1024;
+// A shell script longer than this (`bash -lc SCRIPT`) is written to a file in the container
+// and sourced from there, so a command of any length runs.
+constexpr size_t kInlineScriptBytes = 64 * 1024;
+constexpr const char* kScriptFilePrefix = "/tmp/.autoswarm-script-";
 
 std::string random_hex(size_t n) {
   static thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -51,6 +61,43 @@ constexpr const char* kKillScript =
     "for p in /proc/[0-9]*; do "
     "if tr '\\000' '\\n' < \"$p/environ\" 2>/dev/null | grep -qx \"$1\"; then "
     "kill -9 \"${p#/proc/}\" 2>/dev/null; fi; done; true";
+
+bool is_shell_script(const std::vector<std::string>& argv) {
+  return argv.size() >= 3 && (argv[1] == "-c" || argv[1] == "-lc");
+}
+
+// Throws CommandTooLongError when `docker exec` with `argv` and `env` could not start.
+void check_command_size(const std::vector<std::string>& argv,
+                        const std::map<std::string, std::string>& env, const std::string& where) {
+  size_t total = 0;
+  for (size_t i = 0; i < argv.size(); ++i) {
+    total += argv[i].size() + 1;
+    if (argv[i].size() > kMaxArgumentBytes) {
+      throw CommandTooLongError(
+          "cannot run " + argv[0] + " in " + where + ": its argument " + std::to_string(i) +
+          " is " + std::to_string(argv[i].size()) + " bytes, over the " +
+          std::to_string(kMaxArgumentBytes) +
+          " the kernel takes for one argument; pass large data on stdin or write it to a file "
+          "first");
+    }
+  }
+  for (const auto& [k, v] : env) total += k.size() + v.size() + 5;  // "-e" "K=V"
+  if (total > kMaxCommandBytes) {
+    throw CommandTooLongError("cannot run " + argv[0] + " in " + where + ": its arguments are " +
+                              std::to_string(total) + " bytes in all, over the " +
+                              std::to_string(kMaxCommandBytes) +
+                              " allowed; pass large data on stdin or write it to a file first");
+  }
+}
+
+ExecResult exec_result(const util::ProcessResult& r, int exit_code, bool timed_out) {
+  return ExecResult{.exit_code = exit_code,
+                    .timed_out = timed_out,
+                    .out = r.out,
+                    .err = r.err,
+                    .out_bytes = r.out_bytes != r.out.size() ? r.out_bytes : 0,
+                    .err_bytes = r.err_bytes != r.err.size() ? r.err_bytes : 0};
+}
 
 }  // namespace
 
@@ -151,14 +198,14 @@ std::string DockerEnvironment::describe() const {
 
 util::ProcessResult DockerEnvironment::docker_exec(
     const std::vector<std::string>& argv, milliseconds timeout, const std::string& input,
-    const std::map<std::string, std::string>& env) const {
+    const std::map<std::string, std::string>& env, size_t max_output) const {
   if (removed_) throw Error(describe() + " has been removed");
   std::vector<std::string> args{"exec", "-i"};
   if (!user_.empty()) args.insert(args.end(), {"-u", user_});
   for (const auto& [k, v] : env) args.insert(args.end(), {"-e", k + "=" + v});
   args.push_back(id_);
   args.insert(args.end(), argv.begin(), argv.end());
-  return docker_.run(args, timeout, input, options_.cancel);
+  return docker_.run(args, timeout, input, options_.cancel, max_output);
 }
 
 void DockerEnvironment::throw_if_gone(const util::ProcessResult& r, const std::string& what) const {
@@ -192,20 +239,30 @@ ExecResult DockerEnvironment::exec(const std::vector<std::string>& argv, millise
   std::string marker = random_hex(16);
   std::map<std::string, std::string> full_env = env;
   full_env[kExecMarker] = marker;
-  util::ProcessResult r = docker_exec(argv, timeout, input, full_env);
-  throw_if_gone(r, "running " + argv[0]);
-  if (r.timed_out) {
-    kill_marked(marker);
-    return ExecResult{.exit_code = kKilledExitCode, .timed_out = true, .out = r.out, .err = r.err};
+  std::vector<std::string> run_argv = argv;
+  std::string script_file;
+  if (is_shell_script(argv) && argv[2].size() > kInlineScriptBytes) {
+    // `. FILE` runs the script in the same shell: $0, the arguments and `exit` stay as with -c.
+    script_file = kScriptFilePrefix + marker;
+    write_file(script_file, argv[2]);
+    run_argv[2] = ". " + script_file;
   }
-  return ExecResult{.exit_code = r.exit_code, .timed_out = false, .out = r.out, .err = r.err};
+  check_command_size(run_argv, full_env, describe());
+  util::ProcessResult r = docker_exec(run_argv, timeout, input, full_env, kExecMaxOutput);
+  throw_if_gone(r, "running " + argv[0]);
+  if (r.timed_out) kill_marked(marker);
+  if (!script_file.empty()) {
+    docker_exec({"rm", "-f", "--", script_file}, kFileTimeout, "", {}, kExecMaxOutput);
+  }
+  if (r.timed_out) return exec_result(r, kKilledExitCode, true);
+  return exec_result(r, r.exit_code, false);
 }
 
 void DockerEnvironment::write_file(const std::string& path, const std::string& content) {
   // The path is $1 and the content comes on stdin: nothing from the caller reaches the script.
   util::ProcessResult r =
       docker_exec({"sh", "-c", "mkdir -p -- \"$(dirname -- \"$1\")\" && cat > \"$1\"", "sh", path},
-                  kFileTimeout, content, {});
+                  kFileTimeout, content, {}, kExecMaxOutput);
   throw_if_gone(r, "writing " + path);
   if (r.exit_code != 0 || r.timed_out) {
     throw Error("cannot write " + path + " in " + describe() + ": " + docker_message(r));
@@ -214,7 +271,8 @@ void DockerEnvironment::write_file(const std::string& path, const std::string& c
 
 std::string DockerEnvironment::read_file(const std::string& path, size_t max_bytes) {
   util::ProcessResult r =
-      docker_exec({"head", "-c", std::to_string(max_bytes), "--", path}, kFileTimeout, "", {});
+      docker_exec({"head", "-c", std::to_string(max_bytes), "--", path}, kFileTimeout, "", {},
+                  std::max(max_bytes + 2, kExecMaxOutput));
   throw_if_gone(r, "reading " + path);
   if (r.exit_code != 0 || r.timed_out) {
     throw Error("cannot read " + path + " in " + describe() + ": " + docker_message(r));

@@ -6,12 +6,19 @@
 
 #include <catch2/catch.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include <filesystem>
+#include <fstream>
+#include <iostream>
 #include <string>
+#include <thread>
 
 #include "autoswarm/util/files.h"
 #include "bench/trials/bench_run_support.h"
 #include "bench/trials/docker_test_support.h"
+#include "support/background_process.h"
+#include "support/fake_upstream.h"
 #include "support/temp_dir.h"
 
 namespace fs = std::filesystem;
@@ -21,6 +28,50 @@ namespace {
 
 const std::string kFast = "[verifier]\ntimeout_sec = 60.0\n[agent]\ntimeout_sec = 60.0\n";
 const std::string kPassingTest = "echo 1 > /logs/verifier/reward.txt\n";
+
+// One stage with run_shell: what a hostile or careless model gets to call.
+const char* kShellSpec = R"(
+pipeline:
+  max_total_turns: 8
+  stages:
+    - id: solve
+      system_prompt: "SOLVER. You run commands."
+      tools: [run_shell]
+      max_turns: 6
+)";
+
+// The peak resident memory (VmHWM) of a process, in KiB; 0 once it is gone.
+size_t peak_rss_kib(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.starts_with("VmHWM:")) return std::stoul(line.substr(6));
+  }
+  return 0;
+}
+
+// `bench run ARGS…` in the background until it exits (at most 240 s); its exit status, and
+// the peak memory it reached, sampled every 50 ms.
+int bench_run_measured(const std::vector<std::string>& args, size_t& peak_kib, std::string& output) {
+  using namespace std::chrono_literals;
+  std::vector<std::string> argv{AUTOSWARM_BINARY, "bench", "run"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  BackgroundProcess run(argv);
+  peak_kib = 0;
+  auto deadline = std::chrono::steady_clock::now() + 240s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    size_t now = peak_rss_kib(run.pid());
+    peak_kib = std::max(peak_kib, now);
+    if (now == 0 || ::kill(run.pid(), 0) != 0) break;
+    std::string state;
+    std::ifstream stat("/proc/" + std::to_string(run.pid()) + "/stat");
+    std::getline(stat, state);
+    if (state.find(") Z ") != std::string::npos) break;  // exited, not yet reaped
+    std::this_thread::sleep_for(50ms);
+  }
+  int status = run.wait(30s);
+  output = run.rest_of_out() + run.err();
+  return status;
+}
 
 }  // namespace
 
@@ -49,4 +100,55 @@ TEST_CASE("links and FIFOs an agent leaves in /logs/agent never reach the job di
   CHECK_THAT(r.err, Catch::Contains("/logs/agent/instruction.md (a symbolic link)") &&
                         Catch::Contains("/logs/agent/pipe (a FIFO)"));
   CHECK(containers_of_job("planted").empty());
+}
+
+TEST_CASE("a 200 MB tool output and a 300 KB command neither bloat nor fail the trial",
+          "[docker][hardening]") {
+  AUTOSWARM_REQUIRE_DOCKER();
+  TempDir dir;
+  write_task(dir / "tasks" / "flood", kFast,
+             "grep -qx 'big-ok 300000' /app/out.txt && echo 1 > /logs/verifier/reward.txt || "
+             "echo 0 > /logs/verifier/reward.txt\n",
+             "true\n");
+  autoswarm::util::write_file_atomic(dir / "spec.yaml", kShellSpec);
+  const std::string big_command =
+      "x='" + std::string(300000, 'y') + "'; echo big-ok ${#x} > /app/out.txt; cat /app/out.txt";
+  const nlohmann::json flood_call = {
+      {"name", "run_shell"},
+      {"arguments",
+       {{"command", "head -c 200000000 /dev/zero | tr '\\000' x; echo; echo flood-done"}}}};
+  const nlohmann::json big_call = {{"name", "run_shell"}, {"arguments", {{"command", big_command}}}};
+  const nlohmann::json script = {
+      {"rules",
+       {{{"match", {{"role", "tool"}, {"content", "big-ok 300000"}}},
+         {"reply", {{"content", "Done."}}}},
+        {{"match", {{"role", "tool"}, {"content", "flood-done"}}},
+         {"reply", {{"tool_calls", {big_call}}}}},
+        {{"match", {{"role", "user"}}}, {"reply", {{"tool_calls", {flood_call}}}}}}}};
+  FakeUpstream fake({.models = {{"fake-coder", true}}});
+  fake.set_script(script.dump());  // JSON is YAML
+
+  size_t peak_kib = 0;
+  std::string output;
+  int status = bench_run_measured({"--tasks", (dir / "tasks").string(), "--spec",
+                                   (dir / "spec.yaml").string(), "--upstream", fake.url(),
+                                   "--model", "fake-coder", "-o", (dir / "jobs").string(),
+                                   "--job-name", "flood"},
+                                  peak_kib, output);
+  INFO(output);
+  std::cout << "peak RSS of bench run with a 200 MB tool output: " << peak_kib << " KiB" << std::endl;
+  CHECK(status == 0);
+  CHECK_THAT(output, Catch::Contains("passed=1/1 "));
+  CHECK(peak_kib < 64 * 1024);
+  // What the model saw of the flood: its head and tail, and how much was left out.
+  bool saw_flood = false;
+  for (const auto& r : fake.requests()) {
+    const std::string body = r.dump();
+    if (body.find("flood-done") == std::string::npos) continue;
+    saw_flood = true;
+    CHECK(body.size() < 400000);
+    CHECK_THAT(body, Catch::Contains("characters omitted"));
+  }
+  CHECK(saw_flood);
+  CHECK(containers_of_job("flood").empty());
 }

@@ -10,13 +10,28 @@
 #include <string>
 #include <vector>
 
+#include "autoswarm/util/error.h"
+
 namespace autoswarm::bench {
 
 struct ExecResult {
   int exit_code = -1;      // 128 + signal when killed; -1 when it never ran
   bool timed_out = false;
+  // What the command wrote. An environment may keep only the head and tail of a stream that
+  // is very long (the middle replaced by "[... N bytes omitted ...]"): out_bytes and err_bytes
+  // then say how long the whole stream was (0: out and err hold all of it).
   std::string out{};
   std::string err{};
+  size_t out_bytes = 0;
+  size_t err_bytes = 0;
+};
+
+// The command cannot be started because an argument (or all of them together) is over what
+// the kernel takes (128 KiB for one argument): the environment itself is fine, and the caller
+// (a tool) says so to the model. Large data goes through stdin or a file.
+class CommandTooLongError : public Error {
+ public:
+  using Error::Error;
 };
 
 class Environment {
@@ -25,7 +40,8 @@ class Environment {
 
   // Runs `argv` (no shell unless argv names one, e.g. {"bash", "-lc", cmd}) in the environment's
   // working directory (the image's WORKDIR, by convention /app), with `input` on stdin and `env`
-  // added. Kills it after `timeout`. Throws Error only when the environment itself is gone.
+  // added. Kills it after `timeout`. Throws CommandTooLongError when argv cannot be started for
+  // its size, else Error only when the environment itself is gone.
   virtual ExecResult exec(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
                           const std::string& input = "",
                           const std::map<std::string, std::string>& env = {}) = 0;

@@ -32,6 +32,10 @@ struct ContainerOptions {
 
 class DockerEnvironment : public Environment {
  public:
+  // What exec keeps in memory of each output stream of a command: its head and tail, however
+  // much it prints (a 200 MB output must not take 200 MB here; the model sees a few KB).
+  static constexpr size_t kExecMaxOutput = DockerCli::kDefaultMaxOutput;
+
   // `docker run -d` with a keep-alive process. Throws DockerError when the container does not
   // start (docker's message quoted), DockerUnavailableError when docker is not there.
   DockerEnvironment(DockerCli docker, ContainerOptions options);
@@ -55,8 +59,9 @@ class DockerEnvironment : public Environment {
   std::string working_directory();
 
   // Environment. exec kills what it started inside the container when `timeout` passes (the
-  // result then has timed_out and exit code 137). Every call throws Error when the container
-  // is gone or the run is interrupted.
+  // result then has timed_out and exit code 137); it keeps the head and tail of each output
+  // stream (kExecMaxOutput); a shell script of any length runs (a long one is sourced from a
+  // file). Every call throws Error when the container is gone or the run is interrupted.
   ExecResult exec(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
                   const std::string& input = "",
                   const std::map<std::string, std::string>& env = {}) override;
@@ -78,7 +83,8 @@ class DockerEnvironment : public Environment {
   // docker exec with our user and env; no timeout handling beyond run_process's.
   util::ProcessResult docker_exec(const std::vector<std::string>& argv,
                                   std::chrono::milliseconds timeout, const std::string& input,
-                                  const std::map<std::string, std::string>& env) const;
+                                  const std::map<std::string, std::string>& env,
+                                  size_t max_output) const;
   void kill_marked(const std::string& marker) const;
   void throw_if_gone(const util::ProcessResult& r, const std::string& what) const;
 
