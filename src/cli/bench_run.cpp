@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "autoswarm/bench/spec/env_file.h"
+#include "autoswarm/bench/trials/container_owner.h"
 #include "autoswarm/bench/trials/job.h"
 #include "autoswarm/bench/spec/pipeline_spec.h"
 #include "autoswarm/llm/client.h"
@@ -42,24 +43,29 @@ struct RunFlags {
 };
 
 // Ctrl-C / SIGTERM / SIGHUP: the first asks the run to stop (it removes its containers and writes
-// what it has); a third gives up on cleaning up.
+// what it has); a second, while that is under way, exits at once and leaves the removal of this
+// process's containers to a detached `docker rm` (and to the next run's sweep).
 std::atomic<bool> g_cancel{false};
 std::atomic<int> g_signal{0};
 std::atomic<int> g_signal_count{0};  // lock-free: safe in a signal handler
+const bench::OwnContainersRemover* g_remover = nullptr;  // set before the handlers
 
 void on_stop_signal(int sig) {
   g_signal = sig;
   g_cancel = true;
-  if (g_signal_count.fetch_add(1) + 1 >= 3) {
+  if (g_signal_count.fetch_add(1) + 1 >= 2) {
     const char msg[] =
-        "\nautoswarm: stopping without cleaning up; see `docker ps -a --filter "
-        "label=autoswarm.job`\n";
+        "\nautoswarm: stopping now; this run's containers are being removed in the background "
+        "(see `docker ps -a --filter label=autoswarm.job`)\n";
     (void)!::write(STDERR_FILENO, msg, sizeof msg - 1);
+    if (g_remover != nullptr) g_remover->launch();
     ::_exit(128 + sig);
   }
 }
 
-void install_stop_handlers() {
+void install_stop_handlers(const bench::DockerCli& docker) {
+  static const bench::OwnContainersRemover remover(docker);
+  g_remover = &remover;
   struct sigaction sa {};
   sa.sa_handler = on_stop_signal;
   sigemptyset(&sa.sa_mask);
@@ -218,7 +224,7 @@ int run_bench(const RunFlags& f, const GlobalOptions& global) {
             if (client) client->abort();
           },
   };
-  install_stop_handlers();
+  install_stop_handlers(options.trial.docker);
   bench::JobResult job = bench::run_job(set.tasks, options, g_cancel, callbacks);
   progress.finish();
 

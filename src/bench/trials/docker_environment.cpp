@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "autoswarm/bench/trials/container_owner.h"
 #include "autoswarm/util/files.h"
 
 #include <random>
@@ -105,7 +106,9 @@ DockerEnvironment::DockerEnvironment(DockerCli docker, ContainerOptions options)
     : docker_(std::move(docker)), options_(std::move(options)) {
   std::string name = container_name(options_.name_hint);
   std::vector<std::string> args{"run", "-d", "--init", "--name", name, "--entrypoint", "sleep"};
-  for (const auto& [k, v] : options_.labels) args.insert(args.end(), {"--label", k + "=" + v});
+  std::map<std::string, std::string> labels = ContainerOwner::self().labels();
+  for (const auto& [k, v] : options_.labels) labels[k] = v;
+  for (const auto& [k, v] : labels) args.insert(args.end(), {"--label", k + "=" + v});
   if (!options_.network) args.insert(args.end(), {"--network", "none"});
   if (options_.cpus > 0) args.insert(args.end(), {"--cpus", decimal(options_.cpus)});
   if (options_.memory_mb > 0) {

@@ -2,6 +2,7 @@
 // real Docker: plant links to host files in the job directory, flood the host process with
 // output, leave containers behind when the run is killed, hang the run with a FIFO, fail the
 // trial with a huge tool argument, or fork-bomb the machine.
+#include <signal.h>
 #include <sys/stat.h>
 
 #include <catch2/catch.hpp>
@@ -71,6 +72,28 @@ int bench_run_measured(const std::vector<std::string>& args, size_t& peak_kib, s
   int status = run.wait(30s);
   output = run.rest_of_out() + run.err();
   return status;
+}
+
+// Waits (at most 90 s) until the job has a container; false if it never gets one.
+bool wait_for_container(const std::string& job) {
+  using namespace std::chrono_literals;
+  auto deadline = std::chrono::steady_clock::now() + 90s;
+  while (containers_of_job(job).empty() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(200ms);
+  }
+  return !containers_of_job(job).empty();
+}
+
+// Starts `bench run --agent oracle` over `tasks` as job `job`, and SIGKILLs it once its trial
+// has a container: what a crash or the OOM killer does. Returns the killed pid.
+pid_t kill_bench_run_mid_trial(const fs::path& tasks, const fs::path& jobs, const std::string& job) {
+  using namespace std::chrono_literals;
+  BackgroundProcess run({AUTOSWARM_BINARY, "bench", "run", "--tasks", tasks.string(), "--agent",
+                         "oracle", "-o", jobs.string(), "--job-name", job});
+  REQUIRE(wait_for_container(job));
+  run.signal(SIGKILL);
+  CHECK(run.wait(10s) == 128 + SIGKILL);
+  return run.pid();
 }
 
 }  // namespace
@@ -151,4 +174,48 @@ TEST_CASE("a 200 MB tool output and a 300 KB command neither bloat nor fail the 
   }
   CHECK(saw_flood);
   CHECK(containers_of_job("flood").empty());
+}
+
+TEST_CASE("containers of a SIGKILLed bench run are removed by the next run, which says so",
+          "[docker][hardening]") {
+  AUTOSWARM_REQUIRE_DOCKER();
+  using namespace std::chrono_literals;
+  TempDir dir;
+  write_task(dir / "tasks" / "slow", "", kPassingTest, "sleep 300\n");
+  write_task(dir / "quick" / "quick", kFast, kPassingTest, "true\n");
+  const std::string job = "killed-" + std::to_string(::getpid());
+  pid_t killed_pid = kill_bench_run_mid_trial(dir / "tasks", dir / "jobs", job);
+  // Nothing removed it: the container is still there, labelled with its dead owner.
+  std::vector<std::string> left = containers_of_job(job);
+  REQUIRE(left.size() == 1);
+  std::string owner = autoswarm::bench::DockerCli().check(
+      {"container", "inspect", "--format", "{{index .Config.Labels \"autoswarm.owner.pid\"}}", left[0]},
+      30s, "inspect");
+  CHECK(owner == std::to_string(killed_pid) + "\n");
+
+  auto r = bench_run({"--tasks", (dir / "quick").string(), "--agent", "oracle", "-o",
+                      (dir / "jobs").string(), "--job-name", job + "-next"});
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.err, Catch::Contains("removed 1 container left by bench runs that are gone (pid " +
+                                    std::to_string(killed_pid) + ")"));
+  CHECK(containers_of_job(job).empty());
+}
+
+TEST_CASE("autoswarm doctor removes the containers a killed bench run left", "[docker][hardening]") {
+  AUTOSWARM_REQUIRE_DOCKER();
+  using namespace std::chrono_literals;
+  TempDir dir;
+  write_task(dir / "tasks" / "slow", "", kPassingTest, "sleep 300\n");
+  const std::string job = "doctor-sweep-" + std::to_string(::getpid());
+  kill_bench_run_mid_trial(dir / "tasks", dir / "jobs", job);
+  autoswarm::util::ProcessOptions options;
+  options.timeout = 60s;
+  options.unset_env = {"OPENAI_API_KEY"};
+  auto r = autoswarm::util::run_process(
+      {AUTOSWARM_BINARY, "--home", (dir / "home").string(), "doctor", "--timeout-ms", "200"}, options);
+  INFO(r.out << r.err);
+  CHECK_THAT(r.out, Catch::Contains("bench: removed ") &&
+                        Catch::Contains("left by bench runs that are gone"));
+  CHECK(containers_of_job(job).empty());
 }
