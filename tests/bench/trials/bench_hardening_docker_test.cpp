@@ -219,3 +219,41 @@ TEST_CASE("autoswarm doctor removes the containers a killed bench run left", "[d
                         Catch::Contains("left by bench runs that are gone"));
   CHECK(containers_of_job(job).empty());
 }
+
+TEST_CASE("a FIFO in a task is skipped with a warning and a second SIGTERM ends the run at once",
+          "[docker][hardening]") {
+  AUTOSWARM_REQUIRE_DOCKER();
+  using namespace std::chrono_literals;
+  TempDir dir;
+  write_task(dir / "tasks" / "fifo", kFast, kPassingTest, "true\n");
+  REQUIRE(::mkfifo((dir / "tasks" / "fifo" / "environment" / "pipe").c_str(), 0644) == 0);
+  REQUIRE(::mkfifo((dir / "tasks" / "fifo" / "tests" / "pipe").c_str(), 0644) == 0);
+  auto r = bench_run({"--tasks", (dir / "tasks").string(), "--agent", "oracle", "-o",
+                      (dir / "jobs").string(), "--job-name", "fifo"});
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 0);
+  CHECK_FALSE(r.timed_out);
+  CHECK(last_line(r.out).starts_with("passed=1/1 "));
+  CHECK_THAT(r.err, Catch::Contains("skipping pipe, which is a FIFO"));
+
+  // While a trial runs, a first SIGTERM asks for a clean stop; a second one is obeyed at once.
+  write_task(dir / "slow" / "slow", "", kPassingTest, "sleep 300\n");
+  const std::string job = "twice-" + std::to_string(::getpid());
+  BackgroundProcess run({AUTOSWARM_BINARY, "bench", "run", "--tasks", (dir / "slow").string(),
+                         "--agent", "oracle", "-o", (dir / "jobs").string(), "--job-name", job});
+  REQUIRE(wait_for_container(job));
+  run.signal(SIGTERM);
+  run.signal(SIGTERM);
+  auto signalled = std::chrono::steady_clock::now();
+  int status = run.wait(10s);
+  auto took = std::chrono::steady_clock::now() - signalled;
+  INFO(run.err());
+  CHECK(status == 128 + SIGTERM);
+  CHECK(took < 1s);
+  // The detached cleanup removes the container soon after.
+  auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (!containers_of_job(job).empty() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(200ms);
+  }
+  CHECK(containers_of_job(job).empty());
+}
