@@ -39,6 +39,9 @@ struct RunFlags {
   std::string job_name;
   std::optional<std::string> env_file;
   bool allow_internet = false;
+  int64_t pids_limit = bench::kDefaultPidsLimit;
+  std::vector<std::string> cap_add;
+  bool no_cap_drop = false;
   UpstreamFlags upstream;
 };
 
@@ -174,6 +177,9 @@ int run_bench(const RunFlags& f, const GlobalOptions& global) {
   options.dataset = fs::weakly_canonical(fs::absolute(f.tasks_dir)).filename().string();
   options.trial.agent = *kind;
   options.trial.allow_internet = f.allow_internet;
+  options.trial.pids_limit = f.pids_limit;
+  options.trial.drop_capabilities = !f.no_cap_drop;
+  options.trial.extra_capabilities = f.cap_add;
   options.trial.env_lookup = env_lookup;
   options.trial.spec = spec ? &*spec : nullptr;
   options.trial.docker.ping();  // before choosing an LLM: no docker, no run
@@ -207,6 +213,9 @@ int run_bench(const RunFlags& f, const GlobalOptions& global) {
       {"exclude", f.exclude},
       {"n_tasks", f.n_tasks ? nlohmann::json(*f.n_tasks) : nlohmann::json(nullptr)},
       {"allow_internet", f.allow_internet},
+      {"pids_limit", f.pids_limit},
+      {"cap_drop_all", !f.no_cap_drop},
+      {"cap_add", f.cap_add},
       {"env_file", f.env_file.value_or("")},
       {"upstream", upstream_url},
   };
@@ -266,6 +275,16 @@ Runner configure_bench_run(CLI::App& app) {
                  "KEY=VALUE file resolving ${VAR} in the tasks' env tables");
   app.add_flag("--allow-internet", f->allow_internet,
                "Give network access to tasks whose task.toml allows it (default: none)");
+  app.add_option("--pids-limit", f->pids_limit,
+                 "At most this many processes in a task container (0: no limit)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_option("--cap-add", f->cap_add,
+                 "A Linux capability task containers get on top of the defaults, e.g. NET_RAW "
+                 "(repeatable)");
+  app.add_flag("--no-cap-drop", f->no_cap_drop,
+               "Run task containers with Docker's default capabilities instead of dropping all "
+               "but the few tasks need");
   f->upstream.add_to(app);
   return [f](const GlobalOptions& global) { return run_bench(*f, global); };
 }

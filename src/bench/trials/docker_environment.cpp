@@ -102,6 +102,13 @@ ExecResult exec_result(const util::ProcessResult& r, int exit_code, bool timed_o
 
 }  // namespace
 
+const std::vector<std::string>& default_capabilities() {
+  static const std::vector<std::string> caps{"CHOWN",  "DAC_OVERRIDE", "FOWNER",
+                                             "FSETID", "SETUID",       "SETGID",
+                                             "KILL",   "AUDIT_WRITE",  "NET_BIND_SERVICE"};
+  return caps;
+}
+
 DockerEnvironment::DockerEnvironment(DockerCli docker, ContainerOptions options)
     : docker_(std::move(docker)), options_(std::move(options)) {
   std::string name = container_name(options_.name_hint);
@@ -115,6 +122,11 @@ DockerEnvironment::DockerEnvironment(DockerCli docker, ContainerOptions options)
     args.insert(args.end(), {"--memory", std::to_string(options_.memory_mb) + "m"});
   }
   if (options_.gpus > 0) args.insert(args.end(), {"--gpus", std::to_string(options_.gpus)});
+  if (options_.pids_limit > 0) {
+    args.insert(args.end(), {"--pids-limit", std::to_string(options_.pids_limit)});
+  }
+  if (options_.drop_capabilities) args.insert(args.end(), {"--cap-drop", "ALL"});
+  for (const auto& cap : options_.cap_add) args.insert(args.end(), {"--cap-add", cap});
   for (const auto& [k, v] : options_.env) args.insert(args.end(), {"-e", k + "=" + v});
   args.insert(args.end(), {options_.image, "infinity"});
 

@@ -156,6 +156,9 @@ TrialResult run_trial(const Task& task, const TrialSettings& settings, const Tri
         .cpus = task.environment.cpus,
         .memory_mb = task.environment.memory_mb,
         .gpus = task.environment.gpus,
+        .pids_limit = settings.pids_limit,
+        .drop_capabilities = settings.drop_capabilities,
+        .cap_add = settings.drop_capabilities ? default_capabilities() : std::vector<std::string>{},
         .network = task.environment.allow_internet && settings.allow_internet,
         .labels = settings.labels,
         .env = expand_env(task.environment.env, settings.env_lookup),
@@ -163,6 +166,8 @@ TrialResult run_trial(const Task& task, const TrialSettings& settings, const Tri
         .cancel = settings.cancel,
     };
     container.labels["autoswarm.task"] = task.name;
+    container.cap_add.insert(container.cap_add.end(), settings.extra_capabilities.begin(),
+                             settings.extra_capabilities.end());
     try {
       env = settings.environment.start ? settings.environment.start(container)
                                        : std::make_unique<DockerEnvironment>(settings.docker, container);

@@ -257,3 +257,32 @@ TEST_CASE("a FIFO in a task is skipped with a warning and a second SIGTERM ends 
   }
   CHECK(containers_of_job(job).empty());
 }
+
+TEST_CASE("task containers have a pids limit and only the capabilities tasks need",
+          "[docker][hardening]") {
+  AUTOSWARM_REQUIRE_DOCKER();
+  TempDir dir;
+  // What the container may and may not do, as test.sh sees it: chown and su-like user switches
+  // work, mknod does not, and a fork bomb stops at the limit.
+  const std::string test_sh =
+      "set -u\n"
+      "touch /tmp/f && chown nobody /tmp/f || { echo 'chown failed'; exit 0; }\n"
+      "setpriv --reuid=65534 --regid=65534 --clear-groups true || { echo 'setpriv failed'; exit 0; }\n"
+      "if mknod /tmp/dev c 1 3 2>/dev/null; then echo 'mknod worked'; exit 0; fi\n"
+      "limit=$(cat /sys/fs/cgroup/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids/pids.max)\n"
+      "echo \"pids.max=$limit\"\n"
+      "grep -q '^CapEff:.*' /proc/self/status && grep CapEff /proc/self/status\n"
+      "echo 1 > /logs/verifier/reward.txt\n";
+  write_task(dir / "tasks" / "caps", kFast, test_sh, "true\n");
+  auto r = bench_run({"--tasks", (dir / "tasks").string(), "--agent", "oracle", "-o",
+                      (dir / "jobs").string(), "--job-name", "caps", "--pids-limit", "200"});
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 0);
+  std::string tests_out =
+      autoswarm::util::read_file(dir / "jobs" / "caps" / "caps" / "verifier" / "test-stdout.txt");
+  INFO(tests_out);
+  CHECK(last_line(r.out).starts_with("passed=1/1 "));
+  CHECK_THAT(tests_out, Catch::Contains("pids.max=200"));
+  auto config = read_json(dir / "jobs" / "caps" / "config.json");
+  CHECK(config["pids_limit"] == 200);
+}

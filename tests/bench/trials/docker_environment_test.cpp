@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 #include <thread>
 
+#include "autoswarm/bench/trials/container_owner.h"
 #include "autoswarm/bench/trials/task_image.h"
 #include "autoswarm/util/files.h"
 #include "bench/trials/docker_test_support.h"
@@ -290,4 +291,27 @@ TEST_CASE("exec keeps the head and tail of a 200 MB output, and counts all of it
   CHECK(r.out.size() <= DockerEnvironment::kExecMaxOutput + 100);
   CHECK_THAT(r.out, Catch::StartsWith("STARTxxx") && Catch::EndsWith("xxxEND") &&
                         Catch::Contains(" bytes omitted ...]"));
+}
+
+TEST_CASE("containers run with a pids limit, few capabilities and their owner's labels",
+          "[docker]") {
+  AUTOSWARM_REQUIRE_DOCKER();
+  ContainerOptions limited = options();
+  limited.pids_limit = 64;
+  DockerEnvironment env(DockerCli(), limited);
+  CHECK(inspect(env.container_id(), "{{.HostConfig.PidsLimit}}") == "64\n");
+  CHECK(inspect(env.container_id(), "{{.HostConfig.CapDrop}}") == "[ALL]\n");
+  CHECK_THAT(inspect(env.container_id(), "{{.HostConfig.CapAdd}}"),
+             Catch::Contains("CHOWN") && Catch::Contains("SETUID") && !Catch::Contains("MKNOD"));
+  CHECK(inspect(env.container_id(), "{{index .Config.Labels \"autoswarm.owner\"}}") ==
+        autoswarm::bench::ContainerOwner::self().id() + "\n");
+  // A fork bomb stops at the limit; the container still answers.
+  autoswarm::bench::ExecResult bomb = env.exec(
+      {"bash", "-c",
+       "for i in {1..200}; do sleep 3 & done 2>/dev/null; n=0; for p in /proc/[0-9]*; do "
+       "n=$((n + 1)); done; echo $n; wait"},  // builtins only: no fork is left at the limit
+      60s);
+  CHECK(std::stoi(bomb.out) <= 64);
+  CHECK(env.exec({"sh", "-c", "mknod /tmp/null c 1 3"}, 30s).exit_code != 0);
+  CHECK(env.exec({"sh", "-c", "touch /tmp/f && chown nobody /tmp/f"}, 30s).exit_code == 0);
 }

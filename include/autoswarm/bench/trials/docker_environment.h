@@ -1,5 +1,6 @@
 // A trial's Environment in a Docker container, driven through the `docker` CLI: started with
-// resource limits and (by default) no network, removed with `docker rm -f` when done.
+// resource limits, a pids limit, only the capabilities tasks need and (by default) no network,
+// labelled with its owner (container_owner.h), removed with `docker rm -f` when done.
 //
 //   DockerEnvironment env(docker, {.image = tag, .labels = {{kJobLabel, job}}});
 //   env.exec({"bash", "-lc", "ls"}, 120s);   // docker exec -i <id> bash -lc ls
@@ -11,17 +12,34 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "autoswarm/bench/trials/docker_cli.h"
 #include "autoswarm/bench/agent/environment.h"
 
 namespace autoswarm::bench {
 
+// At most this many processes and threads in a task container (--pids-limit): a fork bomb
+// stops there instead of taking the host's process table.
+inline constexpr int64_t kDefaultPidsLimit = 1024;
+
+// What tasks commonly need of root's powers once every capability is dropped (--cap-drop ALL):
+// changing owners and modes (CHOWN, DAC_OVERRIDE, FOWNER, FSETID), switching users (SETUID,
+// SETGID, and AUDIT_WRITE for su), signalling processes (KILL) and binding a port below 1024
+// (NET_BIND_SERVICE). Left out of Docker's default set: MKNOD, NET_RAW, SETFCAP, SETPCAP and
+// SYS_CHROOT.
+const std::vector<std::string>& default_capabilities();
+
 struct ContainerOptions {
   std::string image{};
   double cpus = 1.0;                      // --cpus; <= 0: no limit
   int64_t memory_mb = 2048;               // --memory; <= 0: no limit
   int gpus = 0;                           // --gpus N when > 0
+  int64_t pids_limit = kDefaultPidsLimit;  // --pids-limit; <= 0: no limit
+  // true: --cap-drop ALL, then --cap-add for each of cap_add. false: Docker's default set
+  // (cap_add is then added to it).
+  bool drop_capabilities = true;
+  std::vector<std::string> cap_add = default_capabilities();
   bool network = false;                   // false: --network none
   std::map<std::string, std::string> labels{};
   std::map<std::string, std::string> env{};  // set in the container for every exec
