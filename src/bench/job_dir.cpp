@@ -83,7 +83,8 @@ std::vector<TrialDir> JobDir::trials() const {
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(dir_, ec)) {
     if (entry.is_symlink(ec) || !entry.is_directory(ec)) continue;
-    if (fs::is_regular_file(TrialDir(entry.path()).result_file(), ec)) dirs.push_back(entry.path());
+    fs::file_status result = fs::symlink_status(TrialDir(entry.path()).result_file(), ec);
+    if (fs::is_regular_file(result)) dirs.push_back(entry.path());
   }
   std::sort(dirs.begin(), dirs.end());
   return {dirs.begin(), dirs.end()};
@@ -127,8 +128,45 @@ void point_latest_at(const fs::path& jobs_dir, const std::string& name) {
 
 bool is_passing_reward(double reward) { return reward >= 1.0 - 1e-9; }
 
+namespace {
+
+// A file of a job that is not a regular file where the layout puts it: a link at it or at
+// the agent/ or verifier/ directory holding it. "" when it is fine (or missing).
+std::string refusal(const fs::path& file) {
+  std::error_code ec;
+  fs::path holder = file.parent_path();
+  std::string name = holder.filename().string();
+  if ((name == kAgentDir || name == kVerifierDir) && fs::is_symlink(fs::symlink_status(holder, ec))) {
+    return "refusing to read " + file.string() + ": " + holder.string() +
+           " is a symbolic link, and the files of a job directory are never followed";
+  }
+  fs::file_type type = fs::symlink_status(file, ec).type();
+  if (type == fs::file_type::not_found || type == fs::file_type::regular) return "";
+  return "refusing to read " + file.string() + ": it is " + util::describe_file_type(file) +
+         ", and only regular files of a job directory are read";
+}
+
+}  // namespace
+
+std::string read_job_file(const fs::path& file) {
+  std::string refused = refusal(file);
+  if (!refused.empty()) throw FileError(refused);
+  return util::read_regular_file(file);  // refuses what may have appeared since
+}
+
+std::optional<std::string> try_read_job_file(const fs::path& file) {
+  std::error_code ec;
+  if (!fs::exists(fs::symlink_status(file, ec))) return std::nullopt;
+  std::string refused = refusal(file);
+  if (!refused.empty()) {
+    spdlog::warn("{}", refused);
+    return std::nullopt;
+  }
+  return util::read_regular_file(file);
+}
+
 nlohmann::json read_job_json(const fs::path& file) {
-  std::string text = util::read_file(file);
+  std::string text = read_job_file(file);
   try {
     return util::parse_json(text);
   } catch (const util::JsonError& e) {
@@ -138,9 +176,9 @@ nlohmann::json read_job_json(const fs::path& file) {
 }
 
 nlohmann::json try_read_job_json(const fs::path& file) {
-  std::error_code ec;
-  if (!fs::exists(file, ec)) return nlohmann::json(nlohmann::json::value_t::discarded);
-  return util::try_parse_json(util::read_file(file));
+  std::optional<std::string> text = try_read_job_file(file);
+  if (!text) return nlohmann::json(nlohmann::json::value_t::discarded);
+  return util::try_parse_json(*text);
 }
 
 }  // namespace autoswarm::bench

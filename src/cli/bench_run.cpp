@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "autoswarm/bench/spec/env_file.h"
+#include "autoswarm/bench/trials/container_owner.h"
 #include "autoswarm/bench/trials/job.h"
 #include "autoswarm/bench/spec/pipeline_spec.h"
 #include "autoswarm/llm/client.h"
@@ -38,28 +39,36 @@ struct RunFlags {
   std::string job_name;
   std::optional<std::string> env_file;
   bool allow_internet = false;
+  int64_t pids_limit = bench::kDefaultPidsLimit;
+  std::vector<std::string> cap_add;
+  bool no_cap_drop = false;
   UpstreamFlags upstream;
 };
 
 // Ctrl-C / SIGTERM / SIGHUP: the first asks the run to stop (it removes its containers and writes
-// what it has); a third gives up on cleaning up.
+// what it has); a second, while that is under way, exits at once and leaves the removal of this
+// process's containers to a detached `docker rm` (and to the next run's sweep).
 std::atomic<bool> g_cancel{false};
 std::atomic<int> g_signal{0};
 std::atomic<int> g_signal_count{0};  // lock-free: safe in a signal handler
+const bench::OwnContainersRemover* g_remover = nullptr;  // set before the handlers
 
 void on_stop_signal(int sig) {
   g_signal = sig;
   g_cancel = true;
-  if (g_signal_count.fetch_add(1) + 1 >= 3) {
+  if (g_signal_count.fetch_add(1) + 1 >= 2) {
     const char msg[] =
-        "\nautoswarm: stopping without cleaning up; see `docker ps -a --filter "
-        "label=autoswarm.job`\n";
+        "\nautoswarm: stopping now; this run's containers are being removed in the background "
+        "(see `docker ps -a --filter label=autoswarm.job`)\n";
     (void)!::write(STDERR_FILENO, msg, sizeof msg - 1);
+    if (g_remover != nullptr) g_remover->launch();
     ::_exit(128 + sig);
   }
 }
 
-void install_stop_handlers() {
+void install_stop_handlers(const bench::DockerCli& docker) {
+  static const bench::OwnContainersRemover remover(docker);
+  g_remover = &remover;
   struct sigaction sa {};
   sa.sa_handler = on_stop_signal;
   sigemptyset(&sa.sa_mask);
@@ -168,6 +177,9 @@ int run_bench(const RunFlags& f, const GlobalOptions& global) {
   options.dataset = fs::weakly_canonical(fs::absolute(f.tasks_dir)).filename().string();
   options.trial.agent = *kind;
   options.trial.allow_internet = f.allow_internet;
+  options.trial.pids_limit = f.pids_limit;
+  options.trial.drop_capabilities = !f.no_cap_drop;
+  options.trial.extra_capabilities = f.cap_add;
   options.trial.env_lookup = env_lookup;
   options.trial.spec = spec ? &*spec : nullptr;
   options.trial.docker.ping();  // before choosing an LLM: no docker, no run
@@ -201,6 +213,9 @@ int run_bench(const RunFlags& f, const GlobalOptions& global) {
       {"exclude", f.exclude},
       {"n_tasks", f.n_tasks ? nlohmann::json(*f.n_tasks) : nlohmann::json(nullptr)},
       {"allow_internet", f.allow_internet},
+      {"pids_limit", f.pids_limit},
+      {"cap_drop_all", !f.no_cap_drop},
+      {"cap_add", f.cap_add},
       {"env_file", f.env_file.value_or("")},
       {"upstream", upstream_url},
   };
@@ -218,7 +233,7 @@ int run_bench(const RunFlags& f, const GlobalOptions& global) {
             if (client) client->abort();
           },
   };
-  install_stop_handlers();
+  install_stop_handlers(options.trial.docker);
   bench::JobResult job = bench::run_job(set.tasks, options, g_cancel, callbacks);
   progress.finish();
 
@@ -260,6 +275,16 @@ Runner configure_bench_run(CLI::App& app) {
                  "KEY=VALUE file resolving ${VAR} in the tasks' env tables");
   app.add_flag("--allow-internet", f->allow_internet,
                "Give network access to tasks whose task.toml allows it (default: none)");
+  app.add_option("--pids-limit", f->pids_limit,
+                 "At most this many processes in a task container (0: no limit)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_option("--cap-add", f->cap_add,
+                 "A Linux capability task containers get on top of the defaults, e.g. NET_RAW "
+                 "(repeatable)");
+  app.add_flag("--no-cap-drop", f->no_cap_drop,
+               "Run task containers with Docker's default capabilities instead of dropping all "
+               "but the few tasks need");
   f->upstream.add_to(app);
   return [f](const GlobalOptions& global) { return run_bench(*f, global); };
 }

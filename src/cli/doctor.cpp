@@ -2,7 +2,11 @@
 #include <iostream>
 #include <memory>
 
+#include <spdlog/spdlog.h>
+
+#include "autoswarm/bench/trials/container_owner.h"
 #include "autoswarm/upstream/doctor.h"
+#include "autoswarm/util/error.h"
 #include "command.h"
 
 namespace autoswarm::cli {
@@ -17,6 +21,20 @@ struct DoctorFlags {
   bool json = false;
   int timeout_ms = 1000;
 };
+
+// Containers that killed bench runs left behind, removed; nothing when docker is not there or
+// does not answer in a few seconds (doctor is about the proxy first).
+bench::OrphanSweep sweep_leftover_containers() {
+  constexpr auto kDockerTimeout = std::chrono::seconds(5);
+  try {
+    bench::DockerCli docker;
+    docker.ping(kDockerTimeout);
+    return bench::remove_orphaned_containers(docker, kDockerTimeout);
+  } catch (const Error& e) {
+    spdlog::debug("not looking for leftover bench containers: {}", e.what());
+    return {};
+  }
+}
 
 }  // namespace
 
@@ -49,10 +67,14 @@ Runner configure_doctor(CLI::App& app) {
     options.home = global.home;
 
     upstream::DoctorReport report = upstream::run_doctor(options);
+    bench::OrphanSweep sweep = sweep_leftover_containers();
     if (flags->json) {
-      std::cout << report.to_json().dump(2) << "\n";
+      nlohmann::json out = report.to_json();
+      out["leftover_containers_removed"] = sweep.removed;
+      std::cout << out.dump(2) << "\n";
     } else {
       std::cout << report.render_text(global.color);
+      if (!sweep.message().empty()) std::cout << "bench: " << sweep.message() << "\n";
     }
     return report.ok() ? 0 : 1;
   };

@@ -33,6 +33,43 @@ struct Pipe {
   void close_both() { close_end(0); close_end(1); }
 };
 
+// One output stream as ProcessOptions::max_output keeps it: all of it while it fits, then its
+// first half and a window of its last half.
+class KeptOutput {
+ public:
+  explicit KeptOutput(size_t max) : half_(max / 2) {}
+
+  void append(const char* data, size_t n) {
+    total_ += n;
+    if (half_ == 0) {
+      head_.append(data, n);
+      return;
+    }
+    size_t to_head = std::min(n, half_ > head_.size() ? half_ - head_.size() : 0);
+    head_.append(data, to_head);
+    tail_.append(data + to_head, n - to_head);
+    // Trimmed in steps, so each byte is moved a bounded number of times.
+    if (tail_.size() > 2 * half_) tail_.erase(0, tail_.size() - half_);
+  }
+
+  size_t total() const { return total_; }
+
+  std::string take() {
+    if (half_ == 0) return std::move(head_);
+    if (tail_.size() > half_) {
+      std::string marker =
+          "\n[... " + std::to_string(total_ - head_.size() - half_) + " bytes omitted ...]\n";
+      return head_ + marker + tail_.substr(tail_.size() - half_);
+    }
+    return head_ + tail_;
+  }
+
+ private:
+  size_t half_;
+  size_t total_ = 0;
+  std::string head_, tail_;
+};
+
 std::vector<std::string> child_environment(const ProcessOptions& options) {
   std::vector<std::string> env;
   for (char** e = environ; *e != nullptr; ++e) {
@@ -88,10 +125,11 @@ ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOpt
   int exec_errno = 0;
   if (::read(exec_status.fd[0], &exec_errno, sizeof exec_errno) == sizeof exec_errno) {
     ::waitpid(pid, nullptr, 0);
-    throw Error("cannot run " + argv[0] + ": " + std::strerror(exec_errno));
+    throw ProcessStartError("cannot run " + argv[0] + ": " + std::strerror(exec_errno), exec_errno);
   }
 
   ProcessResult result;
+  KeptOutput kept_out(options.max_output), kept_err(options.max_output);
   size_t input_written = 0;
   if (options.input.empty()) in.close_end(1);
   else ::fcntl(in.fd[1], F_SETFL, O_NONBLOCK);
@@ -137,12 +175,16 @@ ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOpt
       }
       ssize_t r = ::read(fds[i].fd, buf, sizeof buf);
       Pipe& p = fds[i].fd == out.fd[0] ? out : err;
-      std::string& sink = &p == &out ? result.out : result.err;
+      KeptOutput& sink = &p == &out ? kept_out : kept_err;
       if (r > 0) sink.append(buf, static_cast<size_t>(r));
       else if (r == 0 || errno != EINTR) p.close_end(0);
     }
   }
   in.close_end(1);
+  result.out_bytes = kept_out.total();
+  result.err_bytes = kept_err.total();
+  result.out = kept_out.take();
+  result.err = kept_err.take();
 
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {}

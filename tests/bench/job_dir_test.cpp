@@ -1,5 +1,7 @@
 // The job directory's layout: every name as Harbor users and older jobs know it, creating a job
 // directory, the `latest` link, and reading a job back.
+#include <sys/stat.h>
+
 #include <catch2/catch.hpp>
 
 #include <filesystem>
@@ -112,6 +114,41 @@ TEST_CASE("a job's JSON files read back strictly or tolerantly", "[bench][job_di
   CHECK(try_read_job_json(tmp / "good.json")["passed"] == 3);
   CHECK(try_read_job_json(tmp / "cut.json").is_discarded());
   CHECK(try_read_job_json(tmp / "missing.json").is_discarded());
+}
+
+TEST_CASE("reading a job never follows a link or opens a FIFO", "[bench][job_dir]") {
+  testing::TempDir tmp;
+  util::write_file_atomic(tmp / "secret", "root:$6$host-secret\n");
+  const TrialDir trial(tmp / "job" / "hello");
+  util::ensure_directory(trial.agent_dir());
+  util::ensure_directory(trial.verifier_dir());
+  fs::create_symlink(tmp / "secret", trial.instruction_file());
+  REQUIRE(::mkfifo(trial.trajectory_file().c_str(), 0644) == 0);
+  util::write_file_atomic(tmp / "elsewhere.json", R"({"passed": 3})");
+  fs::create_symlink(tmp / "elsewhere.json", trial.result_file());
+
+  CHECK_THROWS_WITH(read_job_file(trial.instruction_file()),
+                    Catch::Contains("instruction.md") && Catch::Contains("symbolic link") &&
+                        !Catch::Contains("host-secret"));
+  CHECK_FALSE(try_read_job_file(trial.instruction_file()).has_value());
+  CHECK_THROWS_WITH(read_job_json(trial.trajectory_file()), Catch::Contains("a FIFO"));
+  CHECK(try_read_job_json(trial.trajectory_file()).is_discarded());
+  CHECK(try_read_job_json(trial.result_file()).is_discarded());
+  CHECK(JobDir(tmp / "job").trials().empty());  // a linked result.json is no trial
+
+  // A link in place of agent/ itself, to a directory holding a plausible file.
+  util::ensure_directory(tmp / "fake-agent");
+  util::write_file_atomic(tmp / "fake-agent" / "stage_traces.json", "[]");
+  const TrialDir other(tmp / "job" / "other");
+  util::ensure_directory(other.path());
+  fs::create_directory_symlink(tmp / "fake-agent", other.agent_dir());
+  CHECK_THROWS_WITH(read_job_json(other.stage_traces_file()),
+                    Catch::Contains("agent is a symbolic link"));
+  CHECK(try_read_job_json(other.stage_traces_file()).is_discarded());
+
+  util::write_file_atomic(tmp / "job" / "plain.md", "plain\n");
+  CHECK(read_job_file(tmp / "job" / "plain.md") == "plain\n");
+  CHECK_FALSE(try_read_job_file(tmp / "job" / "missing.md").has_value());
 }
 
 TEST_CASE("a trial passes with reward 1, within rounding", "[bench][job_dir]") {

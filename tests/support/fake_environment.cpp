@@ -122,7 +122,7 @@ void FakeEnvironment::copy_in(const fs::path& from, const std::string& to) {
   }
 }
 
-void FakeEnvironment::copy_out(const std::string& from, const fs::path& to) {
+std::vector<std::string> FakeEnvironment::copy_out(const std::string& from, const fs::path& to) {
   std::map<std::string, std::string> files;
   {
     std::lock_guard lock(mutex_);
@@ -145,6 +145,7 @@ void FakeEnvironment::copy_out(const std::string& from, const fs::path& to) {
     util::ensure_directory((to / rel).parent_path(), 0755);
     util::write_file_atomic(to / rel, content, 0644);
   }
+  return {};
 }
 
 void FakeEnvironment::set_user(std::string user) {

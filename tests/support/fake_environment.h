@@ -74,8 +74,10 @@ class FakeEnvironment : public bench::Environment {
   void write_file(const std::string& path, const std::string& content) override;
   std::string read_file(const std::string& path, size_t max_bytes = 1 << 20) override;
   void copy_in(const std::filesystem::path& from, const std::string& to) override;
-  // Writes the files under `from` ("DIR/." for its contents) to the host directory `to`.
-  void copy_out(const std::string& from, const std::filesystem::path& to) override;
+  // Writes the files under `from` ("DIR/." for its contents) to the host directory `to`. The
+  // fake holds regular files only, so nothing is ever left out.
+  std::vector<std::string> copy_out(const std::string& from,
+                                    const std::filesystem::path& to) override;
   void set_user(std::string user) override;
   std::string describe() const override { return describe_; }
   std::unique_ptr<bench::Environment> branch(const std::string& name_hint) override;

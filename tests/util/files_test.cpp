@@ -284,3 +284,41 @@ TEST_CASE("FileLock names a lock file it cannot create", "[files][lock]") {
   const fs::path lock_path = tmp / "no-such-dir" / "a.lock";
   CHECK_THROWS_WITH(FileLock(lock_path), Catch::Contains(lock_path.string()));
 }
+
+TEST_CASE("keep_only_regular_files removes links and FIFOs and resets modes", "[files]") {
+  TempDir tmp;
+  const fs::path dir = tmp / "copied";
+  autoswarm::util::ensure_directory(dir / "sub");
+  autoswarm::util::write_file_atomic(dir / "notes.txt", "kept\n", 04755);
+  autoswarm::util::write_file_atomic(dir / "sub" / "deep.txt", "kept too\n");
+  fs::create_symlink("/etc/shadow", dir / "instruction.md");
+  fs::create_directory_symlink("/etc", dir / "sub" / "etc");
+  REQUIRE(::mkfifo((dir / "pipe").c_str(), 0644) == 0);
+
+  std::vector<std::string> removed = autoswarm::util::keep_only_regular_files(dir);
+  std::sort(removed.begin(), removed.end());
+  CHECK(removed == std::vector<std::string>{"instruction.md (a symbolic link)", "pipe (a FIFO)",
+                                            "sub/etc (a symbolic link)"});
+  CHECK_FALSE(fs::exists(fs::symlink_status(dir / "instruction.md")));
+  CHECK_FALSE(fs::exists(fs::symlink_status(dir / "sub" / "etc")));
+  CHECK_FALSE(fs::exists(fs::symlink_status(dir / "pipe")));
+  CHECK(fs::exists("/etc/passwd"));  // the link's target is untouched
+  CHECK(autoswarm::util::read_file(dir / "notes.txt") == "kept\n");
+  CHECK(autoswarm::util::read_file(dir / "sub" / "deep.txt") == "kept too\n");
+  CHECK((fs::status(dir / "notes.txt").permissions() & fs::perms::mask) ==
+        static_cast<fs::perms>(0644));
+}
+
+TEST_CASE("read_regular_file refuses a link and does not block on a FIFO", "[files]") {
+  TempDir tmp;
+  autoswarm::util::write_file_atomic(tmp / "secret", "host secret\n");
+  fs::create_symlink(tmp / "secret", tmp / "link");
+  REQUIRE(::mkfifo((tmp / "pipe").c_str(), 0644) == 0);
+
+  CHECK(autoswarm::util::read_regular_file(tmp / "secret") == "host secret\n");
+  CHECK_THROWS_WITH(autoswarm::util::read_regular_file(tmp / "link"),
+                    Catch::Contains("link") && Catch::Contains("symbolic link"));
+  CHECK_THROWS_WITH(autoswarm::util::read_regular_file(tmp / "pipe"),
+                    Catch::Contains("it is a FIFO, not a regular file"));
+  CHECK_THROWS_AS(autoswarm::util::read_regular_file(tmp / "missing"), autoswarm::FileError);
+}

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <thread>
 
@@ -73,4 +74,30 @@ TEST_CASE("run_process kills the child when the cancel flag turns true", "[subpr
   CHECK_FALSE(r.timed_out);
   CHECK(r.out.empty());
   CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+}
+
+TEST_CASE("run_process keeps the head and tail of a long output and counts all of it",
+          "[subprocess]") {
+  ProcessOptions options;
+  options.max_output = 1000;
+  auto r = run_process(
+      {"sh", "-c", "printf START; head -c 50000000 /dev/zero | tr '\\000' x; printf END; echo e >&2"},
+      options);
+  CHECK(r.exit_code == 0);
+  CHECK(r.out_bytes == 50000008);
+  CHECK(r.out.size() < 1100);
+  CHECK_THAT(r.out, Catch::StartsWith("STARTxxx") && Catch::EndsWith("xxxEND") &&
+                        Catch::Contains("xxx\n[... 49999008 bytes omitted ...]\nxxx"));
+  CHECK(r.err == "e\n");  // a short stream is kept whole
+  CHECK(r.err_bytes == 2);
+}
+
+TEST_CASE("run_process says when the arguments are over the kernel's limit", "[subprocess]") {
+  try {
+    run_process({"printf", "%s", std::string(200000, 'x')});
+    FAIL("expected ProcessStartError");
+  } catch (const autoswarm::util::ProcessStartError& e) {
+    CHECK(e.error_number() == E2BIG);
+    CHECK_THAT(e.what(), Catch::Contains("cannot run printf") && Catch::Contains("too long"));
+  }
 }

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -97,11 +98,20 @@ void point_latest_at(const std::filesystem::path& jobs_dir, const std::string& n
 // `passed` means in bench run's summary, the job's result.json and bench compare.
 bool is_passing_reward(double reward);
 
-// A JSON file of a job read back; nothing in it is trusted (depth-limited, see util/json.h).
+// A file of a job read back. Nothing in a job directory is trusted: part of it came out of a
+// container. Links are never followed: a symbolic link at the file, or at the agent/ or
+// verifier/ directory holding it, is refused, as is anything but a regular file (a FIFO
+// cannot block the reader). read_job_file throws FileError naming the file and why.
+// try_read_job_file returns nullopt when the file is missing, and also (after a warning that
+// names it) when it is refused.
+std::string read_job_file(const std::filesystem::path& file);
+std::optional<std::string> try_read_job_file(const std::filesystem::path& file);
+
+// A JSON file of a job read back, as read_job_file reads it, depth-limited (util/json.h).
 // read_job_json throws FileError naming the file when it cannot be read or is not JSON ("was
 // the job interrupted while writing it?"). try_read_job_json returns a discarded value
-// (is_discarded()) instead when the file is missing or not JSON; FileError when it exists but
-// cannot be read.
+// (is_discarded()) instead when try_read_job_file gives nothing or it is not JSON; FileError
+// when it exists but cannot be read.
 nlohmann::json read_job_json(const std::filesystem::path& file);
 nlohmann::json try_read_job_json(const std::filesystem::path& file);
 

@@ -12,6 +12,24 @@ namespace autoswarm::util {
 // Reads a whole file. Throws FileError naming the path when it cannot.
 std::string read_file(const std::filesystem::path& path);
 
+// Reads a whole file that must be a regular file itself: a symbolic link at `path` is not
+// followed and a FIFO, socket or device is not opened for longer than it takes to see what it
+// is (it never blocks). Throws FileError naming the path and what it is instead. For files that
+// something untrusted may have put there (what a container left, a job directory).
+std::string read_regular_file(const std::filesystem::path& path);
+
+// What a file-system entry is, in words: "a regular file", "a symbolic link", "a FIFO", …
+// (never following a link). "missing" when there is nothing at `path`.
+std::string describe_file_type(const std::filesystem::path& path);
+
+// Makes the tree under `dir` hold regular files and directories only: removes every symbolic
+// link, FIFO, socket and device below it (never following a link) and gives what stays
+// `file_mode` or `dir_mode` (no set-user-ID bits from elsewhere). Returns what it removed, one
+// "relative/path (a symbolic link)" each. Throws FileError when `dir` cannot be walked.
+std::vector<std::string> keep_only_regular_files(const std::filesystem::path& dir,
+                                                 unsigned file_mode = 0644,
+                                                 unsigned dir_mode = 0755);
+
 // Replaces `path` atomically with `content`: readers see the old file or the new one, never a
 // mix, and a crash at any point leaves one of the two. `mode` is applied before the rename.
 void write_file_atomic(const std::filesystem::path& path, std::string_view content,

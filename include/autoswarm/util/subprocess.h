@@ -9,7 +9,21 @@
 #include <string>
 #include <vector>
 
+#include "autoswarm/util/error.h"
+
 namespace autoswarm::util {
+
+// The program could not be started: not found, not executable, or its arguments are over the
+// kernel's limit (E2BIG: 128 KiB for one argument). The message names argv[0] and the reason.
+class ProcessStartError : public Error {
+ public:
+  ProcessStartError(const std::string& message, int error_number)
+      : Error(message), error_number_(error_number) {}
+  int error_number() const { return error_number_; }  // the errno of the failed exec
+
+ private:
+  int error_number_;
+};
 
 struct ProcessOptions {
   std::chrono::milliseconds timeout{0};          // 0: no limit
@@ -18,6 +32,11 @@ struct ProcessOptions {
   std::map<std::string, std::string> env;         // added to (or replacing) the inherited env
   std::vector<std::string> unset_env;             // removed from the inherited env
   const std::atomic<bool>* cancel = nullptr;      // when it turns true, the child is killed
+  // 0: stdout and stderr are kept whole. Else each keeps at most about this many bytes in
+  // memory however much the child writes: its first and its last max_output / 2 bytes, the
+  // middle replaced by "\n[... N bytes omitted ...]\n" (the child is read to its end all the
+  // same, so it never blocks on a full pipe).
+  size_t max_output = 0;
 };
 
 struct ProcessResult {
@@ -26,9 +45,11 @@ struct ProcessResult {
   bool cancelled = false;    // killed (likewise) because options.cancel turned true
   std::string out;
   std::string err;
+  size_t out_bytes = 0;      // how many bytes the child wrote to stdout in all
+  size_t err_bytes = 0;      // and to stderr
 };
 
-// Throws Error when the program cannot be started (names argv[0] and the reason).
+// Throws ProcessStartError when the program cannot be started.
 ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOptions& options = {});
 
 }  // namespace autoswarm::util

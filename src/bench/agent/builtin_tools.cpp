@@ -33,6 +33,8 @@ ToolResult run_shell(const json& args, ToolContext& ctx) {
   ExecResult r;
   try {
     r = ctx.env.exec({"bash", "-lc", command}, timeout);
+  } catch (const CommandTooLongError& e) {
+    return {std::string("error: ") + e.what(), true};
   } catch (const Error& e) {
     throw EnvironmentGone(ctx.env.describe() + ": " + e.what());
   }

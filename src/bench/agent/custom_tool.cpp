@@ -45,6 +45,12 @@ ToolDefinition custom_tool(const CustomToolSpec& spec) {
             ExecResult r;
             try {
               r = ctx.env.exec(custom_tool_argv(spec, args), timeout, input);
+            } catch (const CommandTooLongError& e) {
+              return ToolResult{std::string("error: ") + e.what() +
+                                    (spec.stdin_argument.empty()
+                                         ? " (this tool takes every argument on its command line)"
+                                         : ""),
+                                true};
             } catch (const Error& e) {
               throw EnvironmentGone(ctx.env.describe() + ": " + e.what());
             }

@@ -112,7 +112,7 @@ ToolResult ToolRegistry::call(const llm::ToolCall& call, ToolContext& ctx) const
   }
 }
 
-std::string cap_output(const std::string& text, size_t max_chars) {
+std::string cap_output(const std::string& text, size_t max_chars, size_t whole_size) {
   if (text.size() <= max_chars) return text;
   const size_t head = max_chars * 2 / 3;
   const size_t tail = max_chars - head;
@@ -121,15 +121,18 @@ std::string cap_output(const std::string& text, size_t max_chars) {
   while (h > 0 && (static_cast<unsigned char>(text[h]) & 0xC0) == 0x80) --h;
   size_t t = text.size() - tail;
   while (t < text.size() && (static_cast<unsigned char>(text[t]) & 0xC0) == 0x80) ++t;
-  return text.substr(0, h) + "\n[... " + std::to_string(t - h) + " characters omitted ...]\n" +
+  // The middle an environment already left out counts as omitted too.
+  size_t omitted = whole_size > text.size() ? whole_size - h - (text.size() - t) : t - h;
+  return text.substr(0, h) + "\n[... " + std::to_string(omitted) + " characters omitted ...]\n" +
          text.substr(t);
 }
 
 std::string describe_exec_result(const ExecResult& r, size_t max_chars,
                                  std::chrono::milliseconds timeout) {
-  std::string out = "STDOUT:\n" + (r.out.empty() ? "(empty)" : cap_output(r.out, max_chars));
+  std::string out =
+      "STDOUT:\n" + (r.out.empty() ? "(empty)" : cap_output(r.out, max_chars, r.out_bytes));
   if (!out.ends_with("\n")) out += "\n";
-  out += "STDERR:\n" + (r.err.empty() ? "(empty)" : cap_output(r.err, max_chars));
+  out += "STDERR:\n" + (r.err.empty() ? "(empty)" : cap_output(r.err, max_chars, r.err_bytes));
   if (!out.ends_with("\n")) out += "\n";
   if (r.timed_out) {
     out += "TIMED OUT: the command was killed after " + std::to_string(timeout.count() / 1000) +

@@ -125,7 +125,7 @@ std::unique_ptr<TrialWork> load_trial(const TrialDir& trial) {
     spdlog::warn("{}: not a list of stage traces; skipping the trial", trial.stage_traces_file().string());
     return work;
   }
-  std::string task = fs::exists(trial.instruction_file()) ? util::read_file(trial.instruction_file()) : "";
+  std::string task = try_read_job_file(trial.instruction_file()).value_or("");
   std::map<std::string, std::string> roles = stage_roles(trial);
   for (size_t i = 0; i < traces.size(); ++i) {
     StageJudgeInput in;

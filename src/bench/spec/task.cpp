@@ -186,7 +186,14 @@ Task load_task(const fs::path& dir_in) {
     throw FileError(instruction.string() + ": missing (every task needs instruction.md)");
   }
   task.instruction = util::read_file(instruction);
-  if (fs::exists(task.task_toml())) read_task_toml(task);
+  if (fs::exists(task.task_toml())) {
+    // toml++ would wait forever on a FIFO named task.toml.
+    if (!fs::is_regular_file(task.task_toml())) {
+      throw FileError(task.task_toml().string() + ": it is " +
+                      util::describe_file_type(task.task_toml()) + ", not a regular file");
+    }
+    read_task_toml(task);
+  }
   if (task.name.empty()) task.name = task.dir.filename().string();
 
   const fs::path test_sh = task.tests_dir() / "test.sh";

@@ -3,6 +3,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdlib>
 #include <sstream>
 
@@ -52,17 +55,25 @@ std::string DockerCli::default_program() {
 }
 
 util::ProcessResult DockerCli::run(const std::vector<std::string>& args, milliseconds timeout,
-                                   const std::string& input,
-                                   const std::atomic<bool>* cancel) const {
+                                   const std::string& input, const std::atomic<bool>* cancel,
+                                   size_t max_output) const {
   std::vector<std::string> argv{program_};
   argv.insert(argv.end(), args.begin(), args.end());
   util::ProcessOptions options;
   options.timeout = timeout;
   options.input = input;
   options.cancel = cancel;
+  options.max_output = max_output;
   try {
     return util::run_process(argv, options);
-  } catch (const Error& e) {
+  } catch (const util::ProcessStartError& e) {
+    // The client is there; what it was asked to run is not something any client could start.
+    if (e.error_number() == E2BIG) {
+      throw DockerError("cannot run `" + program_ + " " + (args.empty() ? "" : args[0]) +
+                        "`: its arguments are over the kernel's limit (128 KiB for one, about " +
+                        std::to_string(::sysconf(_SC_ARG_MAX) / 1024) +
+                        " KiB for all): large data must go through stdin or a file");
+    }
     throw DockerUnavailableError(
         "cannot run the docker client '" + program_ + "' (" + e.what() +
         "): install it (sudo apt-get install docker.io, or scripts/setup-docker) or set "

@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "autoswarm/bench/trials/container_owner.h"
+#include "autoswarm/util/files.h"
+
 #include <random>
 #include <sstream>
 
@@ -17,6 +20,16 @@ constexpr milliseconds kCopyTimeout = seconds(300);
 constexpr milliseconds kKillTimeout = seconds(30);
 constexpr const char* kExecMarker = "AUTOSWARM_EXEC_ID";
 constexpr int kKilledExitCode = 128 + 9;
+// What the kernel takes for one argument (MAX_ARG_STRLEN, with its NUL), and what we allow for
+// all of them and the -e variables together (ARG_MAX is usually 2 MiB, our own environment
+// included): a bigger command fails in execve, on the host for the docker client and again in
+// the container.
+constexpr size_t kMaxArgumentBytes = 128 * 1024 - 1;
+constexpr size_t kMaxCommandBytes = 1024 * 1024;
+// A shell script longer than this (`bash -lc SCRIPT`) is written to a file in the container
+// and sourced from there, so a command of any length runs.
+constexpr size_t kInlineScriptBytes = 64 * 1024;
+constexpr const char* kScriptFilePrefix = "/tmp/.autoswarm-script-";
 
 std::string random_hex(size_t n) {
   static thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -50,19 +63,70 @@ constexpr const char* kKillScript =
     "if tr '\\000' '\\n' < \"$p/environ\" 2>/dev/null | grep -qx \"$1\"; then "
     "kill -9 \"${p#/proc/}\" 2>/dev/null; fi; done; true";
 
+bool is_shell_script(const std::vector<std::string>& argv) {
+  return argv.size() >= 3 && (argv[1] == "-c" || argv[1] == "-lc");
+}
+
+// Throws CommandTooLongError when `docker exec` with `argv` and `env` could not start.
+void check_command_size(const std::vector<std::string>& argv,
+                        const std::map<std::string, std::string>& env, const std::string& where) {
+  size_t total = 0;
+  for (size_t i = 0; i < argv.size(); ++i) {
+    total += argv[i].size() + 1;
+    if (argv[i].size() > kMaxArgumentBytes) {
+      throw CommandTooLongError(
+          "cannot run " + argv[0] + " in " + where + ": its argument " + std::to_string(i) +
+          " is " + std::to_string(argv[i].size()) + " bytes, over the " +
+          std::to_string(kMaxArgumentBytes) +
+          " the kernel takes for one argument; pass large data on stdin or write it to a file "
+          "first");
+    }
+  }
+  for (const auto& [k, v] : env) total += k.size() + v.size() + 5;  // "-e" "K=V"
+  if (total > kMaxCommandBytes) {
+    throw CommandTooLongError("cannot run " + argv[0] + " in " + where + ": its arguments are " +
+                              std::to_string(total) + " bytes in all, over the " +
+                              std::to_string(kMaxCommandBytes) +
+                              " allowed; pass large data on stdin or write it to a file first");
+  }
+}
+
+ExecResult exec_result(const util::ProcessResult& r, int exit_code, bool timed_out) {
+  return ExecResult{.exit_code = exit_code,
+                    .timed_out = timed_out,
+                    .out = r.out,
+                    .err = r.err,
+                    .out_bytes = r.out_bytes != r.out.size() ? r.out_bytes : 0,
+                    .err_bytes = r.err_bytes != r.err.size() ? r.err_bytes : 0};
+}
+
 }  // namespace
+
+const std::vector<std::string>& default_capabilities() {
+  static const std::vector<std::string> caps{"CHOWN",  "DAC_OVERRIDE", "FOWNER",
+                                             "FSETID", "SETUID",       "SETGID",
+                                             "KILL",   "AUDIT_WRITE",  "NET_BIND_SERVICE"};
+  return caps;
+}
 
 DockerEnvironment::DockerEnvironment(DockerCli docker, ContainerOptions options)
     : docker_(std::move(docker)), options_(std::move(options)) {
   std::string name = container_name(options_.name_hint);
   std::vector<std::string> args{"run", "-d", "--init", "--name", name, "--entrypoint", "sleep"};
-  for (const auto& [k, v] : options_.labels) args.insert(args.end(), {"--label", k + "=" + v});
+  std::map<std::string, std::string> labels = ContainerOwner::self().labels();
+  for (const auto& [k, v] : options_.labels) labels[k] = v;
+  for (const auto& [k, v] : labels) args.insert(args.end(), {"--label", k + "=" + v});
   if (!options_.network) args.insert(args.end(), {"--network", "none"});
   if (options_.cpus > 0) args.insert(args.end(), {"--cpus", decimal(options_.cpus)});
   if (options_.memory_mb > 0) {
     args.insert(args.end(), {"--memory", std::to_string(options_.memory_mb) + "m"});
   }
   if (options_.gpus > 0) args.insert(args.end(), {"--gpus", std::to_string(options_.gpus)});
+  if (options_.pids_limit > 0) {
+    args.insert(args.end(), {"--pids-limit", std::to_string(options_.pids_limit)});
+  }
+  if (options_.drop_capabilities) args.insert(args.end(), {"--cap-drop", "ALL"});
+  for (const auto& cap : options_.cap_add) args.insert(args.end(), {"--cap-add", cap});
   for (const auto& [k, v] : options_.env) args.insert(args.end(), {"-e", k + "=" + v});
   args.insert(args.end(), {options_.image, "infinity"});
 
@@ -149,14 +213,14 @@ std::string DockerEnvironment::describe() const {
 
 util::ProcessResult DockerEnvironment::docker_exec(
     const std::vector<std::string>& argv, milliseconds timeout, const std::string& input,
-    const std::map<std::string, std::string>& env) const {
+    const std::map<std::string, std::string>& env, size_t max_output) const {
   if (removed_) throw Error(describe() + " has been removed");
   std::vector<std::string> args{"exec", "-i"};
   if (!user_.empty()) args.insert(args.end(), {"-u", user_});
   for (const auto& [k, v] : env) args.insert(args.end(), {"-e", k + "=" + v});
   args.push_back(id_);
   args.insert(args.end(), argv.begin(), argv.end());
-  return docker_.run(args, timeout, input, options_.cancel);
+  return docker_.run(args, timeout, input, options_.cancel, max_output);
 }
 
 void DockerEnvironment::throw_if_gone(const util::ProcessResult& r, const std::string& what) const {
@@ -190,20 +254,30 @@ ExecResult DockerEnvironment::exec(const std::vector<std::string>& argv, millise
   std::string marker = random_hex(16);
   std::map<std::string, std::string> full_env = env;
   full_env[kExecMarker] = marker;
-  util::ProcessResult r = docker_exec(argv, timeout, input, full_env);
-  throw_if_gone(r, "running " + argv[0]);
-  if (r.timed_out) {
-    kill_marked(marker);
-    return ExecResult{.exit_code = kKilledExitCode, .timed_out = true, .out = r.out, .err = r.err};
+  std::vector<std::string> run_argv = argv;
+  std::string script_file;
+  if (is_shell_script(argv) && argv[2].size() > kInlineScriptBytes) {
+    // `. FILE` runs the script in the same shell: $0, the arguments and `exit` stay as with -c.
+    script_file = kScriptFilePrefix + marker;
+    write_file(script_file, argv[2]);
+    run_argv[2] = ". " + script_file;
   }
-  return ExecResult{.exit_code = r.exit_code, .timed_out = false, .out = r.out, .err = r.err};
+  check_command_size(run_argv, full_env, describe());
+  util::ProcessResult r = docker_exec(run_argv, timeout, input, full_env, kExecMaxOutput);
+  throw_if_gone(r, "running " + argv[0]);
+  if (r.timed_out) kill_marked(marker);
+  if (!script_file.empty()) {
+    docker_exec({"rm", "-f", "--", script_file}, kFileTimeout, "", {}, kExecMaxOutput);
+  }
+  if (r.timed_out) return exec_result(r, kKilledExitCode, true);
+  return exec_result(r, r.exit_code, false);
 }
 
 void DockerEnvironment::write_file(const std::string& path, const std::string& content) {
   // The path is $1 and the content comes on stdin: nothing from the caller reaches the script.
   util::ProcessResult r =
       docker_exec({"sh", "-c", "mkdir -p -- \"$(dirname -- \"$1\")\" && cat > \"$1\"", "sh", path},
-                  kFileTimeout, content, {});
+                  kFileTimeout, content, {}, kExecMaxOutput);
   throw_if_gone(r, "writing " + path);
   if (r.exit_code != 0 || r.timed_out) {
     throw Error("cannot write " + path + " in " + describe() + ": " + docker_message(r));
@@ -212,7 +286,8 @@ void DockerEnvironment::write_file(const std::string& path, const std::string& c
 
 std::string DockerEnvironment::read_file(const std::string& path, size_t max_bytes) {
   util::ProcessResult r =
-      docker_exec({"head", "-c", std::to_string(max_bytes), "--", path}, kFileTimeout, "", {});
+      docker_exec({"head", "-c", std::to_string(max_bytes), "--", path}, kFileTimeout, "", {},
+                  std::max(max_bytes + 2, kExecMaxOutput));
   throw_if_gone(r, "reading " + path);
   if (r.exit_code != 0 || r.timed_out) {
     throw Error("cannot read " + path + " in " + describe() + ": " + docker_message(r));
@@ -252,8 +327,14 @@ void DockerEnvironment::copy_in(const std::filesystem::path& from, const std::st
   }
 }
 
-void DockerEnvironment::copy_out(const std::string& from, const std::filesystem::path& to) {
+std::vector<std::string> DockerEnvironment::copy_out(const std::string& from,
+                                                    const std::filesystem::path& to) {
   if (removed_) throw Error(describe() + " has been removed");
+  std::error_code ec;
+  if (!std::filesystem::is_empty(to, ec) || ec) {
+    throw Error("cannot copy " + from + " out of " + describe() + " to " + to.string() + ": " +
+                (ec ? ec.message() : "it is not an empty directory"));
+  }
   util::ProcessResult r =
       docker_.run({"cp", id_ + ":" + from, to.string()}, kCopyTimeout, "", options_.cancel);
   throw_if_gone(r, "copying " + from);
@@ -261,6 +342,8 @@ void DockerEnvironment::copy_out(const std::string& from, const std::filesystem:
     throw Error("cannot copy " + from + " out of " + describe() + " to " + to.string() + ": " +
                 docker_message(r));
   }
+  // docker cp recreates links (to anywhere on the host) and FIFOs as they were in the container.
+  return util::keep_only_regular_files(to);
 }
 
 std::string DockerEnvironment::working_directory() {

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "autoswarm/bench/agent/trajectory.h"
+#include "autoswarm/bench/trials/container_owner.h"
 #include "autoswarm/util/error.h"
 #include "autoswarm/util/files.h"
 #include "autoswarm/util/utc_time.h"
@@ -164,6 +165,12 @@ JobResult run_job(const std::vector<Task>& tasks, JobOptions options,
   const DockerCli& docker = options.trial.docker;
   std::string server_version = docker.ping();
   options.trial.build_network = docker.has_bridge_network();
+  try {
+    OrphanSweep sweep = remove_orphaned_containers(docker);
+    if (!sweep.message().empty()) spdlog::warn("{}", sweep.message());
+  } catch (const Error& e) {
+    spdlog::warn("could not look for containers left by earlier bench runs: {}", e.what());
+  }
 
   JobResult job;
   job.job_name = options.job_name;

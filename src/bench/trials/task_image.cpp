@@ -140,10 +140,16 @@ std::string directory_content_hash(const fs::path& dir) {
       sha.field(fs::read_symlink(path).string());
     } else if (fs::is_directory(st)) {
       sha.field("dir");
+    } else if (!fs::is_regular_file(st)) {
+      // Reading a FIFO would wait for a writer forever; docker build copies none of its data.
+      spdlog::warn("{}: skipping {}, which is {}: a task's files must be regular files",
+                   dir.string(), fs::relative(path, dir).generic_string(),
+                   util::describe_file_type(path));
+      sha.field("special");
     } else {
       bool exec = (st.permissions() & fs::perms::owner_exec) != fs::perms::none;
       sha.field(exec ? "exec" : "file");
-      sha.field(util::read_file(path));
+      sha.field(util::read_regular_file(path));
     }
   }
   return sha.hex();

@@ -45,12 +45,16 @@ struct TrialFailure {
 };
 
 // Copies what the agent left in /logs/agent into the trial's agent/ directory. Every file lands
-// with a rename, so a reader never sees half of one.
-void collect_agent_logs(Environment& env, const TrialDir& trial) {
+// with a rename, so a reader never sees half of one. Links and special files stay behind
+// (Environment::copy_out), each named in a warning.
+void collect_agent_logs(Environment& env, const TrialDir& trial, const std::string& task_name) {
   fs::path staging = trial.agent_logs_staging_dir();
   fs::remove_all(staging);
   util::ensure_directory(staging, kJobDirMode);
-  env.copy_out("/logs/agent/.", staging);
+  for (const std::string& skipped : env.copy_out("/logs/agent/.", staging)) {
+    spdlog::warn("{}: not copying /logs/agent/{} out of the container: only regular files are",
+                 task_name, skipped);
+  }
   for (const auto& entry : fs::directory_iterator(staging)) {
     fs::path target = trial.agent_dir() / entry.path().filename();
     if (fs::is_directory(target)) fs::remove_all(target);
@@ -152,6 +156,9 @@ TrialResult run_trial(const Task& task, const TrialSettings& settings, const Tri
         .cpus = task.environment.cpus,
         .memory_mb = task.environment.memory_mb,
         .gpus = task.environment.gpus,
+        .pids_limit = settings.pids_limit,
+        .drop_capabilities = settings.drop_capabilities,
+        .cap_add = settings.drop_capabilities ? default_capabilities() : std::vector<std::string>{},
         .network = task.environment.allow_internet && settings.allow_internet,
         .labels = settings.labels,
         .env = expand_env(task.environment.env, settings.env_lookup),
@@ -159,6 +166,8 @@ TrialResult run_trial(const Task& task, const TrialSettings& settings, const Tri
         .cancel = settings.cancel,
     };
     container.labels["autoswarm.task"] = task.name;
+    container.cap_add.insert(container.cap_add.end(), settings.extra_capabilities.begin(),
+                             settings.extra_capabilities.end());
     try {
       env = settings.environment.start ? settings.environment.start(container)
                                        : std::make_unique<DockerEnvironment>(settings.docker, container);
@@ -198,7 +207,7 @@ TrialResult run_trial(const Task& task, const TrialSettings& settings, const Tri
     result.topology = outcome.topology;
     env->set_user("");
     try {
-      collect_agent_logs(*env, trial);
+      collect_agent_logs(*env, trial, task.name);
     } catch (const Error& e) {
       spdlog::warn("{}: could not collect /logs/agent: {}", task.name, e.what());
     }

@@ -137,3 +137,17 @@ TEST_CASE("a custom tool's timeout and output cap", "[bench][tools][custom]") {
     CHECK_THROWS_AS(tools.call(tool_call("count_words", {{"path", "a"}}), ctx), EnvironmentGone);
   }
 }
+
+TEST_CASE("a custom tool call too long for the command line answers with an error",
+          "[bench][tools][custom]") {
+  PipelineSpec spec;
+  ToolRegistry registry = registry_of(kTools, spec);
+  FakeEnvironment env;
+  env.on_command("^wc", [](const FakeEnvironment::Call&) -> ExecResult {
+    throw CommandTooLongError("cannot run wc in fake: its argument 3 is 200000 bytes");
+  });
+  ToolResult r = call(registry, env, "count_words", {{"path", std::string(200000, 'p')}});
+  CHECK(r.is_error);
+  CHECK_THAT(r.content, Catch::StartsWith("error: cannot run wc in fake: its argument 3 is 200000 bytes") &&
+                            Catch::Contains("every argument on its command line"));
+}

@@ -21,7 +21,9 @@ class PlainEnvironment : public bench::Environment {
   void write_file(const std::string&, const std::string&) override {}
   std::string read_file(const std::string&, size_t) override { return ""; }
   void copy_in(const std::filesystem::path&, const std::string&) override {}
-  void copy_out(const std::string&, const std::filesystem::path&) override {}
+  std::vector<std::string> copy_out(const std::string&, const std::filesystem::path&) override {
+    return {};
+  }
   void set_user(std::string) override {}
   std::string describe() const override { return "plain"; }
 };

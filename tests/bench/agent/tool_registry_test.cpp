@@ -176,3 +176,25 @@ TEST_CASE("cap_output", "[bench][tools]") {
   std::string utf8 = cap_output("ééééééééééééééééééééé", 9);  // never splits a character
   CHECK_NOTHROW(json(utf8).dump());
 }
+
+TEST_CASE("a command too long to start is an error answer for the model, not a lost environment",
+          "[bench][tools]") {
+  FakeEnvironment env;
+  env.on_command("^python3", [](const FakeEnvironment::Call&) -> ExecResult {
+    throw CommandTooLongError("cannot run python3 in fake: its argument 2 is 200000 bytes");
+  });
+  ToolContext ctx{env};
+  ToolResult r = ToolRegistry::builtin().call(
+      tool_call("run_shell", json{{"command", "python3 -c '" + std::string(1000, 'x') + "'"}}.dump()), ctx);
+  CHECK(r.is_error);
+  CHECK_THAT(r.content, Catch::StartsWith("error: cannot run python3 in fake: its argument 2 is 200000 bytes"));
+}
+
+TEST_CASE("the model is told how much of a long output an environment already left out",
+          "[bench][tools]") {
+  // An environment kept 60 of 1,000,000 bytes: 30 of the head, 30 of the tail.
+  std::string kept = std::string(30, 'a') + "\n[... 999940 bytes omitted ...]\n" + std::string(30, 'b');
+  ExecResult r{.exit_code = 0, .timed_out = false, .out = kept, .err = "", .out_bytes = 1000000};
+  std::string described = describe_exec_result(r, 30, std::chrono::seconds(1));
+  CHECK_THAT(described, Catch::Contains("aaaaaaaaaaaaaaaaaaaa\n[... 999970 characters omitted ...]\nbbbbbbbbbb\n"));
+}

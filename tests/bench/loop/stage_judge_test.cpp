@@ -249,6 +249,22 @@ TEST_CASE("bench eval: trials without stage traces, and directories that are not
   CHECK_THROWS_WITH(evaluate_job(tmp / "empty", judge.options), Catch::Contains("holds no trials"));
 }
 
+TEST_CASE("bench eval never sends the judge a host file that a link in the job points at",
+          "[bench][eval]") {
+  TempDir tmp;
+  autoswarm::testing::write_eval_job(tmp / "job", {autoswarm::testing::eval_plan_execute_trial("alpha")});
+  autoswarm::util::write_file_atomic(tmp / "shadow", "root:$6$host-secret:19000:0:99999:7:::\n");
+  // What an agent's `ln -sf /etc/shadow /logs/agent/instruction.md` became in older jobs.
+  const fs::path instruction = tmp / "job" / "alpha" / "agent" / "instruction.md";
+  fs::remove(instruction);
+  fs::create_symlink(tmp / "shadow", instruction);
+  Judge judge(R"(default_reply: '{"score": 0.5}')");
+  CHECK(judge.run(tmp / "job") == std::vector<std::string>{"alpha plan:0.50,execute:0.50"});
+  auto requests = judge.fake.requests();
+  REQUIRE(requests.size() == 2);
+  for (const auto& r : requests) CHECK_THAT(r.dump(), !Catch::Contains("host-secret"));
+}
+
 TEST_CASE("judge answers are read tolerantly", "[bench][eval]") {
   using autoswarm::bench::parse_judge_answer;
   CHECK(parse_judge_answer(R"({"score": 0.75, "missing": "x", "assessment": "y"})").score == 0.75);

@@ -2,6 +2,8 @@
 // way a task directory can be unusable.
 #include "autoswarm/bench/spec/task.h"
 
+#include <sys/stat.h>
+
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
@@ -246,4 +248,11 @@ TEST_CASE("env values expand ${VAR} and ${VAR:-default}", "[bench][task]") {
   CHECK(out["C"].empty());
   CHECK(out["D"] == "file/from-env");
   CHECK(out["E"] == "plain $HOME ${unterminated");
+}
+
+TEST_CASE("a task.toml that is a FIFO makes the task unusable instead of hanging", "[bench][task]") {
+  TempDir tmp;
+  fs::path dir = make_task(tmp.path(), "fifo-toml", nullptr);
+  REQUIRE(::mkfifo((dir / "task.toml").c_str(), 0644) == 0);
+  CHECK_THAT(load_error(dir), Catch::Contains("task.toml: it is a FIFO, not a regular file"));
 }

@@ -11,6 +11,7 @@
 
 #include "autoswarm/util/files.h"
 #include "autoswarm/util/subprocess.h"
+#include "bench/trials/bench_run_support.h"
 #include "bench/trials/docker_test_support.h"
 #include "support/background_process.h"
 #include "support/fake_upstream.h"
@@ -23,53 +24,18 @@ using nlohmann::json;
 
 namespace {
 
-const fs::path kTasks = fs::path(AUTOSWARM_SOURCE_DIR) / "benchmark" / "tasks";
-
-autoswarm::util::ProcessResult bench_run(std::vector<std::string> args) {
-  args.insert(args.begin(), {AUTOSWARM_BINARY, "bench", "run"});
-  autoswarm::util::ProcessOptions options;
-  options.timeout = 240s;
-  options.unset_env = {"AUTOSWARM_HOME", "OPENAI_API_KEY"};
-  return autoswarm::util::run_process(args, options);
-}
-
-std::string last_line(const std::string& out) {
-  std::string trimmed = out.substr(0, out.find_last_not_of('\n') + 1);
-  return trimmed.substr(trimmed.find_last_of('\n') + 1);
-}
-
-// The job directory named by the summary line's job=…
-fs::path job_dir_of(const std::string& out) {
-  std::smatch m;
-  std::string line = last_line(out);
-  REQUIRE(std::regex_search(line, m, std::regex(" job=(.+)$")));
-  return m[1].str();
-}
-
-json read_json(const fs::path& path) { return json::parse(autoswarm::util::read_file(path)); }
-
-std::vector<std::string> containers_of_job(const std::string& job) {
-  return autoswarm::bench::DockerCli().containers_with_label(std::string("autoswarm.job=") + job);
-}
+using autoswarm::testing::bench_run;
+using autoswarm::testing::containers_of_job;
+using autoswarm::testing::job_dir_of;
+using autoswarm::testing::last_line;
+using autoswarm::testing::read_json;
+using autoswarm::testing::write_task;
+const fs::path& kTasks = autoswarm::testing::kBenchmarkTasks;
 
 size_t task_count() {
   size_t n = 0;
   for (const auto& e : fs::directory_iterator(kTasks)) n += e.is_directory() ? 1 : 0;
   return n;
-}
-
-void write_task(const fs::path& dir, const std::string& toml, const std::string& test_sh,
-                const std::string& solve_sh) {
-  autoswarm::util::ensure_directory(dir / "environment");
-  autoswarm::util::ensure_directory(dir / "tests");
-  autoswarm::util::ensure_directory(dir / "solution");
-  autoswarm::util::write_file_atomic(dir / "instruction.md", "Do the thing.\n");
-  autoswarm::util::write_file_atomic(dir / "task.toml", toml);
-  autoswarm::util::write_file_atomic(dir / "environment" / "Dockerfile",
-                                     "FROM autoswarm-base\nWORKDIR /app\n");
-  if (!test_sh.empty())
-    autoswarm::util::write_file_atomic(dir / "tests" / "test.sh", test_sh, 0755);
-  autoswarm::util::write_file_atomic(dir / "solution" / "solve.sh", solve_sh, 0755);
 }
 
 // A two-stage pipeline: a planner hands a plan to an executor that solves every benchmark task

@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 #include <thread>
 
+#include "autoswarm/bench/trials/container_owner.h"
 #include "autoswarm/bench/trials/task_image.h"
 #include "autoswarm/util/files.h"
 #include "bench/trials/docker_test_support.h"
@@ -263,4 +264,54 @@ TEST_CASE("continue_as takes over the chosen branch's container and every other 
   }
   CHECK(docker.containers_with_label(kLabel).empty());
   CHECK_FALSE(docker.image_exists(snapshot));
+}
+
+TEST_CASE("a shell script of any length runs, a too-long argument is CommandTooLongError",
+          "[docker]") {
+  AUTOSWARM_REQUIRE_DOCKER();
+  DockerEnvironment env(DockerCli(), options());
+  // 300 KB of script: over the 128 KiB the kernel takes for one argument.
+  std::string script = "x='" + std::string(300000, 'y') + "'; echo ${#x} \"$0\" \"$1\"; exit 3";
+  autoswarm::bench::ExecResult r = env.exec({"bash", "-c", script, "name", "first"}, 60s);
+  CHECK(r.out == "300000 name first\n");
+  CHECK(r.exit_code == 3);
+  CHECK(env.exec({"sh", "-c", "ls /tmp/.autoswarm-script-* 2>/dev/null | wc -l"}, 30s).out == "0\n");
+  CHECK_THROWS_AS(env.exec({"printf", "%s", std::string(200000, 'z')}, 30s),
+                  autoswarm::bench::CommandTooLongError);
+  CHECK(env.exec({"true"}, 30s).exit_code == 0);  // the container is fine
+}
+
+TEST_CASE("exec keeps the head and tail of a 200 MB output, and counts all of it", "[docker]") {
+  AUTOSWARM_REQUIRE_DOCKER();
+  DockerEnvironment env(DockerCli(), options());
+  autoswarm::bench::ExecResult r = env.exec(
+      {"sh", "-c", "printf START; head -c 200000000 /dev/zero | tr '\\000' x; printf END"}, 120s);
+  CHECK(r.exit_code == 0);
+  CHECK(r.out_bytes == 200000008);
+  CHECK(r.out.size() <= DockerEnvironment::kExecMaxOutput + 100);
+  CHECK_THAT(r.out, Catch::StartsWith("STARTxxx") && Catch::EndsWith("xxxEND") &&
+                        Catch::Contains(" bytes omitted ...]"));
+}
+
+TEST_CASE("containers run with a pids limit, few capabilities and their owner's labels",
+          "[docker]") {
+  AUTOSWARM_REQUIRE_DOCKER();
+  ContainerOptions limited = options();
+  limited.pids_limit = 64;
+  DockerEnvironment env(DockerCli(), limited);
+  CHECK(inspect(env.container_id(), "{{.HostConfig.PidsLimit}}") == "64\n");
+  CHECK(inspect(env.container_id(), "{{.HostConfig.CapDrop}}") == "[ALL]\n");
+  CHECK_THAT(inspect(env.container_id(), "{{.HostConfig.CapAdd}}"),
+             Catch::Contains("CHOWN") && Catch::Contains("SETUID") && !Catch::Contains("MKNOD"));
+  CHECK(inspect(env.container_id(), "{{index .Config.Labels \"autoswarm.owner\"}}") ==
+        autoswarm::bench::ContainerOwner::self().id() + "\n");
+  // A fork bomb stops at the limit; the container still answers.
+  autoswarm::bench::ExecResult bomb = env.exec(
+      {"bash", "-c",
+       "for i in {1..200}; do sleep 3 & done 2>/dev/null; n=0; for p in /proc/[0-9]*; do "
+       "n=$((n + 1)); done; echo $n; wait"},  // builtins only: no fork is left at the limit
+      60s);
+  CHECK(std::stoi(bomb.out) <= 64);
+  CHECK(env.exec({"sh", "-c", "mknod /tmp/null c 1 3"}, 30s).exit_code != 0);
+  CHECK(env.exec({"sh", "-c", "touch /tmp/f && chown nobody /tmp/f"}, 30s).exit_code == 0);
 }

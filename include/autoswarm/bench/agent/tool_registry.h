@@ -22,7 +22,8 @@
 namespace autoswarm::bench {
 
 // Thrown by tools when the Environment itself failed (Environment::exec threw: e.g. the container
-// vanished), so the agent stops with EnvironmentError instead of telling the model.
+// vanished), so the agent stops with EnvironmentError instead of telling the model. A command
+// that only could not start for its size (CommandTooLongError) is an `error: …` answer instead.
 class EnvironmentGone : public Error {
  public:
   using Error::Error;
@@ -80,7 +81,9 @@ ToolDefinition read_file_tool();   // read_file(path)
 ToolDefinition write_file_tool();  // write_file(path, content)
 
 // Caps `text` at `max_chars`, keeping its head and tail around "[... N characters omitted ...]".
-std::string cap_output(const std::string& text, size_t max_chars);
+// `whole_size`: how long the output really was when `text` already lacks part of its middle
+// (ExecResult::out_bytes), so that N counts that part too; 0: `text` is all of it.
+std::string cap_output(const std::string& text, size_t max_chars, size_t whole_size = 0);
 
 // What the model sees of a command it ran: "STDOUT:\n...\nSTDERR:\n...\n" (each stream capped
 // at `max_chars`, "(empty)" when empty), "TIMED OUT: ..." when it was killed after `timeout`,

@@ -36,11 +36,17 @@ class DockerCli {
   static std::string default_program();
   const std::string& program() const { return program_; }
 
+  // What run() keeps in memory of each of docker's output streams by default (its head and
+  // tail, see util::ProcessOptions::max_output), whatever a build or a command prints.
+  static constexpr size_t kDefaultMaxOutput = 2 << 20;
+
   // Runs `docker ARGS…` and returns what happened. Throws DockerUnavailableError when the
-  // client cannot be started. `cancel` turning true kills it (result.cancelled).
+  // client cannot be started (not installed, not executable), DockerError when the command is
+  // over the kernel's argument limit. `cancel` turning true kills it (result.cancelled).
   util::ProcessResult run(const std::vector<std::string>& args, std::chrono::milliseconds timeout,
                           const std::string& input = "",
-                          const std::atomic<bool>* cancel = nullptr) const;
+                          const std::atomic<bool>* cancel = nullptr,
+                          size_t max_output = kDefaultMaxOutput) const;
 
   // Like run(), but throws DockerError "<what>: <docker's stderr>" unless it exits 0 in time.
   // Returns stdout.

@@ -73,7 +73,8 @@ struct JobResult {
 
 // Creates the job directory (a fresh one: an explicit job_name that already exists is a
 // UsageError), runs the trials, writes result.json and points <jobs_dir>/latest at the job.
-// Checks the docker daemon first (DockerUnavailableError). `cancel` is read, never written.
+// Checks the docker daemon first (DockerUnavailableError), and removes the containers earlier
+// runs that are gone left behind, with a warning that says so (remove_orphaned_containers). `cancel` is read, never written.
 JobResult run_job(const std::vector<Task>& tasks, JobOptions options,
                   const std::atomic<bool>& cancel, const JobCallbacks& callbacks = {});
 

@@ -13,7 +13,8 @@
 namespace autoswarm::bench {
 
 // SHA-256 (hex) over a directory's relative paths, entry types, executable bits, file contents
-// and symlink targets, in path order: equal for equal trees wherever they are.
+// and symlink targets, in path order: equal for equal trees wherever they are. A FIFO, socket
+// or device counts by its name only, with a warning: it is never opened.
 std::string directory_content_hash(const std::filesystem::path& dir);
 
 // "autoswarm-task-<dir>:<16 hex digits>": the task directory's name lower-cased to [a-z0-9._-],

@@ -82,6 +82,9 @@ struct TrialSettings {
   bool allow_internet = false;        // --allow-internet: tasks with allow_internet get a network
   bool build_network = true;          // false: docker build --network none (no bridge)
   std::map<std::string, std::string> labels;  // on every container (kJobLabel, the run's id)
+  int64_t pids_limit = kDefaultPidsLimit;     // --pids-limit (<= 0: none)
+  bool drop_capabilities = true;              // false: --no-cap-drop (Docker's default set)
+  std::vector<std::string> extra_capabilities;  // --cap-add, on top of default_capabilities()
   EnvMap env_lookup;                  // --env-file, for ${VAR} in task.toml env tables
   const std::atomic<bool>* cancel = nullptr;
 };

@@ -1,0 +1,68 @@
+// What the `bench run` docker tests share: running the real binary, reading its summary line,
+// writing small tasks, and finding a job's containers.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "autoswarm/bench/trials/docker_cli.h"
+#include "autoswarm/util/files.h"
+#include "autoswarm/util/subprocess.h"
+
+namespace autoswarm::testing {
+
+inline const std::filesystem::path kBenchmarkTasks =
+    std::filesystem::path(AUTOSWARM_SOURCE_DIR) / "benchmark" / "tasks";
+
+// `autoswarm bench run ARGS…` to its end (at most 240 s), without the user's home or key.
+inline util::ProcessResult bench_run(std::vector<std::string> args) {
+  using namespace std::chrono_literals;
+  args.insert(args.begin(), {AUTOSWARM_BINARY, "bench", "run"});
+  util::ProcessOptions options;
+  options.timeout = 240s;
+  options.unset_env = {"AUTOSWARM_HOME", "OPENAI_API_KEY"};
+  return util::run_process(args, options);
+}
+
+inline std::string last_line(const std::string& out) {
+  std::string trimmed = out.substr(0, out.find_last_not_of('\n') + 1);
+  return trimmed.substr(trimmed.find_last_of('\n') + 1);
+}
+
+// The job directory named by the summary line's job=…
+inline std::filesystem::path job_dir_of(const std::string& out) {
+  std::smatch m;
+  std::string line = last_line(out);
+  REQUIRE(std::regex_search(line, m, std::regex(" job=(.+)$")));
+  return m[1].str();
+}
+
+inline nlohmann::json read_json(const std::filesystem::path& path) {
+  return nlohmann::json::parse(util::read_file(path));
+}
+
+inline std::vector<std::string> containers_of_job(const std::string& job) {
+  return bench::DockerCli().containers_with_label(std::string("autoswarm.job=") + job);
+}
+
+// A task FROM autoswarm-base with WORKDIR /app; no tests/test.sh when `test_sh` is empty.
+inline void write_task(const std::filesystem::path& dir, const std::string& toml,
+                       const std::string& test_sh, const std::string& solve_sh) {
+  util::ensure_directory(dir / "environment");
+  util::ensure_directory(dir / "tests");
+  util::ensure_directory(dir / "solution");
+  util::write_file_atomic(dir / "instruction.md", "Do the thing.\n");
+  util::write_file_atomic(dir / "task.toml", toml);
+  util::write_file_atomic(dir / "environment" / "Dockerfile",
+                          "FROM autoswarm-base\nWORKDIR /app\n");
+  if (!test_sh.empty()) util::write_file_atomic(dir / "tests" / "test.sh", test_sh, 0755);
+  util::write_file_atomic(dir / "solution" / "solve.sh", solve_sh, 0755);
+}
+
+}  // namespace autoswarm::testing
