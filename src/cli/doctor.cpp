@@ -1,8 +1,8 @@
-// `autoswarm doctor`: flags, then the report from upstream/doctor.h as text or one JSON object.
+// `autoswarm doctor`: flags, then the report from doctor/doctor.h as text or one JSON object.
 #include <iostream>
 #include <memory>
 
-#include "autoswarm/upstream/doctor.h"
+#include "autoswarm/doctor/doctor.h"
 #include "command.h"
 
 namespace autoswarm::cli {
@@ -38,7 +38,7 @@ Runner configure_doctor(CLI::App& app) {
       ->capture_default_str();
 
   return [flags](const GlobalOptions& global) {
-    upstream::DoctorOptions options;
+    doctor::DoctorOptions options;
     options.upstream = upstream::UpstreamOptions::from_environment();
     options.upstream.upstream_url = flags->upstream;
     options.upstream.model = flags->model;
@@ -48,7 +48,7 @@ Runner configure_doctor(CLI::App& app) {
     options.proxy_port = flags->port;
     options.home = global.home;
 
-    upstream::DoctorReport report = upstream::run_doctor(options);
+    doctor::DoctorReport report = doctor::run_doctor(options);
     if (flags->json) {
       std::cout << report.to_json().dump(2) << "\n";
     } else {
