@@ -4,7 +4,6 @@
 
 #include <CLI/CLI.hpp>
 
-#include <cstdlib>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -28,13 +27,12 @@ struct UpstreamFlags {
     app.add_option("--api-key", api_key, "API key for a hosted upstream (default: $OPENAI_API_KEY)");
   }
 
-  // The detection options, with the environment's server URLs and API key.
+  // The detection options, with the environment's server URLs and API key; --api-key wins.
   upstream::UpstreamOptions options() const {
     upstream::UpstreamOptions o = upstream::UpstreamOptions::from_environment();
     o.upstream_url = upstream;
     o.model = model;
     if (api_key) o.api_key = *api_key;
-    else if (const char* env = std::getenv("OPENAI_API_KEY")) o.api_key = env;
     return o;
   }
 };
@@ -45,7 +43,7 @@ inline void print_no_upstream(const std::vector<upstream::ServerStatus>& finding
                               std::string_view purpose, std::string_view next_step) {
   std::cerr << "error: no usable LLM server found" << purpose << ". What was checked:\n";
   for (const auto& s : findings) {
-    std::cerr << "  " << upstream::display_name(s.kind) << " at " << s.url.str() << ": "
+    std::cerr << "  " << llm::display_name(s.kind) << " at " << s.url.str() << ": "
               << (s.error.empty() ? "no model available" : s.error) << "\n";
     for (const auto& fix : s.fixes) std::cerr << "      fix: " << fix << "\n";
   }

@@ -11,7 +11,7 @@ namespace autoswarm::doctor {
 namespace {
 
 using nlohmann::json;
-using upstream::ServerKind;
+using llm::ServerKind;
 using upstream::ServerStatus;
 
 constexpr size_t kNameWidth = 17;

@@ -166,6 +166,13 @@ class Client::Pool {
   bool aborted_ = false;
 };
 
+ClientOptions ClientOptions::for_endpoint(const Endpoint& endpoint) {
+  ClientOptions o;
+  o.base_url = endpoint.url;
+  o.api_key = endpoint.key;
+  return o;
+}
+
 Client::Client(ClientOptions options)
     : options_(std::move(options)), pool_(std::make_unique<Pool>(options_)) {}
 

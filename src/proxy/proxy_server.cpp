@@ -169,9 +169,7 @@ ProxyServer::ProxyServer(ProxyOptions options) : state_(std::make_unique<State>(
     st->log = std::make_unique<conversations::ConversationLog>(o.data_dir / "conversations");
   }
 
-  llm::ClientOptions co;
-  co.base_url = o.upstream.url;
-  co.api_key = o.upstream.api_key;
+  llm::ClientOptions co = llm::ClientOptions::for_endpoint(o.upstream);
   co.read_timeout = o.upstream_read_timeout;
   st->client = std::make_unique<llm::Client>(co);
   co.connect_timeout = std::chrono::milliseconds(1000);

@@ -9,6 +9,7 @@
 
 #include "autoswarm/conversations/conversation_files.h"
 #include "autoswarm/conversations/review_ledger.h"
+#include "autoswarm/llm/client.h"
 #include "autoswarm/llm/errors.h"
 #include "autoswarm/skills/skill_store.h"
 #include "autoswarm/util/error.h"
@@ -128,18 +129,24 @@ class Run {
   bool ensure_upstream() {
     if (!connect_tried_) {
       connect_tried_ = true;
-      upstream_ = connect_();
-      if (!upstream_) result_.no_upstream = true;
+      if (std::optional<llm::Endpoint> endpoint = connect_()) {
+        llm::ClientOptions co = llm::ClientOptions::for_endpoint(*endpoint);
+        co.read_timeout = o_.llm_read_timeout;
+        client_ = std::make_unique<llm::Client>(co);
+        model_ = endpoint->model;
+      } else {
+        result_.no_upstream = true;
+      }
     }
-    return upstream_.has_value();
+    return client_ != nullptr;
   }
 
   // One chat call. A failure is counted and logged; connection failures (and a run of other
   // failures) stop the run, since every later call would fail the same way.
   std::optional<llm::ChatResponse> ask(llm::ChatRequest request, const std::string& what) {
-    request.model = upstream_->model;
+    request.model = model_;
     try {
-      llm::ChatResponse reply = upstream_->client->chat(request);
+      llm::ChatResponse reply = client_->chat(request);
       ++result_.calls_ok;
       consecutive_failures_ = 0;
       return reply;
@@ -306,7 +313,8 @@ class Run {
   std::optional<skills::SkillBook> dry_book_;
   std::optional<conversations::ReviewLedger> ledger_;
   std::vector<std::string> ids_;
-  std::optional<ReflectUpstream> upstream_;
+  std::unique_ptr<llm::Client> client_;  // null until connected
+  std::string model_;
   bool connect_tried_ = false;
   bool stop_ = false;
   size_t consecutive_failures_ = 0;

@@ -17,6 +17,7 @@
 namespace autoswarm::upstream {
 namespace {
 
+using llm::ServerKind;
 using nlohmann::json;
 
 constexpr const char* kLmStudioDefault = "http://127.0.0.1:1234";
@@ -311,16 +312,6 @@ llm::BaseUrl ollama_url() {
 
 }  // namespace
 
-const char* display_name(ServerKind kind) {
-  switch (kind) {
-    case ServerKind::kLmStudio: return "LM Studio";
-    case ServerKind::kOllama: return "Ollama";
-    case ServerKind::kVllm: return "vLLM";
-    case ServerKind::kCustom: return "custom upstream";
-  }
-  return "upstream";
-}
-
 bool ServerStatus::usable() const {
   if (!reachable) return false;
   switch (kind) {
@@ -419,7 +410,7 @@ std::vector<ServerStatus> probe_local_servers(const UpstreamOptions& options) {
   return found;
 }
 
-std::optional<Selection> choose_upstream(const UpstreamOptions& options,
+std::optional<llm::Endpoint> choose_upstream(const UpstreamOptions& options,
                                          std::vector<ServerStatus>* findings) {
   std::vector<ServerStatus> found;
   if (options.upstream_url) {
@@ -448,10 +439,12 @@ std::optional<Selection> choose_upstream(const UpstreamOptions& options,
     if (pick == nullptr && s.usable()) pick = &s;
   }
 
-  std::optional<Selection> selection;
+  std::optional<llm::Endpoint> selection;
   if (pick != nullptr) {
-    selection = Selection{pick->kind, pick->url, options.model.value_or(pick->default_model()),
-                          options.api_key};
+    selection = llm::Endpoint{.kind = pick->kind,
+                              .url = pick->url,
+                              .key = options.api_key,
+                              .model = options.model.value_or(pick->default_model())};
   }
   if (findings != nullptr) *findings = std::move(found);
   return selection;

@@ -12,7 +12,7 @@ using autoswarm::testing::FakeUpstream;
 using autoswarm::testing::Flavor;
 using autoswarm::testing::TempDir;
 using namespace autoswarm::doctor;
-using autoswarm::upstream::ServerKind;
+using autoswarm::llm::ServerKind;
 using autoswarm::testing::FakeUpstreamOptions;
 using autoswarm::testing::closed_loopback_base_url;
 

@@ -16,7 +16,7 @@ const std::string kBody = R"({"model":"fake-model","messages":[{"role":"user","c
 
 TEST_CASE("a chat completion is logged as one 0600 JSON file", "[proxy][log]") {
   ProxyUnderTest p({.api_key = "sk-upstream-secret"},
-                   [](proxy::ProxyOptions& o) { o.upstream.api_key = "sk-upstream-secret"; });
+                   [](proxy::ProxyOptions& o) { o.upstream.key = "sk-upstream-secret"; });
   p.fake.set_script("rules:\n  - reply: {content: \"4\", usage: {prompt_tokens: 9, completion_tokens: 1}}\n");
   auto res = p.client().Post("/v1/chat/completions", {{"Authorization", "Bearer sk-client-secret"}}, kBody,
                              "application/json");

@@ -21,7 +21,7 @@ struct ProxyUnderTest {
       : fake(fake_options) {
     proxy::ProxyOptions o;
     o.port = 0;
-    o.upstream.kind = upstream::ServerKind::kCustom;
+    o.upstream.kind = llm::ServerKind::kCustom;
     o.upstream.url = llm::BaseUrl::parse(fake.url());
     o.upstream.model = fake_options.models.empty() ? "fake-model" : fake_options.models[0].id;
     o.data_dir = home.path();

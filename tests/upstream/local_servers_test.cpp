@@ -15,6 +15,7 @@
 #include "support/loopback.h"
 
 using autoswarm::llm::BaseUrl;
+using autoswarm::llm::ServerKind;
 using autoswarm::testing::FakeModel;
 using autoswarm::testing::FakeUpstream;
 using autoswarm::testing::Flavor;
@@ -312,7 +313,7 @@ TEST_CASE("a custom upstream is checked with the API key, which never shows", "[
     CHECK(chosen->kind == ServerKind::kCustom);
     CHECK(chosen->url == BaseUrl::parse(server.url()));
     CHECK(chosen->model == "gpt-4o-mini");
-    CHECK(chosen->api_key == "sk-test-secret-123");
+    CHECK(chosen->key == "sk-test-secret-123");
     REQUIRE_FALSE(server.requests().empty());
     CHECK(server.requests().back()["headers"]["Authorization"] == "Bearer sk-test-secret-123");
   }

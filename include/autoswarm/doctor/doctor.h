@@ -29,7 +29,7 @@ struct DoctorReport {
   Check data_dir;
   Check skills;
   Check docker;
-  std::optional<upstream::Selection> selected;  // what `start` would use
+  std::optional<llm::Endpoint> selected;  // what `start` would use
 
   // Doctor passes (exit code 0) when there is an upstream to use.
   bool ok() const { return selected.has_value(); }

@@ -12,6 +12,7 @@
 
 #include "autoswarm/llm/base_url.h"
 #include "autoswarm/llm/chat.h"
+#include "autoswarm/llm/endpoint.h"
 
 namespace autoswarm::llm {
 
@@ -22,6 +23,9 @@ struct ClientOptions {
   std::chrono::milliseconds read_timeout{600000};         // per read: local models can be slow
   int max_retries = 2;                                    // for connection errors, 429 and 503
   std::chrono::milliseconds retry_backoff{500};           // doubles on each retry
+
+  // The endpoint's URL and key, with the default timeouts and retries.
+  static ClientOptions for_endpoint(const Endpoint& endpoint);
 };
 
 struct ModelInfo {
