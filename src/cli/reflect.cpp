@@ -58,7 +58,7 @@ int run_reflect(const ReflectFlags& f, const GlobalOptions& global) {
   const reflect::ReflectResult r = reflect::run_reflect(o, connect);
   if (r.locked_out) {
     spdlog::info("another `autoswarm reflect` is running on {} (it holds {}); leaving the work to it",
-                 data.root().string(), (data.root() / "reflect.lock").string());
+                 data.root().string(), data.reflect_lock_file().string());
     return 0;
   }
   if (f.dry_run) {

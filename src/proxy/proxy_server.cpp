@@ -2,16 +2,18 @@
 // and a graceful stop. Chat completions themselves are in chat_relay.cpp.
 #include "autoswarm/proxy/proxy_server.h"
 
-#include <arpa/inet.h>
 #include <sys/socket.h>
 #include <spdlog/spdlog.h>
 
 #include <thread>
 
 #include "autoswarm/llm/errors.h"
+#include "autoswarm/llm/model_list.h"
+#include "autoswarm/util/data_dir.h"
 #include "autoswarm/util/error.h"
 #include "autoswarm/util/files.h"
 #include "autoswarm/util/json.h"
+#include "autoswarm/util/loopback.h"
 #include "autoswarm/version.h"
 #include "proxy_state.h"
 
@@ -112,12 +114,6 @@ std::string bearer_token(const httplib::Request& req) {
 
 }  // namespace
 
-bool is_loopback_host(const std::string& host) {
-  if (host == "localhost" || host == "::1" || host == "[::1]") return true;
-  in_addr addr{};
-  return ::inet_pton(AF_INET, host.c_str(), &addr) == 1 && (ntohl(addr.s_addr) >> 24) == 127;
-}
-
 RequestNote& request_note() {
   thread_local RequestNote note;
   return note;
@@ -140,13 +136,11 @@ bool ProxyState::serves(const std::string& model) {
 }
 
 void ProxyState::remember_models(const std::string& models_body) {
-  json j = util::try_parse_json(models_body);
-  if (!j.is_object() || !j.contains("data") || !j["data"].is_array()) return;
+  std::optional<std::vector<llm::ModelInfo>> listed = llm::read_model_list(util::try_parse_json(models_body));
+  if (!listed) return;
   std::lock_guard lock(models_mu);
   served_models.clear();
-  for (const auto& m : j["data"]) {
-    if (m.is_object() && m.contains("id") && m["id"].is_string()) served_models.insert(m["id"].get<std::string>());
-  }
+  for (const auto& m : *listed) served_models.insert(m.id);
 }
 
 struct ProxyServer::State {
@@ -158,16 +152,15 @@ ProxyServer::ProxyServer(ProxyOptions options) : state_(std::make_unique<State>(
   auto st = state_->shared;
   ProxyOptions& o = st->options;
   o = std::move(options);
-  if (!is_loopback_host(o.host) && o.proxy_key.empty() && !o.insecure_no_auth) {
+  if (!util::is_loopback_host(o.host) && o.proxy_key.empty() && !o.insecure_no_auth) {
     throw UsageError("listening on " + o.host + " exposes your LLM and your chats to the network; "
                      "pass --proxy-key KEY (clients then send 'Authorization: Bearer KEY'), "
                      "or --insecure-no-auth if you really want no authentication");
   }
-  util::ensure_directory(o.data_dir, 0700);
-  st->skills = std::make_unique<skills::SkillBookWatcher>(o.data_dir / "skills.yaml");
-  if (o.log_conversations) {
-    st->log = std::make_unique<conversations::ConversationLog>(o.data_dir / "conversations");
-  }
+  const util::DataDir data(o.data_dir);
+  data.ensure();
+  st->skills = std::make_unique<skills::SkillBookWatcher>(data.skills_file());
+  if (o.log_conversations) st->log = std::make_unique<conversations::ConversationLog>(data.conversations());
 
   llm::ClientOptions co = llm::ClientOptions::for_endpoint(o.upstream);
   co.read_timeout = o.upstream_read_timeout;

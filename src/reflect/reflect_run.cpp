@@ -12,6 +12,7 @@
 #include "autoswarm/llm/client.h"
 #include "autoswarm/llm/errors.h"
 #include "autoswarm/skills/skill_store.h"
+#include "autoswarm/util/data_dir.h"
 #include "autoswarm/util/error.h"
 #include "autoswarm/util/files.h"
 #include "autoswarm/util/utc_time.h"
@@ -49,15 +50,16 @@ class Run {
   Run(const ReflectOptions& options, const ConnectFn& connect)
       : o_(options),
         connect_(connect),
-        conversations_dir_(options.data_dir / "conversations"),
-        store_(options.data_dir / "skills.yaml") {}
+        data_(options.data_dir),
+        conversations_dir_(data_.conversations()),
+        store_(data_) {}
 
   ReflectResult go() {
     std::error_code ec;
     if (!fs::is_directory(o_.data_dir, ec)) return result_;  // nothing logged yet
     std::optional<util::FileLock> lock;
     if (!o_.dry_run) {
-      lock.emplace(o_.data_dir / "reflect.lock", util::FileLock::Wait::kTry);
+      lock.emplace(data_.reflect_lock_file(), util::FileLock::Wait::kTry);
       if (!lock->held()) {
         result_.locked_out = true;
         return result_;
@@ -66,7 +68,7 @@ class Run {
     book_ = store_.load();  // a malformed file stops the run here, before any write
     if (!o_.dry_run) store_.tidy();
     const skills::RemovedSkills removed = store_.load_removed();
-    ledger_.emplace(conversations_dir_ / "reviewed.jsonl", o_.ledger_sync_interval);
+    ledger_.emplace(data_.review_ledger_file(), o_.ledger_sync_interval);
     ids_ = conversations::list_conversation_ids(conversations_dir_);
 
     // A conversation that some skill was learned from is reviewed, even when a run was killed
@@ -307,6 +309,7 @@ class Run {
 
   const ReflectOptions& o_;
   const ConnectFn& connect_;
+  const util::DataDir data_;
   fs::path conversations_dir_;
   skills::SkillStore store_;
   skills::SkillBook book_;

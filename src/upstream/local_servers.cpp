@@ -11,8 +11,10 @@
 
 #include "autoswarm/llm/client.h"
 #include "autoswarm/llm/errors.h"
+#include "autoswarm/llm/model_list.h"
 #include "autoswarm/util/error.h"
 #include "autoswarm/util/json.h"
+#include "autoswarm/util/loopback.h"
 
 namespace autoswarm::upstream {
 namespace {
@@ -37,10 +39,6 @@ std::string redact(std::string text, const std::string& secret) {
     text.replace(at, secret.size(), "***");
   }
   return text;
-}
-
-bool is_loopback(const std::string& host) {
-  return host == "localhost" || host == "::1" || host.starts_with("127.");
 }
 
 // LM Studio model types that can chat; a missing type is taken as a chat model.
@@ -132,16 +130,9 @@ class Probe {
   bool refused_ = false;
 };
 
-// The ids of an OpenAI-style {"data":[{"id"}]} list; "data": null (Ollama, nothing installed)
-// is an empty list.
+// The ids of an OpenAI-style {"data":[{"id"}]} list; none when it is not one.
 std::vector<std::string> openai_model_ids(const json& listing) {
-  std::vector<std::string> ids;
-  const json data = listing.value("data", json());
-  if (!data.is_array()) return ids;
-  for (const auto& m : data) {
-    if (std::string id = util::string_field(m, "id"); !id.empty()) ids.push_back(id);
-  }
-  return ids;
+  return llm::model_ids(llm::read_model_list(listing).value_or(std::vector<llm::ModelInfo>{}));
 }
 
 // LM Studio 0.4+: {"models":[{"type","key","loaded_instances":[{"id"}]}]}.
@@ -372,7 +363,7 @@ std::optional<llm::BaseUrl> parse_ollama_host(std::string_view value) {
     return std::nullopt;
   }
   if (url.host == "0.0.0.0" || url.host == "::") url.host = "127.0.0.1";
-  if (!is_loopback(url.host)) return std::nullopt;
+  if (!util::is_loopback_host(url.host)) return std::nullopt;
   return url;
 }
 

@@ -13,6 +13,7 @@
 #include "autoswarm/llm/base_url.h"
 #include "autoswarm/llm/chat.h"
 #include "autoswarm/llm/endpoint.h"
+#include "autoswarm/llm/model_list.h"
 
 namespace autoswarm::llm {
 
@@ -26,11 +27,6 @@ struct ClientOptions {
 
   // The endpoint's URL and key, with the default timeouts and retries.
   static ClientOptions for_endpoint(const Endpoint& endpoint);
-};
-
-struct ModelInfo {
-  std::string id;
-  std::string owned_by;
 };
 
 // A raw HTTP answer, for callers that probe server-specific endpoints (doctor).

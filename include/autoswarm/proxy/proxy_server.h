@@ -29,9 +29,6 @@ struct ProxyOptions {
   std::chrono::milliseconds shutdown_grace{5000};  // in-flight requests get this long on stop
 };
 
-// True for 127.0.0.0/8, ::1 and "localhost".
-bool is_loopback_host(const std::string& host);
-
 class ProxyServer {
  public:
   // Validates the options (auth rules, data directory, skills.yaml) and binds the port.
