@@ -270,27 +270,40 @@ size_t ProxyServer::skill_count() { return state_->shared->skills->current()->bo
 
 void ProxyServer::run() {
   auto st = state_->shared;
-  st->server.listen_after_bind();
   // listen_after_bind returns once stop() closed the socket and the workers finished their
-  // current requests. Streams still running upstream get the grace period, then are cancelled.
+  // current requests, and a worker relaying a stream is busy until the stream ends. So the
+  // grace period runs beside it, from stop(): streams still running when it ends are cut.
+  std::jthread grace_period([st] {
+    std::unique_lock lock(st->streams_mu);
+    st->streams_cv.wait(lock, [&] { return st->stop_requested; });
+    if (!st->streams_cv.wait_for(lock, st->options.shutdown_grace, [&] { return st->active_streams == 0; })) {
+      st->shutting_down = true;
+    }
+  });
   std::unique_lock lock(st->streams_mu);
-  if (!st->streams_cv.wait_for(lock, st->options.shutdown_grace, [&] { return st->active_streams == 0; })) {
-    st->shutting_down = true;
-    st->streams_cv.wait_for(lock, st->options.shutdown_grace, [&] { return st->active_streams == 0; });
-  }
+  const bool stopped_already = st->stop_requested;
+  lock.unlock();
+  if (!stopped_already) st->server.listen_after_bind();
+  lock.lock();
+  st->stop_requested = true;  // also when listening ended without stop()
+  st->streams_cv.notify_all();
+  lock.unlock();
+  grace_period.join();
+  // A cut stream's upstream thread still writes its log record.
+  lock.lock();
+  st->streams_cv.wait_for(lock, st->options.shutdown_grace, [&] { return st->active_streams == 0; });
   lock.unlock();
   if (st->log) st->log->flush();
 }
 
 void ProxyServer::stop() {
   auto st = state_->shared;
-  if (!st->server.is_running()) return;
-  st->server.stop();
-  // In-flight streams finish on their own; after the grace period they are cut.
-  std::thread([weak = std::weak_ptr<ProxyState>(st), grace = st->options.shutdown_grace] {
-    std::this_thread::sleep_for(grace);
-    if (auto s = weak.lock()) s->shutting_down = true;
-  }).detach();
+  {
+    std::lock_guard lock(st->streams_mu);
+    st->stop_requested = true;
+  }
+  st->streams_cv.notify_all();
+  if (st->server.is_running()) st->server.stop();
 }
 
 }  // namespace autoswarm::proxy

@@ -30,9 +30,13 @@ struct ProxyUnderTest {
     server = std::make_unique<proxy::ProxyServer>(o);
     thread = std::thread([this] { server->run(); });
   }
-  ~ProxyUnderTest() {
+  ~ProxyUnderTest() { stop(); }
+
+  // Stops the proxy and waits for run() to return, which is after the conversation log was
+  // flushed: the logs on disk are then all there will be.
+  void stop() {
     server->stop();
-    thread.join();
+    if (thread.joinable()) thread.join();
   }
 
   httplib::Client client() const {
