@@ -1,5 +1,6 @@
-// The flags that choose an upstream, shared by every subcommand that talks to an LLM
-// (doctor, start, reflect): --upstream, --model, --api-key (else OPENAI_API_KEY).
+// The flags that choose an upstream, shared by the subcommands that talk to an LLM (start,
+// reflect, bench run, bench eval): --upstream, --model, --api-key (else OPENAI_API_KEY).
+// doctor has the same three with its own help text, since it only reports what they choose.
 #pragma once
 
 #include <CLI/CLI.hpp>

@@ -34,7 +34,7 @@ struct DoctorReport {
   // Doctor passes (exit code 0) when there is an upstream to use.
   bool ok() const { return selected.has_value(); }
   // {"servers":[...],"proxy_port":{...},"data_dir":{...},"skills":{...},"docker":{...},
-  //  "selected":{"url","model","server"}|null,"ok":bool}. Holds no API key.
+  //  "selected":{"url","model","server","kind"}|null,"ok":bool}. Holds no API key.
   nlohmann::json to_json() const;
   // One block per server, then the checks, then the selection; fixes as "  fix: <command>".
   // ANSI colours (green ok, yellow warning, red problem) only when `color`.

@@ -29,7 +29,7 @@ struct ClientOptions {
   static ClientOptions for_endpoint(const Endpoint& endpoint);
 };
 
-// A raw HTTP answer, for callers that probe server-specific endpoints (doctor).
+// A raw HTTP answer, for callers that probe server-specific endpoints (upstream, doctor).
 struct HttpReply {
   int status = 0;
   std::string body;

@@ -1,6 +1,6 @@
 // Finding an LLM to talk to: probing LM Studio (:1234), Ollama (:11434) and vLLM (:8000) with
 // each server's own endpoints, telling "running" from "running with a model", suggesting
-// copy-paste fixes, and choosing the upstream and model that `start` and `reflect` use.
+// copy-paste fixes, and choosing the endpoint (llm::Endpoint) that start, reflect and bench use.
 #pragma once
 
 #include <chrono>
