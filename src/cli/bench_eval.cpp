@@ -36,19 +36,13 @@ int run_eval(const EvalFlags& f) {
     upstream::UpstreamOptions upstream_options = f.upstream.options();
     if (f.judge_model) upstream_options.model = f.judge_model;
     std::vector<upstream::ServerStatus> findings;
-    std::optional<upstream::Selection> chosen = upstream::choose_upstream(upstream_options, &findings);
+    std::optional<llm::Endpoint> chosen = upstream::choose_upstream(upstream_options, &findings);
     if (!chosen) {
-      std::cerr << "error: no usable LLM server found for the judge. What was checked:\n";
-      for (const auto& s : findings) {
-        std::cerr << "  " << upstream::display_name(s.kind) << " at " << s.url.str() << ": "
-                  << (s.error.empty() ? "no model available" : s.error) << "\n";
-        for (const auto& fix : s.fixes) std::cerr << "      fix: " << fix << "\n";
-      }
-      std::cerr << "Start one of them, or pass --upstream URL --judge-model NAME.\n";
+      print_no_upstream(findings, " for the judge",
+                        "Start one of them, or pass --upstream URL --judge-model NAME.");
       return 1;
     }
-    client = std::make_unique<llm::Client>(
-        llm::ClientOptions{.base_url = chosen->url, .api_key = chosen->api_key});
+    client = std::make_unique<llm::Client>(llm::ClientOptions::for_endpoint(*chosen));
     options.client = client.get();
     options.model = chosen->model;
     spdlog::info("judging with {} at {}", chosen->model, chosen->url.str());

@@ -80,21 +80,21 @@ void install_stop_handlers(const bench::DockerCli& docker) {
   ::signal(SIGPIPE, SIG_IGN);
 }
 
-std::string provider_name(upstream::ServerKind kind) {
+std::string provider_name(llm::ServerKind kind) {
   switch (kind) {
-    case upstream::ServerKind::kLmStudio:
+    case llm::ServerKind::kLmStudio:
       return "lmstudio";
-    case upstream::ServerKind::kOllama:
+    case llm::ServerKind::kOllama:
       return "ollama";
-    case upstream::ServerKind::kVllm:
+    case llm::ServerKind::kVllm:
       return "vllm";
-    case upstream::ServerKind::kCustom:
+    case llm::ServerKind::kCustom:
       return "openai-compatible";
   }
   return "openai-compatible";
 }
 
-bool serves(const std::vector<upstream::ServerStatus>& findings, const upstream::Selection& s,
+bool serves(const std::vector<upstream::ServerStatus>& findings, const llm::Endpoint& s,
             const std::string& model) {
   for (const auto& f : findings) {
     if (!(f.url == s.url)) continue;
@@ -108,7 +108,7 @@ bool serves(const std::vector<upstream::ServerStatus>& findings, const upstream:
 
 // The upstream and model, as `autoswarm start` chooses them; the spec's model when the upstream
 // serves it and --model was not given.
-std::optional<upstream::Selection> choose_llm(const RunFlags& f, const bench::PipelineSpec* spec) {
+std::optional<llm::Endpoint> choose_llm(const RunFlags& f, const bench::PipelineSpec* spec) {
   upstream::UpstreamOptions options = f.upstream.options();
   std::vector<upstream::ServerStatus> findings;
   auto no_upstream = [&] {
@@ -187,10 +187,9 @@ int run_bench(const RunFlags& f, const GlobalOptions& global) {
   std::unique_ptr<llm::Client> client;
   std::string upstream_url;
   if (bench::needs_llm(*kind)) {
-    std::optional<upstream::Selection> selection = choose_llm(f, spec ? &*spec : nullptr);
+    std::optional<llm::Endpoint> selection = choose_llm(f, spec ? &*spec : nullptr);
     if (!selection) return 1;
-    client = std::make_unique<llm::Client>(
-        llm::ClientOptions{.base_url = selection->url, .api_key = selection->api_key});
+    client = std::make_unique<llm::Client>(llm::ClientOptions::for_endpoint(*selection));
     // The run's model is the one every stage without its own `model` calls: pipeline.model only
     // when it was chosen above (served, and no --model given).
     if (spec && !spec->model.empty() && spec->model != selection->model) {

@@ -1,11 +1,11 @@
-// `autoswarm doctor`: flags, then the report from upstream/doctor.h as text or one JSON object.
+// `autoswarm doctor`: flags, then the report from doctor/doctor.h as text or one JSON object.
 #include <iostream>
 #include <memory>
 
 #include <spdlog/spdlog.h>
 
 #include "autoswarm/bench/trials/container_owner.h"
-#include "autoswarm/upstream/doctor.h"
+#include "autoswarm/doctor/doctor.h"
 #include "autoswarm/util/error.h"
 #include "command.h"
 
@@ -56,7 +56,7 @@ Runner configure_doctor(CLI::App& app) {
       ->capture_default_str();
 
   return [flags](const GlobalOptions& global) {
-    upstream::DoctorOptions options;
+    doctor::DoctorOptions options;
     options.upstream = upstream::UpstreamOptions::from_environment();
     options.upstream.upstream_url = flags->upstream;
     options.upstream.model = flags->model;
@@ -66,7 +66,7 @@ Runner configure_doctor(CLI::App& app) {
     options.proxy_port = flags->port;
     options.home = global.home;
 
-    upstream::DoctorReport report = upstream::run_doctor(options);
+    doctor::DoctorReport report = doctor::run_doctor(options);
     bench::OrphanSweep sweep = sweep_leftover_containers();
     if (flags->json) {
       nlohmann::json out = report.to_json();

@@ -40,7 +40,8 @@ int run_reflect(const ReflectFlags& f, const GlobalOptions& global) {
   // Malformed URLs are usage errors now, before any work, not at the first LLM call.
   const upstream::UpstreamOptions upstream_options = f.upstream.options();
   if (upstream_options.upstream_url) llm::BaseUrl::parse(*upstream_options.upstream_url);
-  reflect::ConnectFn connect = [&]() -> std::optional<reflect::ReflectUpstream> {
+  o.llm_read_timeout = std::chrono::seconds(f.timeout_s);
+  reflect::ConnectFn connect = [&]() -> std::optional<llm::Endpoint> {
     std::vector<upstream::ServerStatus> findings;
     auto selection = upstream::choose_upstream(upstream_options, &findings);
     if (!selection) {
@@ -49,19 +50,15 @@ int run_reflect(const ReflectFlags& f, const GlobalOptions& global) {
                         "until then. `autoswarm doctor` shows the details.");
       return std::nullopt;
     }
-    spdlog::info("asking {} at {}, model {}", upstream::display_name(selection->kind), selection->url.str(),
+    spdlog::info("asking {} at {}, model {}", llm::display_name(selection->kind), selection->url.str(),
                  selection->model);
-    llm::ClientOptions co;
-    co.base_url = selection->url;
-    co.api_key = selection->api_key;
-    co.read_timeout = std::chrono::seconds(f.timeout_s);
-    return reflect::ReflectUpstream{std::make_shared<llm::Client>(co), selection->model};
+    return selection;
   };
 
   const reflect::ReflectResult r = reflect::run_reflect(o, connect);
   if (r.locked_out) {
     spdlog::info("another `autoswarm reflect` is running on {} (it holds {}); leaving the work to it",
-                 data.root().string(), (data.root() / "reflect.lock").string());
+                 data.root().string(), data.reflect_lock_file().string());
     return 0;
   }
   if (f.dry_run) {

@@ -38,7 +38,7 @@ struct SkillsFlags {
 };
 
 skills::SkillStore store_for(const GlobalOptions& global) {
-  return skills::SkillStore(util::DataDir::resolve(global.home).skills_file());
+  return skills::SkillStore(util::DataDir::resolve(global.home));
 }
 
 std::string age_of(const std::string& timestamp) {

@@ -79,7 +79,7 @@ int run_start(const StartFlags& f, const GlobalOptions& global) {
 
   std::string host = f.host.find(':') != std::string::npos ? "[" + f.host + "]" : f.host;
   std::cout << "autoswarm " << kVersion << " proxy\n"
-            << "  upstream   " << upstream::display_name(selection->kind) << " " << selection->url.str() << "\n"
+            << "  upstream   " << llm::display_name(selection->kind) << " " << selection->url.str() << "\n"
             << "  model      " << selection->model << "\n"
             << "  listening  http://" << host << ":" << server.port() << "/v1\n"
             << "  data       " << data.root().string() << " (" << server.skill_count() << " skills, logging "

@@ -1,11 +1,11 @@
-// The flags that choose an upstream, shared by every subcommand that talks to an LLM
-// (doctor, start, reflect, bench): --upstream, --model, --api-key or --api-key-file (else
-// OPENAI_API_KEY); and read_key_file, the one reader of a key kept in a file.
+// The flags that choose an upstream, shared by the subcommands that talk to an LLM (start,
+// reflect, bench run, bench eval): --upstream, --model, --api-key or --api-key-file (else
+// OPENAI_API_KEY); and read_key_file, the one reader of a key kept in a file. doctor has
+// the same flags with its own help text, since it only reports what they choose.
 #pragma once
 
 #include <CLI/CLI.hpp>
 
-#include <cstdlib>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -49,14 +49,13 @@ struct UpstreamFlags {
         ->excludes(key);
   }
 
-  // The detection options, with the environment's server URLs and API key.
+  // The detection options, with the environment's server URLs and API key; --api-key wins.
   upstream::UpstreamOptions options() const {
     upstream::UpstreamOptions o = upstream::UpstreamOptions::from_environment();
     o.upstream_url = upstream;
     o.model = model;
     if (api_key) o.api_key = *api_key;
     else if (api_key_file) o.api_key = read_key_file(*api_key_file, "--api-key-file");
-    else if (const char* env = std::getenv("OPENAI_API_KEY")) o.api_key = env;
     return o;
   }
 };
@@ -67,7 +66,7 @@ inline void print_no_upstream(const std::vector<upstream::ServerStatus>& finding
                               std::string_view purpose, std::string_view next_step) {
   std::cerr << "error: no usable LLM server found" << purpose << ". What was checked:\n";
   for (const auto& s : findings) {
-    std::cerr << "  " << upstream::display_name(s.kind) << " at " << s.url.str() << ": "
+    std::cerr << "  " << llm::display_name(s.kind) << " at " << s.url.str() << ": "
               << (s.error.empty() ? "no model available" : s.error) << "\n";
     for (const auto& fix : s.fixes) std::cerr << "      fix: " << fix << "\n";
   }

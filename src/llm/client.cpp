@@ -181,6 +181,13 @@ class Client::Pool {
   bool aborted_ = false;
 };
 
+ClientOptions ClientOptions::for_endpoint(const Endpoint& endpoint) {
+  ClientOptions o;
+  o.base_url = endpoint.url;
+  o.api_key = endpoint.key;
+  return o;
+}
+
 Client::Client(ClientOptions options)
     : options_(std::move(options)), pool_(std::make_unique<Pool>(options_)) {}
 
@@ -235,18 +242,12 @@ std::vector<ModelInfo> Client::list_models() {
     conn.release();
     if (!is_success(res->status)) throw_http_error(res->status, res->body, res->get_header_value("Retry-After"), options_);
     json j = parse_json_reply(res->body, options_, "models");
-    std::vector<ModelInfo> models;
-    const json data = j.is_object() ? j.value("data", json()) : json();
-    if (data.is_null()) return models;  // Ollama with no models installed
-    if (!data.is_array()) {
+    std::optional<std::vector<ModelInfo>> models = read_model_list(j);
+    if (!models) {
       throw ProtocolError("the models reply from " + options_.base_url.str() +
                           " has no \"data\" list: " + res->body.substr(0, 200));
     }
-    for (const auto& m : data) {
-      if (!m.is_object() || !m.contains("id") || !m["id"].is_string()) continue;
-      models.push_back({m["id"].get<std::string>(), m.value("owned_by", std::string())});
-    }
-    return models;
+    return std::move(*models);
   });
 }
 

@@ -2,16 +2,18 @@
 // and a graceful stop. Chat completions themselves are in chat_relay.cpp.
 #include "autoswarm/proxy/proxy_server.h"
 
-#include <arpa/inet.h>
 #include <sys/socket.h>
 #include <spdlog/spdlog.h>
 
 #include <thread>
 
 #include "autoswarm/llm/errors.h"
+#include "autoswarm/llm/model_list.h"
+#include "autoswarm/util/data_dir.h"
 #include "autoswarm/util/error.h"
 #include "autoswarm/util/files.h"
 #include "autoswarm/util/json.h"
+#include "autoswarm/util/loopback.h"
 #include "autoswarm/version.h"
 #include "proxy_state.h"
 #include "worker_pool.h"
@@ -105,7 +107,7 @@ void handle_health(ProxyState& st, const httplib::Request& req, httplib::Respons
   if (st.log) dropped = st.log->dropped();
   const char* status = !reachable ? "upstream_unreachable" : dropped.count > 0 ? "degraded" : "ok";
   json body = {{"status", status}, {"service", "autoswarm"}, {"version", kVersion}, {"upstream_reachable", reachable}};
-  if (is_loopback_host(req.remote_addr) || !st.options.proxy_key.empty()) {
+  if (util::is_loopback_host(req.remote_addr) || !st.options.proxy_key.empty()) {
     body["upstream"] = st.options.upstream.url.str();
     body["model"] = st.options.upstream.model;
     body["skills"] = st.skills->current()->book.skills.size();
@@ -123,12 +125,6 @@ std::string bearer_token(const httplib::Request& req) {
 }
 
 }  // namespace
-
-bool is_loopback_host(const std::string& host) {
-  if (host == "localhost" || host == "::1" || host == "[::1]") return true;
-  in_addr addr{};
-  return ::inet_pton(AF_INET, host.c_str(), &addr) == 1 && (ntohl(addr.s_addr) >> 24) == 127;
-}
 
 RequestNote& request_note() {
   thread_local RequestNote note;
@@ -162,13 +158,11 @@ bool ProxyState::serves(const std::string& model) {
 }
 
 void ProxyState::remember_models(const std::string& models_body) {
-  json j = util::try_parse_json(models_body);
-  if (!j.is_object() || !j.contains("data") || !j["data"].is_array()) return;
+  std::optional<std::vector<llm::ModelInfo>> listed = llm::read_model_list(util::try_parse_json(models_body));
+  if (!listed) return;
   std::lock_guard lock(models_mu);
   served_models.clear();
-  for (const auto& m : j["data"]) {
-    if (m.is_object() && m.contains("id") && m["id"].is_string()) served_models.insert(m["id"].get<std::string>());
-  }
+  for (const auto& m : *listed) served_models.insert(m.id);
 }
 
 struct ProxyServer::State {
@@ -180,22 +174,19 @@ ProxyServer::ProxyServer(ProxyOptions options) : state_(std::make_unique<State>(
   auto st = state_->shared;
   ProxyOptions& o = st->options;
   o = std::move(options);
-  if (!is_loopback_host(o.host) && o.proxy_key.empty() && !o.insecure_no_auth) {
+  if (!util::is_loopback_host(o.host) && o.proxy_key.empty() && !o.insecure_no_auth) {
     throw UsageError("listening on " + o.host + " exposes your LLM and your chats to the network; "
                      "pass --proxy-key KEY (clients then send 'Authorization: Bearer KEY'), "
                      "or --insecure-no-auth if you really want no authentication");
   }
   validate_cors_origins(o.cors_origins, !o.proxy_key.empty());
   st->gate = std::make_unique<RequestGate>(RequestGatePolicy{o.host, o.cors_origins, o.proxy_key.empty() && !o.insecure_no_auth});
-  util::ensure_directory(o.data_dir, 0700);
-  st->skills = std::make_unique<skills::SkillBookWatcher>(o.data_dir / "skills.yaml");
-  if (o.log_conversations) {
-    st->log = std::make_unique<conversations::ConversationLog>(o.data_dir / "conversations");
-  }
+  const util::DataDir data(o.data_dir);
+  data.ensure();
+  st->skills = std::make_unique<skills::SkillBookWatcher>(data.skills_file());
+  if (o.log_conversations) st->log = std::make_unique<conversations::ConversationLog>(data.conversations());
 
-  llm::ClientOptions co;
-  co.base_url = o.upstream.url;
-  co.api_key = o.upstream.api_key;
+  llm::ClientOptions co = llm::ClientOptions::for_endpoint(o.upstream);
   co.read_timeout = o.upstream_read_timeout;
   st->client = std::make_unique<llm::Client>(co);
   co.connect_timeout = std::chrono::milliseconds(1000);
@@ -325,27 +316,40 @@ size_t ProxyServer::skill_count() { return state_->shared->skills->current()->bo
 
 void ProxyServer::run() {
   auto st = state_->shared;
-  st->server.listen_after_bind();
   // listen_after_bind returns once stop() closed the socket and the workers finished their
-  // current requests. Streams still running upstream get the grace period, then are cancelled.
+  // current requests, and a worker relaying a stream is busy until the stream ends. So the
+  // grace period runs beside it, from stop(): streams still running when it ends are cut.
+  std::jthread grace_period([st] {
+    std::unique_lock lock(st->streams_mu);
+    st->streams_cv.wait(lock, [&] { return st->stop_requested; });
+    if (!st->streams_cv.wait_for(lock, st->options.shutdown_grace, [&] { return st->active_streams == 0; })) {
+      st->shutting_down = true;
+    }
+  });
   std::unique_lock lock(st->streams_mu);
-  if (!st->streams_cv.wait_for(lock, st->options.shutdown_grace, [&] { return st->active_streams == 0; })) {
-    st->shutting_down = true;
-    st->streams_cv.wait_for(lock, st->options.shutdown_grace, [&] { return st->active_streams == 0; });
-  }
+  const bool stopped_already = st->stop_requested;
+  lock.unlock();
+  if (!stopped_already) st->server.listen_after_bind();
+  lock.lock();
+  st->stop_requested = true;  // also when listening ended without stop()
+  st->streams_cv.notify_all();
+  lock.unlock();
+  grace_period.join();
+  // A cut stream's upstream thread still writes its log record.
+  lock.lock();
+  st->streams_cv.wait_for(lock, st->options.shutdown_grace, [&] { return st->active_streams == 0; });
   lock.unlock();
   if (st->log) st->log->flush();
 }
 
 void ProxyServer::stop() {
   auto st = state_->shared;
-  if (st->stop_requested.exchange(true)) return;
-  st->server.stop_listening();
-  // In-flight streams finish on their own; after the grace period they are cut.
-  std::thread([weak = std::weak_ptr<ProxyState>(st), grace = st->options.shutdown_grace] {
-    std::this_thread::sleep_for(grace);
-    if (auto s = weak.lock()) s->shutting_down = true;
-  }).detach();
+  {
+    std::lock_guard lock(st->streams_mu);
+    st->stop_requested = true;
+  }
+  st->streams_cv.notify_all();
+  st->server.stop_listening();  // also before run(): run() then returns at once
 }
 
 }  // namespace autoswarm::proxy

@@ -41,12 +41,12 @@ struct ProxyState {
 
   std::mutex models_mu;
   std::set<std::string> served_models;          // what the upstream lists, for --model
-  std::atomic<bool> stop_requested{false};
   std::atomic<bool> shutting_down{false};
 
   std::mutex streams_mu;
   std::condition_variable streams_cv;
   size_t active_streams = 0;
+  bool stop_requested = false;  // stop() was called: the grace period runs (under streams_mu)
 
   bool serves(const std::string& model);
   void remember_models(const std::string& models_body);

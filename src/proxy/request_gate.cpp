@@ -6,6 +6,7 @@
 #include "autoswarm/llm/base_url.h"
 #include "autoswarm/proxy/proxy_server.h"
 #include "autoswarm/util/error.h"
+#include "autoswarm/util/loopback.h"
 #include "autoswarm/util/text.h"
 
 namespace autoswarm::proxy {
@@ -73,12 +74,12 @@ bool RequestGate::origin_allowed(const std::string& origin) const {
     if (o == "*" || lower(o) == lower(origin)) return true;
   }
   auto url = parse_origin(origin);
-  return url && is_loopback_host(url->host);
+  return url && util::is_loopback_host(url->host);
 }
 
 bool RequestGate::host_allowed(const std::string& host_header) const {
   std::string host = host_of(host_header);
-  return is_loopback_host(host) || host == lower(policy_.listen_host);
+  return util::is_loopback_host(host) || host == lower(policy_.listen_host);
 }
 
 std::optional<GateRefusal> RequestGate::check(const httplib::Request& req, httplib::Response& res) const {

@@ -9,8 +9,10 @@
 
 #include "autoswarm/conversations/conversation_files.h"
 #include "autoswarm/conversations/review_ledger.h"
+#include "autoswarm/llm/client.h"
 #include "autoswarm/llm/errors.h"
 #include "autoswarm/skills/skill_store.h"
+#include "autoswarm/util/data_dir.h"
 #include "autoswarm/util/error.h"
 #include "autoswarm/util/files.h"
 #include "autoswarm/util/utc_time.h"
@@ -48,15 +50,16 @@ class Run {
   Run(const ReflectOptions& options, const ConnectFn& connect)
       : o_(options),
         connect_(connect),
-        conversations_dir_(options.data_dir / "conversations"),
-        store_(options.data_dir / "skills.yaml") {}
+        data_(options.data_dir),
+        conversations_dir_(data_.conversations()),
+        store_(data_) {}
 
   ReflectResult go() {
     std::error_code ec;
     if (!fs::is_directory(o_.data_dir, ec)) return result_;  // nothing logged yet
     std::optional<util::FileLock> lock;
     if (!o_.dry_run) {
-      lock.emplace(o_.data_dir / "reflect.lock", util::FileLock::Wait::kTry);
+      lock.emplace(data_.reflect_lock_file(), util::FileLock::Wait::kTry);
       if (!lock->held()) {
         result_.locked_out = true;
         return result_;
@@ -65,7 +68,7 @@ class Run {
     book_ = store_.load();  // a malformed file stops the run here, before any write
     if (!o_.dry_run) store_.tidy();
     const skills::RemovedSkills removed = store_.load_removed();
-    ledger_.emplace(conversations_dir_ / "reviewed.jsonl", o_.ledger_sync_interval);
+    ledger_.emplace(data_.review_ledger_file(), o_.ledger_sync_interval);
     ids_ = conversations::list_conversation_ids(conversations_dir_);
 
     // A conversation that some skill was learned from is reviewed, even when a run was killed
@@ -128,18 +131,24 @@ class Run {
   bool ensure_upstream() {
     if (!connect_tried_) {
       connect_tried_ = true;
-      upstream_ = connect_();
-      if (!upstream_) result_.no_upstream = true;
+      if (std::optional<llm::Endpoint> endpoint = connect_()) {
+        llm::ClientOptions co = llm::ClientOptions::for_endpoint(*endpoint);
+        co.read_timeout = o_.llm_read_timeout;
+        client_ = std::make_unique<llm::Client>(co);
+        model_ = endpoint->model;
+      } else {
+        result_.no_upstream = true;
+      }
     }
-    return upstream_.has_value();
+    return client_ != nullptr;
   }
 
   // One chat call. A failure is counted and logged; connection failures (and a run of other
   // failures) stop the run, since every later call would fail the same way.
   std::optional<llm::ChatResponse> ask(llm::ChatRequest request, const std::string& what) {
-    request.model = upstream_->model;
+    request.model = model_;
     try {
-      llm::ChatResponse reply = upstream_->client->chat(request);
+      llm::ChatResponse reply = client_->chat(request);
       ++result_.calls_ok;
       consecutive_failures_ = 0;
       return reply;
@@ -300,13 +309,15 @@ class Run {
 
   const ReflectOptions& o_;
   const ConnectFn& connect_;
+  const util::DataDir data_;
   fs::path conversations_dir_;
   skills::SkillStore store_;
   skills::SkillBook book_;
   std::optional<skills::SkillBook> dry_book_;
   std::optional<conversations::ReviewLedger> ledger_;
   std::vector<std::string> ids_;
-  std::optional<ReflectUpstream> upstream_;
+  std::unique_ptr<llm::Client> client_;  // null until connected
+  std::string model_;
   bool connect_tried_ = false;
   bool stop_ = false;
   size_t consecutive_failures_ = 0;

@@ -2,32 +2,13 @@
 
 #include <algorithm>
 
+#include "autoswarm/llm/message_content.h"
 #include "autoswarm/util/text.h"
 
 namespace autoswarm::reflect {
 namespace {
 
 using nlohmann::json;
-
-// The text of a message's content: a string, or the text parts of a list (others named).
-std::string content_text(const json& content) {
-  if (content.is_string()) return content.get<std::string>();
-  std::string out;
-  if (content.is_array()) {
-    for (const auto& part : content) {
-      std::string piece;
-      if (part.is_object() && part.value("type", "") == "text" && part.contains("text") && part["text"].is_string()) {
-        piece = part["text"].get<std::string>();
-      } else if (part.is_object() && part.contains("type") && part["type"].is_string()) {
-        piece = "[" + part["type"].get<std::string>() + "]";
-      }
-      if (piece.empty()) continue;
-      if (!out.empty()) out += "\n";
-      out += piece;
-    }
-  }
-  return out;
-}
 
 // "(tool call) name {arguments}" lines for an assistant message's or the reply's tool calls.
 std::string tool_call_lines(const json& calls) {
@@ -62,7 +43,7 @@ std::string render_transcript(const conversations::Conversation& c, size_t max_c
   for (const auto& m : c.messages) {
     if (!m.is_object()) continue;
     const std::string role = m.value("role", "unknown");
-    std::string body = m.contains("content") ? content_text(m["content"]) : "";
+    std::string body = m.contains("content") ? llm::content_text(m["content"], llm::OtherParts::kNamed) : "";
     if (role == "assistant") {
       std::string calls = tool_call_lines(m.value("tool_calls", json::array()));
       if (!calls.empty()) body += (body.empty() ? "" : "\n") + calls;

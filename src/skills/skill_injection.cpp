@@ -6,6 +6,8 @@
 #include <numeric>
 #include <unordered_map>
 
+#include "autoswarm/llm/message_content.h"
+
 namespace autoswarm::skills {
 namespace {
 
@@ -27,21 +29,6 @@ std::vector<std::string> words(std::string_view text) {
     }
   }
   if (!cur.empty()) out.push_back(std::move(cur));
-  return out;
-}
-
-std::string text_of_content(const nlohmann::json& content) {
-  if (content.is_string()) return content.get<std::string>();
-  std::string out;
-  if (content.is_array()) {
-    for (const auto& part : content) {
-      if (part.is_object() && part.value("type", "") == "text" && part.contains("text") &&
-          part["text"].is_string()) {
-        if (!out.empty()) out += "\n";
-        out += part["text"].get<std::string>();
-      }
-    }
-  }
   return out;
 }
 
@@ -153,7 +140,7 @@ std::string latest_user_text(const nlohmann::json& messages) {
   if (!messages.is_array()) return "";
   for (auto it = messages.rbegin(); it != messages.rend(); ++it) {
     if (it->is_object() && it->value("role", "") == "user" && it->contains("content")) {
-      return text_of_content((*it)["content"]);
+      return llm::content_text((*it)["content"]);
     }
   }
   return "";

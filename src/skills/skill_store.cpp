@@ -7,19 +7,13 @@
 
 #include "autoswarm/util/error.h"
 #include "autoswarm/util/files.h"
+#include "autoswarm/util/text.h"
 #include "autoswarm/util/utc_time.h"
 
 namespace autoswarm::skills {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string trimmed(const std::string& s) {
-  size_t b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string::npos) return "";
-  size_t e = s.find_last_not_of(" \t\r\n");
-  return s.substr(b, e - b + 1);
-}
 
 // Replaces any audit entry for the same id (a skill removed, restored and removed again, or one
 // left in both files by a crash) so the audit file holds one entry per id.
@@ -31,10 +25,8 @@ void record_removal(RemovedSkills& removed, const Skill& s, const std::string& a
 
 }  // namespace
 
-SkillStore::SkillStore(fs::path skills_file) : skills_file_(std::move(skills_file)) {}
-
-fs::path SkillStore::removed_file() const { return skills_file_.parent_path() / "skills.removed.yaml"; }
-fs::path SkillStore::lock_file() const { return skills_file_.parent_path() / "skills.lock"; }
+SkillStore::SkillStore(const util::DataDir& dir)
+    : skills_file_(dir.skills_file()), removed_file_(dir.removed_skills_file()), lock_file_(dir.skills_lock_file()) {}
 
 SkillBook SkillStore::load() const { return SkillBook::load(skills_file_); }
 RemovedSkills SkillStore::load_removed() const { return RemovedSkills::load(removed_file()); }
@@ -71,7 +63,7 @@ void SkillStore::write_removed(const RemovedSkills& removed) const {
 }
 
 SkillStore::AddResult SkillStore::add(const std::string& text, std::vector<std::string> sources, const Veto& veto) {
-  const std::string clean = trimmed(text);
+  const std::string clean(util::trim(text));
   if (clean.empty()) throw Error("a skill needs some text");
   util::ensure_directory(skills_file_.parent_path(), 0700);
   util::FileLock lock(lock_file());

@@ -11,12 +11,15 @@
 
 #include "autoswarm/llm/client.h"
 #include "autoswarm/llm/errors.h"
+#include "autoswarm/llm/model_list.h"
 #include "autoswarm/util/error.h"
 #include "autoswarm/util/json.h"
+#include "autoswarm/util/loopback.h"
 
 namespace autoswarm::upstream {
 namespace {
 
+using llm::ServerKind;
 using nlohmann::json;
 
 constexpr const char* kLmStudioDefault = "http://127.0.0.1:1234";
@@ -36,10 +39,6 @@ std::string redact(std::string text, const std::string& secret) {
     text.replace(at, secret.size(), "***");
   }
   return text;
-}
-
-bool is_loopback(const std::string& host) {
-  return host == "localhost" || host == "::1" || host.starts_with("127.");
 }
 
 // LM Studio model types that can chat; a missing type is taken as a chat model.
@@ -132,16 +131,9 @@ class Probe {
   bool refused_ = false;
 };
 
-// The ids of an OpenAI-style {"data":[{"id"}]} list; "data": null (Ollama, nothing installed)
-// is an empty list.
+// The ids of an OpenAI-style {"data":[{"id"}]} list; none when it is not one.
 std::vector<std::string> openai_model_ids(const json& listing) {
-  std::vector<std::string> ids;
-  const json data = listing.value("data", json());
-  if (!data.is_array()) return ids;
-  for (const auto& m : data) {
-    if (std::string id = util::string_field(m, "id"); !id.empty()) ids.push_back(id);
-  }
-  return ids;
+  return llm::model_ids(llm::read_model_list(listing).value_or(std::vector<llm::ModelInfo>{}));
 }
 
 // LM Studio 0.4+: {"models":[{"type","key","loaded_instances":[{"id"}]}]}.
@@ -312,16 +304,6 @@ llm::BaseUrl ollama_url() {
 
 }  // namespace
 
-const char* display_name(ServerKind kind) {
-  switch (kind) {
-    case ServerKind::kLmStudio: return "LM Studio";
-    case ServerKind::kOllama: return "Ollama";
-    case ServerKind::kVllm: return "vLLM";
-    case ServerKind::kCustom: return "custom upstream";
-  }
-  return "upstream";
-}
-
 bool ServerStatus::usable() const {
   if (!reachable) return false;
   switch (kind) {
@@ -382,7 +364,7 @@ std::optional<llm::BaseUrl> parse_ollama_host(std::string_view value) {
     return std::nullopt;
   }
   if (url.host == "0.0.0.0" || url.host == "::") url.host = "127.0.0.1";
-  if (!is_loopback(url.host)) return std::nullopt;
+  if (!util::is_loopback_host(url.host)) return std::nullopt;
   return url;
 }
 
@@ -428,7 +410,7 @@ std::vector<ServerStatus> probe_local_servers(const UpstreamOptions& options) {
   return found;
 }
 
-std::optional<Selection> choose_upstream(const UpstreamOptions& options,
+std::optional<llm::Endpoint> choose_upstream(const UpstreamOptions& options,
                                          std::vector<ServerStatus>* findings) {
   std::vector<ServerStatus> found;
   if (options.upstream_url) {
@@ -457,11 +439,13 @@ std::optional<Selection> choose_upstream(const UpstreamOptions& options,
     if (pick == nullptr && s.usable()) pick = &s;
   }
 
-  std::optional<Selection> selection;
+  std::optional<llm::Endpoint> selection;
   if (pick != nullptr) {
     const bool named = options.upstream_url.has_value();
-    selection = Selection{pick->kind, pick->url, options.model.value_or(pick->default_model()),
-                          named || pick->key_sent ? options.api_key : ""};
+    selection = llm::Endpoint{.kind = pick->kind,
+                              .url = pick->url,
+                              .key = named || pick->key_sent ? options.api_key : "",
+                              .model = options.model.value_or(pick->default_model())};
   }
   if (findings != nullptr) *findings = std::move(found);
   return selection;

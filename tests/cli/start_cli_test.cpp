@@ -5,6 +5,10 @@
 #include <httplib.h>
 #include <signal.h>
 
+#include <future>
+#include <thread>
+#include <utility>
+
 #include "autoswarm/util/files.h"
 #include "autoswarm/util/subprocess.h"
 #include "support/background_process.h"
@@ -71,15 +75,29 @@ rules:
   auto listen_line = proc.wait_for_line("listening");
   REQUIRE(listen_line);
   std::string body;
+  std::promise<void> under_way;
   std::thread sender([&] {
     httplib::Client client("127.0.0.1", port_from_banner(*listen_line));
-    auto res = client.Post("/v1/chat/completions",
-                           R"({"stream":true,"messages":[{"role":"user","content":"x"}]})", "application/json");
-    if (res) body = res->body;
+    client.set_read_timeout(20, 0);
+    httplib::Request req;
+    req.method = "POST";
+    req.path = "/v1/chat/completions";
+    req.body = R"({"stream":true,"messages":[{"role":"user","content":"x"}]})";
+    req.set_header("Content-Type", "application/json");
+    bool first = true;
+    req.content_receiver = [&](const char* data, size_t n, uint64_t, uint64_t) {
+      body.append(data, n);
+      if (std::exchange(first, false)) under_way.set_value();
+      return true;
+    };
+    client.send(req);
+    if (first) under_way.set_value();
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(150));  // the stream is under way
+  // SIGTERM once the first event arrived: the stream is under way.
+  const bool started = under_way.get_future().wait_for(std::chrono::seconds(20)) == std::future_status::ready;
   proc.signal(SIGTERM);
   sender.join();
+  REQUIRE(started);
   CHECK(proc.wait() == 0);
   CHECK_THAT(body, Catch::EndsWith("data: [DONE]\n\n"));
   CHECK(body.find("error") == std::string::npos);

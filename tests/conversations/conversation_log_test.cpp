@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "autoswarm/util/files.h"
+#include "support/captured_log.h"
 #include "support/temp_dir.h"
 
 using namespace autoswarm;
@@ -95,6 +96,7 @@ TEST_CASE("a record that cannot be built or has no valid id is skipped, not the 
 
 TEST_CASE("a full queue makes append wait for the disk instead of growing", "[log]") {
   testing::TempDir dir;
+  testing::CapturedLog log_output;
   conversations::ConversationLog log(dir / "c", {.max_queued = 2, .max_batch = 1});
   std::promise<void> release;
   std::shared_future<void> released = release.get_future().share();
@@ -115,7 +117,8 @@ TEST_CASE("a full queue makes append wait for the disk instead of growing", "[lo
     log.append("r3", blocked("r3"));
     appended = true;
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  // The warning comes just before append() waits for room, under the lock that room needs.
+  REQUIRE(log_output.wait_for("records behind the disk", std::chrono::seconds(10)));
   CHECK_FALSE(appended);
   release.set_value();
   late.join();

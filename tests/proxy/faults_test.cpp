@@ -7,6 +7,7 @@
 
 #include "autoswarm/llm/sse_parser.h"
 #include "autoswarm/util/error.h"
+#include "autoswarm/util/loopback.h"
 #include "proxy/proxy_test_support.h"
 
 using namespace autoswarm;
@@ -171,12 +172,12 @@ TEST_CASE("listening beyond loopback requires a proxy key", "[proxy][auth]") {
   o.data_dir = home.path();
   REQUIRE_THROWS_AS(proxy::ProxyServer(o), UsageError);
   REQUIRE_THROWS_WITH(proxy::ProxyServer(o), Catch::Contains("--proxy-key"));
-  CHECK(proxy::is_loopback_host("127.0.0.1"));
-  CHECK(proxy::is_loopback_host("127.1.2.3"));
-  CHECK(proxy::is_loopback_host("::1"));
-  CHECK(proxy::is_loopback_host("localhost"));
-  CHECK_FALSE(proxy::is_loopback_host("0.0.0.0"));
-  CHECK_FALSE(proxy::is_loopback_host("192.168.1.10"));
+  CHECK(util::is_loopback_host("127.0.0.1"));
+  CHECK(util::is_loopback_host("127.1.2.3"));
+  CHECK(util::is_loopback_host("::1"));
+  CHECK(util::is_loopback_host("localhost"));
+  CHECK_FALSE(util::is_loopback_host("0.0.0.0"));
+  CHECK_FALSE(util::is_loopback_host("192.168.1.10"));
 }
 
 TEST_CASE("64 concurrent streams are served side by side", "[proxy][concurrency]") {

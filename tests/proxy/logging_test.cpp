@@ -16,7 +16,7 @@ const std::string kBody = R"({"model":"fake-model","messages":[{"role":"user","c
 
 TEST_CASE("a chat completion is logged as one 0600 JSON file", "[proxy][log]") {
   ProxyUnderTest p({.api_key = "sk-upstream-secret"},
-                   [](proxy::ProxyOptions& o) { o.upstream.api_key = "sk-upstream-secret"; });
+                   [](proxy::ProxyOptions& o) { o.upstream.key = "sk-upstream-secret"; });
   p.fake.set_script("rules:\n  - reply: {content: \"4\", usage: {prompt_tokens: 9, completion_tokens: 1}}\n");
   auto res = p.client().Post("/v1/chat/completions", {{"Authorization", "Bearer sk-client-secret"}}, kBody,
                              "application/json");
@@ -55,14 +55,16 @@ TEST_CASE("X-Autoswarm-No-Log: 1 skips the log for one request", "[proxy][log]")
   ProxyUnderTest p;
   p.client().Post("/v1/chat/completions", {{"X-Autoswarm-No-Log", "1"}}, kBody, "application/json");
   p.client().Post("/v1/chat/completions", kBody, "application/json");
-  CHECK(p.logs(2, 500).size() == 1);
+  p.stop();
+  CHECK(p.logs(2, 0).size() == 1);
 }
 
 TEST_CASE("with logging off no conversation is written", "[proxy][log]") {
   ProxyUnderTest p({}, [](proxy::ProxyOptions& o) { o.log_conversations = false; });
   auto res = p.client().Post("/v1/chat/completions", kBody, "application/json");
   REQUIRE(res->status == 200);
-  CHECK(p.logs(1, 300).empty());
+  p.stop();
+  CHECK(p.logs(1, 0).empty());
 }
 
 TEST_CASE("a client's Authorization header is never forwarded upstream", "[proxy][log]") {

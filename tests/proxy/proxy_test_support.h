@@ -23,7 +23,7 @@ struct ProxyUnderTest {
       : fake(fake_options) {
     proxy::ProxyOptions o;
     o.port = 0;
-    o.upstream.kind = upstream::ServerKind::kCustom;
+    o.upstream.kind = llm::ServerKind::kCustom;
     o.upstream.url = llm::BaseUrl::parse(fake.url());
     o.upstream.model = fake_options.models.empty() ? "fake-model" : fake_options.models[0].id;
     o.data_dir = home.path();
@@ -32,9 +32,13 @@ struct ProxyUnderTest {
     server = std::make_unique<proxy::ProxyServer>(o);
     thread = std::thread([this] { server->run(); });
   }
-  ~ProxyUnderTest() {
+  ~ProxyUnderTest() { stop(); }
+
+  // Stops the proxy and waits for run() to return, which is after the conversation log was
+  // flushed: the logs on disk are then all there will be.
+  void stop() {
     server->stop();
-    thread.join();
+    if (thread.joinable()) thread.join();
   }
 
   httplib::Client client() const {

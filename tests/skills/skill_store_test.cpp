@@ -12,6 +12,7 @@
 #include "support/temp_dir.h"
 
 using autoswarm::Error;
+using autoswarm::util::DataDir;
 using autoswarm::FileError;
 using autoswarm::skills::RemovedSkills;
 using autoswarm::skills::SkillBook;
@@ -20,7 +21,7 @@ using autoswarm::testing::TempDir;
 
 TEST_CASE("add writes a new skill with a fresh id, the time and its sources", "[skills]") {
   TempDir dir;
-  SkillStore store(dir / "skills.yaml");
+  SkillStore store(DataDir(dir.path()));
   auto r = store.add("  Quote paths that contain spaces.\n", {"conv-1"});
   REQUIRE(r.added);
   CHECK(std::regex_match(r.added->id, std::regex("sk-[0-9a-f]{6}")));
@@ -37,7 +38,7 @@ TEST_CASE("add writes a new skill with a fresh id, the time and its sources", "[
 
 TEST_CASE("a veto sees the current file and stops the add", "[skills]") {
   TempDir dir;
-  SkillStore store(dir / "skills.yaml");
+  SkillStore store(DataDir(dir.path()));
   store.add("First lesson here.", {});
   size_t seen = 0;
   auto r = store.add("Second.", {}, [&](const SkillBook& b) -> std::optional<std::string> {
@@ -52,7 +53,7 @@ TEST_CASE("a veto sees the current file and stops the add", "[skills]") {
 
 TEST_CASE("remove moves skills to the audit file with when, why and by what", "[skills]") {
   TempDir dir;
-  SkillStore store(dir / "skills.yaml");
+  SkillStore store(DataDir(dir.path()));
   auto a = *store.add("Lesson A is specific.", {"c1"}).added;
   auto b = *store.add("Lesson B is specific.", {"c2"}).added;
   auto removed = store.remove({{a.id, "contradicts B"}}, "prune", SkillStore::Unknown::kIgnore);
@@ -79,7 +80,7 @@ TEST_CASE("remove moves skills to the audit file with when, why and by what", "[
 
 TEST_CASE("restore brings a removed skill back whole, and removing it again keeps one audit entry", "[skills]") {
   TempDir dir;
-  SkillStore store(dir / "skills.yaml");
+  SkillStore store(DataDir(dir.path()));
   auto a = *store.add("Lesson A is specific.", {"c1"}).added;
   store.remove({{a.id, "first"}}, "skills remove", SkillStore::Unknown::kError);
   auto back = store.restore(a.id);
@@ -99,7 +100,7 @@ TEST_CASE("restore brings a removed skill back whole, and removing it again keep
 
 TEST_CASE("a restore interrupted between its writes is finished by the next one", "[skills]") {
   TempDir dir;
-  SkillStore store(dir / "skills.yaml");
+  SkillStore store(DataDir(dir.path()));
   auto a = *store.add("Lesson A is specific.", {}).added;
   const std::string book_with_a = autoswarm::util::read_file(dir / "skills.yaml");
   store.remove({{a.id, ""}}, "prune", SkillStore::Unknown::kError);
@@ -111,7 +112,7 @@ TEST_CASE("a restore interrupted between its writes is finished by the next one"
 
 TEST_CASE("clear moves every skill to the audit file", "[skills]") {
   TempDir dir;
-  SkillStore store(dir / "skills.yaml");
+  SkillStore store(DataDir(dir.path()));
   store.add("Lesson A is specific.", {});
   store.add("Lesson B is specific.", {});
   CHECK(store.clear("skills clear", "by hand").size() == 2);
@@ -122,7 +123,7 @@ TEST_CASE("clear moves every skill to the audit file", "[skills]") {
 
 TEST_CASE("a malformed skillbook or audit file is never overwritten", "[skills]") {
   TempDir dir;
-  SkillStore store(dir / "skills.yaml");
+  SkillStore store(DataDir(dir.path()));
   autoswarm::util::write_file_atomic(dir / "skills.yaml", "version: 1\nskills:\n  - id: sk-1\n    txt: oops\n");
   CHECK_THROWS_AS(store.add("A fine new lesson.", {}), FileError);
   CHECK(autoswarm::util::read_file(dir / "skills.yaml") == "version: 1\nskills:\n  - id: sk-1\n    txt: oops\n");
@@ -139,7 +140,7 @@ TEST_CASE("a malformed skillbook or audit file is never overwritten", "[skills]"
 
 TEST_CASE("temp files left by a killed writer are cleaned up by the next write", "[skills]") {
   TempDir dir;
-  SkillStore store(dir / "skills.yaml");
+  SkillStore store(DataDir(dir.path()));
   std::ofstream(dir / ".skills.yaml.tmp-abc123") << "half";
   std::ofstream(dir / ".skills.removed.yaml.tmp-abc123") << "half";
   store.add("A fine new lesson.", {});
@@ -152,17 +153,17 @@ TEST_CASE("concurrent adds under the lock lose nothing", "[skills]") {
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&, t] {
-      SkillStore store(dir / "skills.yaml");
+      SkillStore store(DataDir(dir.path()));
       for (int i = 0; i < 10; ++i) store.add("Lesson " + std::to_string(t) + "-" + std::to_string(i), {});
     });
   }
   for (auto& th : threads) th.join();
-  CHECK(SkillStore(dir / "skills.yaml").load().skills.size() == 40);
+  CHECK(SkillStore(DataDir(dir.path())).load().skills.size() == 40);
 }
 
 TEST_CASE("injection counts are written only when they change", "[skills]") {
   TempDir dir;
-  SkillStore store(dir / "skills.yaml");
+  SkillStore store(DataDir(dir.path()));
   CHECK_FALSE(store.set_injected_counts({}));  // no file: nothing to do, nothing created
   CHECK_FALSE(std::filesystem::exists(dir / "skills.yaml"));
   auto a = *store.add("Lesson A is specific.", {}).added;

@@ -10,6 +10,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "autoswarm/util/loopback.h"
 #include "support/fake_upstream.h"
 
 int main(int argc, char** argv) {
@@ -41,7 +42,7 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   CLI11_PARSE(app, argc, argv);
 
-  if (!autoswarm::testing::is_loopback_host(host)) {
+  if (!autoswarm::util::is_loopback_host(host)) {
     std::cerr << "fake_llm: refusing to bind '" << host << "': only loopback addresses (127.x.x.x, ::1, localhost)\n";
     return 2;
   }

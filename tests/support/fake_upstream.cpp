@@ -25,6 +25,7 @@
 #include <httplib.h>
 #include <yaml-cpp/yaml.h>
 
+#include "autoswarm/util/loopback.h"
 #include "autoswarm/util/yaml_json.h"
 
 namespace autoswarm::testing {
@@ -473,13 +474,6 @@ std::string to_string(Flavor flavor) {
       return "vllm";
   }
   return "openai";
-}
-
-bool is_loopback_host(const std::string& host) {
-  if (host == "localhost" || host == "::1") return true;
-  in_addr addr{};
-  if (inet_pton(AF_INET, host.c_str(), &addr) != 1) return false;
-  return (ntohl(addr.s_addr) >> 24) == 127;
 }
 
 // -----------------------------------------------------------------------------------------------
@@ -1085,7 +1079,7 @@ struct FakeUpstream::State {
 // FakeUpstream
 
 FakeUpstream::FakeUpstream(FakeUpstreamOptions options) {
-  if (!is_loopback_host(options.host)) {
+  if (!util::is_loopback_host(options.host)) {
     throw std::invalid_argument("fake upstream: refusing to bind non-loopback host '" + options.host + "'");
   }
   if (options.host == "localhost") options.host = "127.0.0.1";

@@ -48,9 +48,6 @@ Flavor parse_flavor(const std::string& name);
 // The inverse of parse_flavor.
 std::string to_string(Flavor flavor);
 
-// True for 127.x.x.x, ::1 and "localhost": the only hosts the fake agrees to bind.
-bool is_loopback_host(const std::string& host);
-
 // One model the fake knows. `loaded == false` means installed but not loaded: it shows up in
 // the "all models" listings (LM Studio /v1/models and /api/*, Ollama /api/tags) but not in the
 // "loaded" ones (LM Studio loaded_instances/state, Ollama /api/ps).
@@ -64,7 +61,7 @@ struct FakeModel {
 struct FakeUpstreamOptions {
   Flavor flavor = Flavor::kOpenAI;
   std::vector<FakeModel> models = {{"fake-model", true}};
-  std::string host = "127.0.0.1";  // must be a loopback address (see is_loopback_host)
+  std::string host = "127.0.0.1";  // must be a loopback address (see util::is_loopback_host)
   int port = 0;                    // 0: an ephemeral port
   // When set, every request is also appended to this file as one JSON line (same shape as
   // requests()); the file is created if missing and never truncated.

@@ -15,6 +15,7 @@
 #include "support/loopback.h"
 
 using autoswarm::llm::BaseUrl;
+using autoswarm::llm::ServerKind;
 using autoswarm::testing::FakeModel;
 using autoswarm::testing::FakeUpstream;
 using autoswarm::testing::Flavor;
@@ -312,7 +313,7 @@ TEST_CASE("a custom upstream is checked with the API key, which never shows", "[
     CHECK(chosen->kind == ServerKind::kCustom);
     CHECK(chosen->url == BaseUrl::parse(server.url()));
     CHECK(chosen->model == "gpt-4o-mini");
-    CHECK(chosen->api_key == "sk-test-secret-123");
+    CHECK(chosen->key == "sk-test-secret-123");
     REQUIRE_FALSE(server.requests().empty());
     CHECK(server.requests().back()["headers"]["Authorization"] == "Bearer sk-test-secret-123");
   }
@@ -407,7 +408,7 @@ TEST_CASE("detected servers are probed without the API key; only one that asks f
   auto chosen = choose_upstream(options, &findings);
   REQUIRE(chosen);
   CHECK(chosen->kind == ServerKind::kLmStudio);
-  CHECK(chosen->api_key.empty());  // the proxy will not forward the key to it either
+  CHECK(chosen->key.empty());  // the proxy will not forward the key to it either
   for (const auto& r : open_server.requests()) CHECK_FALSE(r["headers"].contains("Authorization"));
 
   REQUIRE(findings.size() == 2);
@@ -425,6 +426,6 @@ TEST_CASE("detected servers are probed without the API key; only one that asks f
     auto only = choose_upstream(options);
     REQUIRE(only);
     CHECK(only->kind == ServerKind::kVllm);
-    CHECK(only->api_key == "sk-local-789");
+    CHECK(only->key == "sk-local-789");
   }
 }

@@ -12,6 +12,8 @@
 
 #include "autoswarm/llm/base_url.h"
 #include "autoswarm/llm/chat.h"
+#include "autoswarm/llm/endpoint.h"
+#include "autoswarm/llm/model_list.h"
 
 namespace autoswarm::llm {
 
@@ -24,14 +26,12 @@ struct ClientOptions {
   // a POST whose connection broke after it was sent is never sent again.
   int max_retries = 2;
   std::chrono::milliseconds retry_backoff{500};           // doubles on each retry
+
+  // The endpoint's URL and key, with the default timeouts and retries.
+  static ClientOptions for_endpoint(const Endpoint& endpoint);
 };
 
-struct ModelInfo {
-  std::string id;
-  std::string owned_by;
-};
-
-// A raw HTTP answer, for callers that probe server-specific endpoints (doctor).
+// A raw HTTP answer, for callers that probe server-specific endpoints (upstream, doctor).
 struct HttpReply {
   int status = 0;
   std::string body;

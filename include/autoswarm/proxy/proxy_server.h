@@ -11,14 +11,14 @@
 
 #include <nlohmann/json.hpp>
 
-#include "autoswarm/upstream/local_servers.h"
+#include "autoswarm/llm/endpoint.h"
 
 namespace autoswarm::proxy {
 
 struct ProxyOptions {
   std::string host = "127.0.0.1";
   int port = 8080;                               // 0: any free port (tests)
-  upstream::Selection upstream;                  // where requests go and the default model
+  llm::Endpoint upstream;                        // where requests go and the default model
   bool model_forced = false;                     // --model given: unserved models are replaced
   std::filesystem::path data_dir;                // holds skills.yaml and conversations/
   bool log_conversations = true;                 // --no-log turns it off
@@ -36,9 +36,6 @@ struct ProxyOptions {
   size_t max_connections = 1024;                    // --max-connections
   size_t max_connections_per_client = 256;          // --max-connections-per-client
 };
-
-// True for 127.0.0.0/8, ::1 and "localhost".
-bool is_loopback_host(const std::string& host);
 
 class ProxyServer {
  public:

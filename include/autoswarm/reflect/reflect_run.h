@@ -9,12 +9,11 @@
 #include <cstddef>
 #include <filesystem>
 #include <functional>
-#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "autoswarm/llm/client.h"
+#include "autoswarm/llm/endpoint.h"
 #include "autoswarm/reflect/lesson.h"
 #include "autoswarm/reflect/novelty.h"
 #include "autoswarm/reflect/prune_judge.h"
@@ -32,15 +31,12 @@ struct ReflectOptions {
   PruneOptions prune_options;
   std::chrono::milliseconds ledger_sync_interval{100};
   size_t max_consecutive_failures = 5;     // then the run stops; the rest waits for the next
+  std::chrono::milliseconds llm_read_timeout{300000};  // per read of an LLM call (--timeout)
 };
 
-// The LLM to ask, opened on first need, so that a run with nothing to ask never probes.
-struct ReflectUpstream {
-  std::shared_ptr<llm::Client> client;
-  std::string model;
-};
+// Chooses the LLM to ask, called on first need, so that a run with nothing to ask never probes.
 // Returns nothing when no upstream is usable (the caller has told the user why).
-using ConnectFn = std::function<std::optional<ReflectUpstream>()>;
+using ConnectFn = std::function<std::optional<llm::Endpoint>()>;
 
 // A lesson added (or, in a dry run, one that would be), or a skill pruned.
 struct SkillChange {

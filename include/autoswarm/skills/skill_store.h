@@ -14,17 +14,18 @@
 
 #include "autoswarm/skills/removed_skills.h"
 #include "autoswarm/skills/skill_book.h"
+#include "autoswarm/util/data_dir.h"
 
 namespace autoswarm::skills {
 
 class SkillStore {
  public:
-  // `skills_file` is <data dir>/skills.yaml; the audit and lock files go beside it.
-  explicit SkillStore(std::filesystem::path skills_file);
+  // The skillbook, audit and lock files of `dir`.
+  explicit SkillStore(const util::DataDir& dir);
 
   const std::filesystem::path& skills_file() const { return skills_file_; }
-  std::filesystem::path removed_file() const;  // skills.removed.yaml
-  std::filesystem::path lock_file() const;     // skills.lock
+  const std::filesystem::path& removed_file() const { return removed_file_; }  // skills.removed.yaml
+  const std::filesystem::path& lock_file() const { return lock_file_; }        // skills.lock
 
   // Plain reads, without the lock (every writer replaces the files atomically).
   SkillBook load() const;
@@ -72,6 +73,8 @@ class SkillStore {
   void remove_stale_temp_files() const;
 
   std::filesystem::path skills_file_;
+  std::filesystem::path removed_file_;
+  std::filesystem::path lock_file_;
 };
 
 }  // namespace autoswarm::skills

@@ -1,6 +1,6 @@
 // Finding an LLM to talk to: probing LM Studio (:1234), Ollama (:11434) and vLLM (:8000) with
 // each server's own endpoints, telling "running" from "running with a model", suggesting
-// copy-paste fixes, and choosing the upstream and model that `start` and `reflect` use.
+// copy-paste fixes, and choosing the endpoint (llm::Endpoint) that start, reflect and bench use.
 #pragma once
 
 #include <chrono>
@@ -11,17 +11,13 @@
 #include <vector>
 
 #include "autoswarm/llm/base_url.h"
+#include "autoswarm/llm/endpoint.h"
 
 namespace autoswarm::upstream {
 
-enum class ServerKind { kLmStudio, kOllama, kVllm, kCustom };
-
-// "LM Studio", "Ollama", "vLLM", "custom upstream".
-const char* display_name(ServerKind kind);
-
 // What one probe found.
 struct ServerStatus {
-  ServerKind kind = ServerKind::kCustom;
+  llm::ServerKind kind = llm::ServerKind::kCustom;
   llm::BaseUrl url;
   bool reachable = false;
   std::string version;               // where the server reports one
@@ -58,25 +54,17 @@ struct UpstreamOptions {
   // Where the local servers are looked for, in order of preference. Defaults: 127.0.0.1 on
   // 1234, 11434, 8000; overridden by AUTOSWARM_LMSTUDIO_URL, AUTOSWARM_OLLAMA_URL (else a
   // loopback OLLAMA_HOST, see parse_ollama_host) and AUTOSWARM_VLLM_URL.
-  std::vector<std::pair<ServerKind, llm::BaseUrl>> local_servers;
+  std::vector<std::pair<llm::ServerKind, llm::BaseUrl>> local_servers;
 
   // Fills local_servers from the defaults and the environment, and api_key from
   // OPENAI_API_KEY. Throws UsageError naming the variable when an AUTOSWARM_*_URL is malformed.
   static UpstreamOptions from_environment();
 };
 
-// The upstream and model chosen.
-struct Selection {
-  ServerKind kind = ServerKind::kCustom;
-  llm::BaseUrl url;
-  std::string model;
-  std::string api_key;  // empty for a detected server that did not ask for one
-};
-
 // Probes one server with its own endpoints (see upstreams reference): LM Studio /api/v1/models,
 // then /api/v0/models, then /v1/models; Ollama /api/version, /api/ps, /api/tags; vLLM /health,
 // /v1/models; a custom upstream /v1/models. Never throws: failures land in `error`/`fixes`.
-ServerStatus probe_server(ServerKind kind, const llm::BaseUrl& url, const std::string& api_key,
+ServerStatus probe_server(llm::ServerKind kind, const llm::BaseUrl& url, const std::string& api_key,
                           std::chrono::milliseconds timeout);
 
 // Probes every local server concurrently (each with options.probe_timeout), in the order of
@@ -88,7 +76,7 @@ std::vector<ServerStatus> probe_local_servers(const UpstreamOptions& options);
 // Ollama, vLLM that is usable — preferring, when --model is given, the first usable one that
 // lists that model; --model overrides the model. `findings` receives every probe.
 // Returns nothing when no usable upstream exists. Throws UsageError for a malformed --upstream.
-std::optional<Selection> choose_upstream(const UpstreamOptions& options,
+std::optional<llm::Endpoint> choose_upstream(const UpstreamOptions& options,
                                          std::vector<ServerStatus>* findings = nullptr);
 
 // Where OLLAMA_HOST points, as Ollama's own CLI reads it: "host:port", ":port", "host", or a

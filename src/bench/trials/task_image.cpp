@@ -121,8 +121,8 @@ std::string local_image_id(const DockerCli& docker, const std::string& image) {
   return id;
 }
 
-milliseconds seconds_to_ms(double seconds) {
-  return milliseconds(static_cast<long long>(std::max(seconds, 1.0) * 1000));
+milliseconds seconds_to_ms(double secs) {
+  return milliseconds(static_cast<long long>(std::max(secs, 1.0) * 1000));
 }
 
 }  // namespace
