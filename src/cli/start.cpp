@@ -3,7 +3,10 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdlib>
+#include <map>
 #include <iostream>
 #include <optional>
 #include <thread>
@@ -11,6 +14,8 @@
 #include "autoswarm/proxy/proxy_server.h"
 #include "autoswarm/upstream/local_servers.h"
 #include "autoswarm/util/data_dir.h"
+#include "autoswarm/util/error.h"
+#include "autoswarm/util/text.h"
 #include "autoswarm/version.h"
 #include "command.h"
 #include "upstream_flags.h"
@@ -33,7 +38,58 @@ struct StartFlags {
   double header_timeout_s = 10;
   size_t max_connections = 1024;
   size_t max_connections_per_client = 256;
+  std::vector<std::string> aliases;  // NAME=MODEL
+  bool wait = false;
 };
+
+// --alias NAME=MODEL, repeatable. Throws UsageError naming the bad one.
+std::map<std::string, std::string> parse_aliases(const std::vector<std::string>& specs) {
+  std::map<std::string, std::string> aliases;
+  for (const auto& spec : specs) {
+    const size_t eq = spec.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size()) {
+      throw UsageError("--alias '" + spec + "': write NAME=MODEL, e.g. --alias gpt-4o=qwen2.5-coder:7b");
+    }
+    if (!aliases.emplace(spec.substr(0, eq), spec.substr(eq + 1)).second) {
+      throw UsageError("--alias '" + spec + "': " + spec.substr(0, eq) + " is already an alias; give each name once");
+    }
+  }
+  return aliases;
+}
+
+// "  aliases    gpt-4o → qwen2.5-coder:7b, …\n" for the banner; "" without aliases.
+std::string aliases_line(const std::map<std::string, std::string>& aliases) {
+  if (aliases.empty()) return "";
+  std::vector<std::string> parts;
+  for (const auto& [name, model] : aliases) parts.push_back(name + " → " + model);
+  return "  aliases    " + util::join(parts, ", ") + "\n";
+}
+
+// One line per server checked, for the warnings below.
+std::string what_was_checked(const std::vector<upstream::ServerStatus>& findings) {
+  std::string out;
+  for (const auto& s : findings) {
+    if (!out.empty()) out += "; ";
+    out += std::string(llm::display_name(s.kind)) + " at " + s.url.str() + ": " +
+           (s.error.empty() ? "no model available" : s.error);
+  }
+  return out;
+}
+
+// With --model, a line when the chosen server lists models and that one is not among them.
+void warn_if_model_not_served(const std::vector<upstream::ServerStatus>& findings, const llm::Endpoint& chosen,
+                              const std::optional<std::string>& model) {
+  if (!model) return;
+  for (const auto& s : findings) {
+    if (s.url.str() != chosen.url.str() || s.models.empty()) continue;
+    if (std::find(s.models.begin(), s.models.end(), *model) != s.models.end()) return;
+    std::vector<std::string> shown(s.models.begin(), s.models.begin() + std::min<size_t>(s.models.size(), 10));
+    std::cerr << "warning: --model " << *model << " is not among the models " << llm::display_name(s.kind)
+              << " serves (" << util::join(shown, ", ") << (s.models.size() > shown.size() ? ", …" : "")
+              << "); requests naming no model, or one it does not serve, will ask for it anyway\n";
+    return;
+  }
+}
 
 int run_start(const StartFlags& f, const GlobalOptions& global) {
   // Signals go to one thread that stops the server; every other thread (created below,
@@ -49,14 +105,42 @@ int run_start(const StartFlags& f, const GlobalOptions& global) {
   if (f.proxy_key_file) proxy_key = read_key_file(*f.proxy_key_file, "--proxy-key-file");
   else if (const char* env = std::getenv("AUTOSWARM_PROXY_KEY"); proxy_key.empty() && env) proxy_key = env;
 
+  const std::map<std::string, std::string> aliases = parse_aliases(f.aliases);
+  const upstream::UpstreamOptions upstream_options = f.upstream.options();
   std::vector<upstream::ServerStatus> findings;
-  auto selection = upstream::choose_upstream(f.upstream.options(), &findings);
+  auto selection = upstream::choose_upstream(upstream_options, &findings);
+  if (!selection && f.upstream.upstream && !findings.empty()) {
+    // An upstream the user named is used even when it is down now: the proxy answers 502 with
+    // doctor's hint until it comes up, and needs no restart then.
+    const upstream::ServerStatus& named = findings.front();
+    selection = llm::Endpoint{.kind = named.kind,
+                              .url = named.url,
+                              .key = upstream_options.api_key,
+                              .model = f.upstream.model.value_or("")};
+    std::cerr << "warning: the upstream is not usable now (" << what_was_checked(findings)
+              << "); starting anyway: requests get 502 until it answers\n";
+    for (const auto& fix : named.fixes) std::cerr << "      fix: " << fix << "\n";
+    if (!f.upstream.model) {
+      std::cerr << "warning: no model known; requests that name none are sent without one "
+                   "(pass --model to name it)\n";
+    }
+  }
+  for (auto last_line = std::chrono::steady_clock::now() - std::chrono::seconds(10); !selection && f.wait;) {
+    if (std::chrono::steady_clock::now() - last_line >= std::chrono::seconds(10)) {
+      std::cerr << "waiting for an LLM server (" << what_was_checked(findings) << "); Ctrl-C stops\n";
+      last_line = std::chrono::steady_clock::now();
+    }
+    const timespec pause{2, 0};
+    if (sigtimedwait(&stop_signals, nullptr, &pause) > 0) return 130;
+    selection = upstream::choose_upstream(upstream_options, &findings);
+  }
   if (!selection) {
     print_no_upstream(findings, "",
-                      "Start one of them (or pass --upstream URL), then run `autoswarm start` again. "
-                      "`autoswarm doctor` shows the details.");
+                      "Start one of them (or pass --upstream URL), then run `autoswarm start` again, "
+                      "or pass --wait to wait for one. `autoswarm doctor` shows the details.");
     return 1;
   }
+  warn_if_model_not_served(findings, *selection, f.upstream.model);
 
   util::DataDir data = util::DataDir::resolve(global.home);
   proxy::ProxyOptions o;
@@ -75,13 +159,14 @@ int run_start(const StartFlags& f, const GlobalOptions& global) {
   o.header_timeout = std::chrono::milliseconds(static_cast<long>(f.header_timeout_s * 1000));
   o.max_connections = f.max_connections;
   o.max_connections_per_client = f.max_connections_per_client;
+  o.model_aliases = aliases;
   proxy::ProxyServer server(o);
 
   std::string host = f.host.find(':') != std::string::npos ? "[" + f.host + "]" : f.host;
   std::cout << "autoswarm " << kVersion << " proxy\n"
             << "  upstream   " << llm::display_name(selection->kind) << " " << selection->url.str() << "\n"
-            << "  model      " << selection->model << "\n"
-            << "  listening  http://" << host << ":" << server.port() << "/v1\n"
+            << "  model      " << (selection->model.empty() ? "(none known yet)" : selection->model) << "\n"
+            << aliases_line(aliases) << "  listening  http://" << host << ":" << server.port() << "/v1\n"
             << "  data       " << data.root().string() << " (" << server.skill_count() << " skills, logging "
             << (f.no_log ? "off" : "on") << ")\n"
             << "Point your client at http://" << host << ":" << server.port() << "/v1 — Ctrl-C stops.\n"
@@ -137,6 +222,11 @@ Runner configure_start(CLI::App& app) {
                  "Connections open at once from one client address")
       ->capture_default_str()
       ->check(CLI::Range(size_t{1}, size_t{100000}));
+  app.add_option("--alias", f->aliases,
+                 "NAME=MODEL: requests naming NAME go to MODEL, for clients with a hard-coded "
+                 "model name (repeatable)");
+  app.add_flag("--wait", f->wait,
+               "When no LLM server is found, keep looking (a line every 10 s) instead of exiting");
   return [f](const GlobalOptions& global) { return run_start(*f, global); };
 }
 

@@ -13,6 +13,7 @@
 #include "autoswarm/util/json.h"
 #include "autoswarm/util/utc_time.h"
 #include "proxy_state.h"
+#include "request_switches.h"
 
 namespace autoswarm::proxy {
 namespace {
@@ -39,15 +40,12 @@ struct ChatOutcome {
   bool client_disconnected = false;
 };
 
-PreparedChat prepare(ProxyState& st, json body, const httplib::Request& req) {
+PreparedChat prepare(ProxyState& st, json body, const httplib::Request& req, RequestSwitches switches) {
   PreparedChat p;
   p.started_at = std::chrono::system_clock::now();
   p.started = Clock::now();
-  std::string model = body.contains("model") && body["model"].is_string() ? body["model"].get<std::string>() : "";
-  if (model.empty() || (st.options.model_forced && !st.serves(model))) {
-    body["model"] = st.options.upstream.model;
-  }
-  if (req.get_header_value("X-Autoswarm-Skills") != "off") {
+  body["model"] = st.model_for(util::string_field(body, "model"));
+  if (switches.skills) {
     auto loaded = st.skills->current();
     const skills::SkillBook& book = loaded->book;
     std::string query = skills::latest_user_text(body["messages"]);
@@ -61,7 +59,7 @@ PreparedChat prepare(ProxyState& st, json body, const httplib::Request& req) {
   p.stream = body.value("stream", false) == true;
   const json so = body.value("stream_options", json::object());
   p.client_wants_usage = so.is_object() && so.value("include_usage", false) == true;
-  p.log = st.log != nullptr && req.get_header_value("X-Autoswarm-No-Log") != "1";
+  p.log = st.log != nullptr && switches.log;
   if (p.log) p.client_body = req.body;
   p.conversation_id = conversations::new_conversation_id();
   p.model = body.value("model", "");
@@ -337,6 +335,12 @@ void relay_stream(const std::shared_ptr<ProxyState>& st, std::shared_ptr<Prepare
 
 void handle_chat_completions(const std::shared_ptr<ProxyState>& st, const httplib::Request& req,
                              httplib::Response& res) {
+  std::string switch_problem;
+  std::optional<RequestSwitches> switches = read_switches(req, &switch_problem);
+  if (!switches) {
+    send_error(res, 400, switch_problem, "invalid_request_error");
+    return;
+  }
   json body;
   try {
     body = util::parse_json(req.body);
@@ -349,7 +353,7 @@ void handle_chat_completions(const std::shared_ptr<ProxyState>& st, const httpli
     send_error(res, 400, problem, "invalid_request_error");
     return;
   }
-  auto p = std::make_shared<PreparedChat>(prepare(*st, std::move(body), req));
+  auto p = std::make_shared<PreparedChat>(prepare(*st, std::move(body), req, *switches));
   request_note().model = p->model;
   if (p->stream) relay_stream(st, p, res);
   else relay_whole(*st, *p, res);

@@ -41,7 +41,7 @@ bool constant_time_equal(const std::string& sent, const std::string& key) {
 std::string default_message(int status) {
   switch (status) {
     case 404: return "unknown endpoint; AutoSwarm serves /v1/chat/completions, /v1/models, "
-                     "/v1/embeddings, /v1/completions and /health";
+                     "/v1/models/{id}, /v1/embeddings, /v1/completions and /health";
     case 405: return "method not allowed for this endpoint";
     case 413: return "request body too large (raise the limit with --max-body)";
     case 400: return "bad request";
@@ -75,8 +75,8 @@ void relay_plain(ProxyState& st, const httplib::Request& req, httplib::Response&
                    "invalid_request_error");
         return;
       }
-      if (!body.contains("model") || (body["model"].is_string() && body["model"].get<std::string>().empty())) {
-        body["model"] = st.options.upstream.model;
+      if (!body.contains("model") || body["model"].is_string()) {
+        body["model"] = st.model_for(util::string_field(body, "model"));
       }
       request_note().model = body.value("model", "");
       reply = st.client->post(api_path, body.dump());
@@ -93,6 +93,46 @@ void relay_plain(ProxyState& st, const httplib::Request& req, httplib::Response&
     send_error(res, 502, std::string(e.what()) + "; run `autoswarm doctor` to see what is running",
                "upstream_unreachable");
   }
+}
+
+// GET /v1/models: the upstream's list, with an entry for each --alias so that a client that
+// checks its hard-coded model name against the list finds it.
+void handle_models(ProxyState& st, const httplib::Request& req, httplib::Response& res) {
+  relay_plain(st, req, res, "/models");
+  if (res.status != 200 || st.options.model_aliases.empty()) return;
+  json list = util::try_parse_json(res.body);
+  if (!list.is_object() || !list.contains("data")) return;
+  if (!list["data"].is_array()) list["data"] = json::array();
+  for (const auto& [alias, model] : st.options.model_aliases) {
+    list["data"].push_back({{"id", alias}, {"object", "model"}, {"created", 0}, {"owned_by", "autoswarm alias of " + model}});
+  }
+  res.set_content(list.dump(), "application/json");
+}
+
+// GET /v1/models/{id}: the entry of a model the upstream serves (or an alias of one), else 404.
+// Read from the upstream's list, which every OpenAI-compatible server has, rather than its
+// /v1/models/{id}, which many do not.
+void handle_model_entry(ProxyState& st, const httplib::Request& req, httplib::Response& res) {
+  const std::string id = req.matches[1];
+  auto alias = st.options.model_aliases.find(id);
+  const std::string& target = alias != st.options.model_aliases.end() ? alias->second : id;
+  relay_plain(st, req, res, "/models");
+  if (res.status != 200) return;
+  const json list = util::try_parse_json(res.body);
+  if (list.is_object() && list.contains("data") && list["data"].is_array()) {
+    for (const auto& entry : list["data"]) {
+      if (util::string_field(entry, "id") != target) continue;
+      json out = entry;
+      out["id"] = id;
+      res.set_content(out.dump(), "application/json");
+      return;
+    }
+  }
+  send_error(res, 404,
+             "model '" + id + "' is not served by the upstream (" + st.options.upstream.url.str() +
+                 "); GET /v1/models lists the ones it serves" +
+                 (alias != st.options.model_aliases.end() ? " (it is an --alias of '" + target + "')" : ""),
+             "invalid_request_error", "model_not_found");
 }
 
 // /health needs no key (monitors call it), so beyond loopback it says only whether the proxy
@@ -137,9 +177,9 @@ std::string error_json(const std::string& message, const std::string& type, cons
 }
 
 void send_error(httplib::Response& res, int status, const std::string& message,
-                const std::string& type) {
+                const std::string& type, const json& code) {
   res.status = status;
-  res.set_content(error_json(message, type, status), "application/json");
+  res.set_content(error_json(message, type, code.is_null() ? json(status) : code), "application/json");
 }
 
 void send_upstream_error(httplib::Response& res, const llm::HttpReply& reply) {
@@ -150,6 +190,13 @@ void send_upstream_error(httplib::Response& res, const llm::HttpReply& reply) {
                              eb.code.is_null() ? json(reply.status) : eb.code),
                   "application/json");
   if (!reply.retry_after.empty()) res.set_header("Retry-After", reply.retry_after);
+}
+
+std::string ProxyState::model_for(const std::string& requested) {
+  auto alias = options.model_aliases.find(requested);
+  const std::string& model = alias != options.model_aliases.end() ? alias->second : requested;
+  if (model.empty() || (options.model_forced && !serves(model))) return options.upstream.model;
+  return model;
 }
 
 bool ProxyState::serves(const std::string& model) {
@@ -246,7 +293,10 @@ ProxyServer::ProxyServer(ProxyOptions options) : state_(std::make_unique<State>(
     if (auto s = weak.lock()) handle_chat_completions(s, req, res);
   });
   server.Get("/v1/models", [weak](const httplib::Request& req, httplib::Response& res) {
-    if (auto s = weak.lock()) relay_plain(*s, req, res, "/models");
+    if (auto s = weak.lock()) handle_models(*s, req, res);
+  });
+  server.Get(R"(/v1/models/(.+))", [weak](const httplib::Request& req, httplib::Response& res) {
+    if (auto s = weak.lock()) handle_model_entry(*s, req, res);
   });
   server.Post("/v1/embeddings", [weak](const httplib::Request& req, httplib::Response& res) {
     if (auto s = weak.lock()) relay_plain(*s, req, res, "/embeddings");

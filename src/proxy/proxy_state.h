@@ -49,6 +49,9 @@ struct ProxyState {
   bool stop_requested = false;  // stop() was called: the grace period runs (under streams_mu)
 
   bool serves(const std::string& model);
+  // The model a request naming `requested` goes to: an alias's target; --model for a request
+  // naming none or, when --model was given, one the upstream does not serve; else `requested`.
+  std::string model_for(const std::string& requested);
   void remember_models(const std::string& models_body);
 };
 
@@ -61,8 +64,9 @@ struct RequestNote {
 RequestNote& request_note();  // the note of the request this server thread is handling
 
 // {"error":{"message","type","param":null,"code"}} with `status`.
+// An OpenAI error body; `code` is the status unless given ("model_not_found").
 void send_error(httplib::Response& res, int status, const std::string& message,
-                const std::string& type);
+                const std::string& type, const json& code = nullptr);
 std::string error_json(const std::string& message, const std::string& type, const json& code);
 // An upstream's non-2xx reply as the client gets it: the status, the upstream's message, type
 // and code (ours where it gave none) and its Retry-After header.

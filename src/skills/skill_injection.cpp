@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "autoswarm/llm/message_content.h"
+#include "autoswarm/util/json.h"
 
 namespace autoswarm::skills {
 namespace {
@@ -120,7 +121,11 @@ std::string render_skill_block(const SkillBook& book, const std::vector<size_t>&
 void inject_system_block(nlohmann::json& messages, const std::string& block) {
   if (block.empty() || !messages.is_array()) return;
   for (auto& m : messages) {
-    if (!m.is_object() || m.value("role", "") != "system") continue;
+    // "developer" is what newer OpenAI clients call the system message: one instruction
+    // message, never a second one in front of it.
+    if (!m.is_object()) continue;
+    const std::string role = util::string_field(m, "role");
+    if (role != "system" && role != "developer") continue;
     auto& content = m["content"];
     if (content.is_string()) {
       std::string text = content.get<std::string>();

@@ -169,3 +169,105 @@ TEST_CASE("start with an empty key file exits 2 naming the flag and the file", "
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.err, Catch::Contains("--proxy-key-file: " + (home / "empty.key").string() + " is empty"));
 }
+
+TEST_CASE("start with a named upstream that is down still starts, answers 502, and recovers when it comes up",
+          "[cli][start]") {
+  int port = 0;
+  {
+    FakeUpstream gone;
+    port = gone.port();
+  }
+  TempDir home;
+  BackgroundProcess proc({AUTOSWARM_BINARY, "--home", home.path().string(), "start", "--upstream",
+                          "http://127.0.0.1:" + std::to_string(port), "--model", "m1", "--port", "0"});
+  auto listen_line = proc.wait_for_line("listening");
+  REQUIRE(listen_line);
+  httplib::Client client("127.0.0.1", port_from_banner(*listen_line));
+  const std::string body = R"({"messages":[{"role":"user","content":"ping"}]})";
+  auto down = client.Post("/v1/chat/completions", body, "application/json");
+  REQUIRE(down);
+  CHECK(down->status == 502);
+  CHECK_THAT(down->body, Catch::Contains("autoswarm doctor"));
+  auto health = client.Get("/health");
+  REQUIRE(health);
+  CHECK(health->status == 503);
+  CHECK(json::parse(health->body)["status"] == "upstream_unreachable");
+
+  FakeUpstream fake({.models = {{"m1", true}}, .port = port});
+  auto up = client.Post("/v1/chat/completions", body, "application/json");
+  REQUIRE(up);
+  CHECK(up->status == 200);
+  CHECK(fake.requests().back()["body"]["model"] == "m1");
+  proc.signal(SIGINT);
+  CHECK(proc.wait() == 0);
+  CHECK_THAT(proc.err(), Catch::Contains("warning: the upstream is not usable now") &&
+                             Catch::Contains("starting anyway"));
+}
+
+TEST_CASE("start --wait keeps looking for a local server and starts once one appears", "[cli][start]") {
+  int port = 0;
+  {
+    FakeUpstream gone;
+    port = gone.port();
+  }
+  const std::string url = "http://127.0.0.1:" + std::to_string(port);
+  TempDir home;
+  BackgroundProcess proc({AUTOSWARM_BINARY, "--home", home.path().string(), "start", "--wait", "--port", "0"},
+                         {{"AUTOSWARM_LMSTUDIO_URL", url}, {"AUTOSWARM_OLLAMA_URL", url}, {"AUTOSWARM_VLLM_URL", url}});
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // a probe round or two fails first
+  FakeUpstream fake({.flavor = Flavor::kOllama, .models = {{"llama3:latest", true}}, .port = port});
+  auto listen_line = proc.wait_for_line("listening", std::chrono::seconds(15));
+  REQUIRE(listen_line);
+  proc.signal(SIGINT);
+  CHECK(proc.wait() == 0);
+  CHECK_THAT(proc.err(), Catch::Contains("waiting for an LLM server") && Catch::Contains("Ctrl-C stops"));
+}
+
+TEST_CASE("start --wait stops waiting on Ctrl-C", "[cli][start]") {
+  const std::string dead = "http://127.0.0.1:9";
+  TempDir home;
+  BackgroundProcess proc({AUTOSWARM_BINARY, "--home", home.path().string(), "start", "--wait", "--port", "0"},
+                         {{"AUTOSWARM_LMSTUDIO_URL", dead}, {"AUTOSWARM_OLLAMA_URL", dead}, {"AUTOSWARM_VLLM_URL", dead}});
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  proc.signal(SIGINT);
+  CHECK(proc.wait(std::chrono::seconds(5)) == 130);
+}
+
+TEST_CASE("start --alias sends a hard-coded model name to the named model and shows it in the banner",
+          "[cli][start]") {
+  FakeUpstream fake({.models = {{"qwen2.5-coder:7b", true}, {"llama3:latest", true}}});
+  TempDir home;
+  BackgroundProcess proc({AUTOSWARM_BINARY, "--home", home.path().string(), "start", "--upstream", fake.url(),
+                          "--port", "0", "--alias", "gpt-3.5-turbo=qwen2.5-coder:7b", "--model", "llama3:latest"});
+  auto alias_line = proc.wait_for_line("aliases");
+  REQUIRE(alias_line);
+  CHECK_THAT(*alias_line, Catch::Contains("gpt-3.5-turbo → qwen2.5-coder:7b"));
+  auto listen_line = proc.wait_for_line("listening");
+  REQUIRE(listen_line);
+  httplib::Client client("127.0.0.1", port_from_banner(*listen_line));
+  auto res = client.Post("/v1/chat/completions",
+                         R"({"model":"gpt-3.5-turbo","messages":[{"role":"user","content":"ping"}]})",
+                         "application/json");
+  REQUIRE(res);
+  CHECK(res->status == 200);
+  CHECK(fake.requests().back()["body"]["model"] == "qwen2.5-coder:7b");
+  proc.signal(SIGINT);
+  CHECK(proc.wait() == 0);
+}
+
+TEST_CASE("start refuses a malformed --alias with exit 2 and warns when --model is not served", "[cli][start]") {
+  FakeUpstream fake({.models = {{"llama3:latest", true}}});
+  TempDir home;
+  auto bad = autoswarm::util::run_process(
+      {AUTOSWARM_BINARY, "--home", home.path().string(), "start", "--upstream", fake.url(), "--alias", "gpt-4o"});
+  CHECK(bad.exit_code == 2);
+  CHECK_THAT(bad.err, Catch::Contains("--alias 'gpt-4o': write NAME=MODEL"));
+
+  BackgroundProcess proc({AUTOSWARM_BINARY, "--home", home.path().string(), "start", "--upstream", fake.url(),
+                          "--port", "0", "--model", "mistral"});
+  REQUIRE(proc.wait_for_line("listening"));
+  proc.signal(SIGINT);
+  CHECK(proc.wait() == 0);
+  CHECK_THAT(proc.err(), Catch::Contains("warning: --model mistral is not among the models") &&
+                             Catch::Contains("llama3:latest"));
+}

@@ -75,7 +75,7 @@ TEST_CASE("a Host that is not the proxy's is refused (DNS rebinding) unless a pr
   CHECK(res->status == 200);
 }
 
-TEST_CASE("browser pages on loopback and named with --cors-origin get CORS answers; others none",
+TEST_CASE("browser pages on loopback and named with --cors-origin get CORS answers, others none",
           "[proxy][gate]") {
   ProxyUnderTest p({}, [](proxy::ProxyOptions& o) { o.cors_origins = {"http://myapp.test:3000"}; });
   auto c = p.client();

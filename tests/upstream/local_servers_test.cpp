@@ -396,7 +396,7 @@ TEST_CASE("local server URLs come from the defaults and the environment", "[upst
   }
 }
 
-TEST_CASE("detected servers are probed without the API key; only one that asks for a key gets it",
+TEST_CASE("detected servers are probed without the API key, and only one that asks for a key gets it",
           "[upstream]") {
   auto open_server = fake(Flavor::kLmStudio, {{"qwen2.5-7b-instruct", true}});
   FakeUpstream keyed(FakeUpstreamOptions{.flavor = Flavor::kVllm, .models = {{"served", true}}, .api_key = "sk-local-789"});

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstddef>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,6 +21,8 @@ struct ProxyOptions {
   int port = 8080;                               // 0: any free port (tests)
   llm::Endpoint upstream;                        // where requests go and the default model
   bool model_forced = false;                     // --model given: unserved models are replaced
+  // --alias NAME=MODEL: a request naming NAME goes to MODEL (clients with hard-coded names).
+  std::map<std::string, std::string> model_aliases;
   std::filesystem::path data_dir;                // holds skills.yaml and conversations/
   bool log_conversations = true;                 // --no-log turns it off
   size_t skills_budget_tokens = 800;             // --skills-budget

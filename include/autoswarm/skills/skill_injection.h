@@ -58,7 +58,7 @@ std::vector<size_t> choose_skills(const SkillBook& book, std::string_view query,
 // The delimited block that carries the chosen skills into the system prompt.
 std::string render_skill_block(const SkillBook& book, const std::vector<size_t>& chosen);
 
-// Appends `block` to the first system message, or inserts a system message first.
+// Appends `block` to the first system or developer message, or inserts a system message first.
 void inject_system_block(nlohmann::json& messages, const std::string& block);
 
 // The text of the last user message (text parts joined), "" when there is none.
