@@ -70,8 +70,7 @@ std::string what_was_checked(const std::vector<upstream::ServerStatus>& findings
   std::string out;
   for (const auto& s : findings) {
     if (!out.empty()) out += "; ";
-    out += std::string(llm::display_name(s.kind)) + " at " + s.url.str() + ": " +
-           (s.error.empty() ? "no model available" : s.error);
+    out += finding_line(s);
   }
   return out;
 }

@@ -62,12 +62,17 @@ struct UpstreamFlags {
 
 // The error for "no usable upstream": what was checked, each server's fixes, then `next_step`.
 // `purpose` completes "no usable LLM server found" (" to reflect with").
+// "Ollama at http://127.0.0.1:11434/v1: connection refused": what one probe found.
+inline std::string finding_line(const upstream::ServerStatus& s) {
+  return std::string(llm::display_name(s.kind)) + " at " + s.url.str() + ": " +
+         (s.error.empty() ? "no model available" : s.error);
+}
+
 inline void print_no_upstream(const std::vector<upstream::ServerStatus>& findings,
                               std::string_view purpose, std::string_view next_step) {
   std::cerr << "error: no usable LLM server found" << purpose << ". What was checked:\n";
   for (const auto& s : findings) {
-    std::cerr << "  " << llm::display_name(s.kind) << " at " << s.url.str() << ": "
-              << (s.error.empty() ? "no model available" : s.error) << "\n";
+    std::cerr << "  " << finding_line(s) << "\n";
     for (const auto& fix : s.fixes) std::cerr << "      fix: " << fix << "\n";
   }
   std::cerr << next_step << "\n";

@@ -114,8 +114,7 @@ void handle_models(ProxyState& st, const httplib::Request& req, httplib::Respons
 // /v1/models/{id}, which many do not.
 void handle_model_entry(ProxyState& st, const httplib::Request& req, httplib::Response& res) {
   const std::string id = req.matches[1];
-  auto alias = st.options.model_aliases.find(id);
-  const std::string& target = alias != st.options.model_aliases.end() ? alias->second : id;
+  const std::string& target = st.alias_target(id);
   relay_plain(st, req, res, "/models");
   if (res.status != 200) return;
   const json list = util::try_parse_json(res.body);
@@ -131,7 +130,7 @@ void handle_model_entry(ProxyState& st, const httplib::Request& req, httplib::Re
   send_error(res, 404,
              "model '" + id + "' is not served by the upstream (" + st.options.upstream.url.str() +
                  "); GET /v1/models lists the ones it serves" +
-                 (alias != st.options.model_aliases.end() ? " (it is an --alias of '" + target + "')" : ""),
+                 (target != id ? " (it is an --alias of '" + target + "')" : ""),
              "invalid_request_error", "model_not_found");
 }
 
@@ -184,17 +183,19 @@ void send_error(httplib::Response& res, int status, const std::string& message,
 
 void send_upstream_error(httplib::Response& res, const llm::HttpReply& reply) {
   llm::ErrorBody eb = llm::parse_error_body(reply.body);
-  res.status = reply.status;
-  res.set_content(error_json(eb.message.empty() ? "upstream answered HTTP " + std::to_string(reply.status) : eb.message,
-                             eb.type.empty() ? "upstream_error" : eb.type,
-                             eb.code.is_null() ? json(reply.status) : eb.code),
-                  "application/json");
+  send_error(res, reply.status,
+             eb.message.empty() ? "upstream answered HTTP " + std::to_string(reply.status) : eb.message,
+             eb.type.empty() ? "upstream_error" : eb.type, eb.code);
   if (!reply.retry_after.empty()) res.set_header("Retry-After", reply.retry_after);
 }
 
+const std::string& ProxyState::alias_target(const std::string& name) const {
+  auto alias = options.model_aliases.find(name);
+  return alias != options.model_aliases.end() ? alias->second : name;
+}
+
 std::string ProxyState::model_for(const std::string& requested) {
-  auto alias = options.model_aliases.find(requested);
-  const std::string& model = alias != options.model_aliases.end() ? alias->second : requested;
+  const std::string& model = alias_target(requested);
   if (model.empty() || (options.model_forced && !serves(model))) return options.upstream.model;
   return model;
 }

@@ -49,6 +49,8 @@ struct ProxyState {
   bool stop_requested = false;  // stop() was called: the grace period runs (under streams_mu)
 
   bool serves(const std::string& model);
+  // What --alias maps `name` to; `name` itself when it is no alias.
+  const std::string& alias_target(const std::string& name) const;
   // The model a request naming `requested` goes to: an alias's target; --model for a request
   // naming none or, when --model was given, one the upstream does not serve; else `requested`.
   std::string model_for(const std::string& requested);

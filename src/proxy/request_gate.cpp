@@ -1,7 +1,5 @@
 #include "request_gate.h"
 
-#include <algorithm>
-#include <cctype>
 
 #include "autoswarm/llm/base_url.h"
 #include "autoswarm/proxy/proxy_server.h"
@@ -11,11 +9,6 @@
 
 namespace autoswarm::proxy {
 namespace {
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
 
 // "http://localhost:3000" → {"http", "localhost"}; nullopt for "null" and anything not an origin.
 std::optional<llm::BaseUrl> parse_origin(const std::string& origin) {
@@ -36,7 +29,7 @@ std::string host_of(const std::string& header) {
     return end == std::string::npos ? header : header.substr(1, end - 1);
   }
   size_t colon = header.find(':');
-  return lower(colon == std::string::npos ? header : header.substr(0, colon));
+  return util::ascii_lower(colon == std::string::npos ? header : header.substr(0, colon));
 }
 
 // A header value as it goes into an error message: one line, at most `max_bytes`.
@@ -45,7 +38,7 @@ std::string shown(const std::string& value, size_t max_bytes) {
 }
 
 bool is_json_content_type(const std::string& value) {
-  std::string type = lower(std::string(util::trim(value.substr(0, value.find(';')))));
+  std::string type = util::ascii_lower(util::trim(value.substr(0, value.find(';'))));
   return type == "application/json" || (type.size() > 5 && type.compare(type.size() - 5, 5, "+json") == 0 &&
                                          type.rfind("application/", 0) == 0);
 }
@@ -71,7 +64,7 @@ void validate_cors_origins(const std::vector<std::string>& origins, bool proxy_k
 
 bool RequestGate::origin_allowed(const std::string& origin) const {
   for (const auto& o : policy_.cors_origins) {
-    if (o == "*" || lower(o) == lower(origin)) return true;
+    if (o == "*" || util::ascii_lower(o) == util::ascii_lower(origin)) return true;
   }
   auto url = parse_origin(origin);
   return url && util::is_loopback_host(url->host);
@@ -79,7 +72,7 @@ bool RequestGate::origin_allowed(const std::string& origin) const {
 
 bool RequestGate::host_allowed(const std::string& host_header) const {
   std::string host = host_of(host_header);
-  return util::is_loopback_host(host) || host == lower(policy_.listen_host);
+  return util::is_loopback_host(host) || host == util::ascii_lower(policy_.listen_host);
 }
 
 std::optional<GateRefusal> RequestGate::check(const httplib::Request& req, httplib::Response& res) const {

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <string_view>
 
 #include "autoswarm/util/text.h"
@@ -17,18 +16,12 @@ bool is_one_of(std::string_view value, const auto& spellings) {
   return std::find(spellings.begin(), spellings.end(), value) != spellings.end();
 }
 
-std::string lower(std::string_view s) {
-  std::string out(util::trim(s));
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
-
 // The header's value as on (true) or off (false); `absent` without the header; nothing, with
 // the reason in *problem, for a value it does not take.
 std::optional<bool> read_switch(const httplib::Request& req, const char* header, bool absent,
                                 const char* what_on_does, std::string* problem) {
   if (!req.has_header(header)) return absent;
-  const std::string value = lower(req.get_header_value(header));
+  const std::string value = util::ascii_lower(util::trim(req.get_header_value(header)));
   if (is_one_of(value, kOn)) return true;
   if (is_one_of(value, kOff)) return false;
   *problem = std::string("header ") + header + ": '" + req.get_header_value(header) +

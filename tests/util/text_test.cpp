@@ -85,3 +85,9 @@ TEST_CASE("the bounded cut_middle never splits a UTF-8 character", "[util]") {
   CHECK_NOTHROW(j.dump());
 }
 
+
+TEST_CASE("ascii_lower lowers ASCII letters and leaves every other byte alone", "[util]") {
+  CHECK(ascii_lower("Content-TYPE: X") == "content-type: x");
+  CHECK(ascii_lower("\xC3\x89t\xC3\xA9") == "\xC3\x89t\xC3\xA9");
+  CHECK(ascii_lower("") == "");
+}

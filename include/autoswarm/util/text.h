@@ -42,6 +42,10 @@ std::string valid_utf8(std::string_view text);
 // `text` without leading and trailing ASCII whitespace (space, \t, \n, \v, \f, \r).
 std::string_view trim(std::string_view text);
 
+// `text` with ASCII letters lowered: header names, media types and the switch spellings
+// HTTP treats case-insensitively.
+std::string ascii_lower(std::string_view text);
+
 // The parts with `separator` between them.
 template <typename Strings>
 std::string join(const Strings& parts, std::string_view separator) {
