@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <ctime>
+#include <random>
+#include <string_view>
 #include <system_error>
 
 #include "autoswarm/util/error.h"
@@ -21,6 +23,7 @@ namespace {
 // Every name of the layout (see the top of job_dir.h).
 constexpr const char* kConfigFile = "config.json";
 constexpr const char* kResultFile = "result.json";
+constexpr const char* kSummaryFile = "autoswarm.json";
 constexpr const char* kExceptionFile = "exception.txt";
 constexpr const char* kAgentDir = "agent";
 constexpr const char* kInstructionFile = "instruction.md";
@@ -74,8 +77,45 @@ fs::path TrialDir::reward_json_file() const { return verifier_dir() / kRewardJso
 fs::path JobDir::config_file() const { return dir_ / kConfigFile; }
 fs::path JobDir::result_file() const { return dir_ / kResultFile; }
 
-TrialDir JobDir::trial_for(const fs::path& task_dir) const {
-  return TrialDir(dir_ / task_dir.filename());
+fs::path JobDir::summary_file() const { return dir_ / kSummaryFile; }
+
+namespace {
+
+// shortuuid's alphabet: digits and letters without the look-alikes 0, 1, I, O, l.
+constexpr std::string_view kShortUuidAlphabet =
+    "23456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+
+std::mt19937_64& random_engine() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  return rng;
+}
+
+}  // namespace
+
+TrialDir JobDir::new_trial(const std::string& task_dir_name) const {
+  std::string base = task_dir_name.substr(0, 32);
+  while (!base.empty() && (base.back() == '_' || base.back() == '-')) base.pop_back();
+  std::uniform_int_distribution<size_t> pick(0, kShortUuidAlphabet.size() - 1);
+  std::string name;
+  do {
+    name = base + "__";
+    for (int i = 0; i < 7; ++i) name += kShortUuidAlphabet[pick(random_engine())];
+  } while (fs::exists(fs::symlink_status(dir_ / name)));
+  return TrialDir(dir_ / name);
+}
+
+std::string new_uuid() {
+  std::uniform_int_distribution<int> nibble(0, 15);
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  for (int i = 0; i < 32; ++i) {
+    if (i == 8 || i == 12 || i == 16 || i == 20) out += '-';
+    int v = nibble(random_engine());
+    if (i == 12) v = 4;                 // version 4
+    if (i == 16) v = 8 | (v & 3);       // variant 10xx
+    out += digits[v];
+  }
+  return out;
 }
 
 std::vector<TrialDir> JobDir::trials() const {
@@ -127,6 +167,20 @@ void point_latest_at(const fs::path& jobs_dir, const std::string& name) {
 }
 
 bool is_passing_reward(double reward) { return reward >= 1.0 - 1e-9; }
+
+double reward_of(const nlohmann::json& rewards) {
+  if (!rewards.is_object() || rewards.empty()) return 0.0;
+  auto number = [](const nlohmann::json& v) { return v.is_number() ? v.get<double>() : 0.0; };
+  if (rewards.contains("reward")) return number(rewards["reward"]);
+  if (rewards.size() == 1) return number(rewards.begin().value());
+  double sum = 0;
+  bool all_max = true;
+  for (const auto& [key, value] : rewards.items()) {
+    sum += number(value);
+    all_max = all_max && is_passing_reward(number(value));
+  }
+  return all_max ? 1.0 : sum / static_cast<double>(rewards.size());
+}
 
 namespace {
 

@@ -26,7 +26,8 @@ struct RecordFlags {
 fs::path spec_of(const RecordFlags& f) {
   if (f.spec) return *f.spec;
   const bench::JobDir job(f.job_dir);
-  std::string ran = util::string_field(bench::try_read_job_json(job.config_file()), "spec_file");
+  nlohmann::json summary = bench::try_read_job_json(job.summary_file());
+  std::string ran = summary.is_object() ? util::string_field(summary.value("run", nlohmann::json::object()), "spec_file") : "";
   return ran.empty() ? "pipeline_spec.yaml" : ran;
 }
 

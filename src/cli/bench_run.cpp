@@ -205,7 +205,11 @@ int run_bench(const RunFlags& f, const GlobalOptions& global) {
     upstream_url = selection->url.str();
     spdlog::info("agent {} with {} at {}", f.agent, selection->model, upstream_url);
   }
-  options.config = {
+  options.dataset_path = f.tasks_dir;
+  options.include = f.include;
+  options.exclude = f.exclude;
+  options.n_tasks = f.n_tasks;
+  options.run_options = {
       {"tasks_dir", fs::absolute(f.tasks_dir).lexically_normal().string()},
       {"spec_file", spec ? fs::absolute(f.spec_file).lexically_normal().string() : ""},
       {"include", f.include},

@@ -21,10 +21,10 @@ TEST_CASE("every file of a job directory has its Harbor name", "[bench][job_dir]
   CHECK(job.name() == "2025-06-01__14-03-12");
   CHECK(job.config_file() == "jobs/2025-06-01__14-03-12/config.json");
   CHECK(job.result_file() == "jobs/2025-06-01__14-03-12/result.json");
+  CHECK(job.summary_file() == "jobs/2025-06-01__14-03-12/autoswarm.json");
   CHECK(latest_link("jobs") == "jobs/latest");
 
-  TrialDir trial = job.trial_for("/home/me/benchmark/tasks/hello-world");
-  CHECK(trial.path() == "jobs/2025-06-01__14-03-12/hello-world");
+  TrialDir trial("jobs/2025-06-01__14-03-12/hello-world");
   CHECK(trial.name() == "hello-world");
   const fs::path t = trial.path();
   CHECK(trial.config_file() == t / "config.json");
@@ -89,8 +89,8 @@ TEST_CASE("a job's trials are its subdirectories with a result.json, by name", "
   for (const char* name : {"log-errors", "hello-world", "csv-summary"}) {
     util::ensure_directory(job.path() / name);
   }
-  util::write_file_atomic(job.trial_for("log-errors").result_file(), "{}");
-  util::write_file_atomic(job.trial_for("hello-world").result_file(), "{}");
+  util::write_file_atomic(TrialDir(job.path() / "log-errors").result_file(), "{}");
+  util::write_file_atomic(TrialDir(job.path() / "hello-world").result_file(), "{}");
   util::write_file_atomic(job.result_file(), "{}");
   fs::create_directory_symlink("hello-world", job.path() / "again");  // never counted twice
 
@@ -156,4 +156,41 @@ TEST_CASE("a trial passes with reward 1, within rounding", "[bench][job_dir]") {
   CHECK(is_passing_reward(0.9999999999));
   CHECK_FALSE(is_passing_reward(0.999));
   CHECK_FALSE(is_passing_reward(0.0));
+}
+
+TEST_CASE("a new trial is named as Harbor names trials: task[:32]__ and 7 random characters",
+          "[bench][job_dir]") {
+  testing::TempDir tmp;
+  const JobDir job(tmp / "job");
+  std::regex shape("hello-world__[2-9A-HJ-NP-Za-km-z]{7}");
+  std::string a = job.new_trial("hello-world").name(), b = job.new_trial("hello-world").name();
+  CHECK(std::regex_match(a, shape));
+  CHECK(std::regex_match(b, shape));
+  CHECK(a != b);
+  // 32 characters at most, without the '-' or '_' the cut leaves at the end.
+  std::string cut = job.new_trial("a-task-name-that-is-far-too-long-for-harbor").name();
+  CHECK(cut.substr(0, cut.size() - 9) == "a-task-name-that-is-far-too-long");
+  CHECK(job.new_trial("abcdefghijklmnopqrstuvwxyz01234-xyz").name().starts_with(
+      "abcdefghijklmnopqrstuvwxyz01234__"));
+}
+
+TEST_CASE("job and trial ids are random version 4 UUIDs", "[bench][job_dir]") {
+  std::regex uuid("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}");
+  std::string a = new_uuid(), b = new_uuid();
+  CHECK(std::regex_match(a, uuid));
+  CHECK(std::regex_match(b, uuid));
+  CHECK(a != b);
+}
+
+TEST_CASE("a trial's reward is the reward key, the only key, or every key at 1",
+          "[bench][job_dir][reward]") {
+  using nlohmann::json;
+  CHECK(reward_of(json{{"reward", 0.5}, {"quality", 1.0}}) == 0.5);
+  CHECK(reward_of(json{{"correctness", 1}}) == 1.0);
+  CHECK(reward_of(json{{"correctness", 1}, {"performance", 1}}) == 1.0);
+  CHECK(is_passing_reward(reward_of(json{{"correctness", 1}, {"performance", 1.0}})));
+  CHECK(reward_of(json{{"correctness", 1}, {"performance", 0.5}}) == 0.75);
+  CHECK_FALSE(is_passing_reward(reward_of(json{{"correctness", 1}, {"performance", 0.5}})));
+  CHECK(reward_of(json(nullptr)) == 0.0);
+  CHECK(reward_of(json::object()) == 0.0);
 }

@@ -6,10 +6,12 @@
 //   jobs/                              the jobs directory (`-o/--jobs-dir`)
 //     latest -> 2025-06-01__14-03-12   latest_link(): always the newest job, a relative link
 //     2025-06-01__14-03-12/            JobDir (create_job_dir)
-//       config.json                    JobDir::config_file()
-//       result.json                    JobDir::result_file()
-//       hello-world/                   TrialDir, named after the task's directory
-//         config.json  result.json  exception.txt
+//       config.json                    JobDir::config_file(): Harbor's JobConfig
+//       result.json                    JobDir::result_file(): Harbor's JobResult
+//       autoswarm.json                 JobDir::summary_file(): AutoSwarm's summary and flags
+//       hello-world__Xk3pQ9a/          TrialDir (JobDir::new_trial): <task[:32]>__<7 chars>
+//         config.json  result.json     Harbor's TrialConfig and TrialResult
+//         exception.txt
 //         agent/     instruction.md  trajectory.json  stage_traces.json  stage_scores.json  …
 //         verifier/  test-stdout.txt  reward.txt  reward.json
 #pragma once
@@ -35,8 +37,8 @@ class TrialDir {
   const std::filesystem::path& path() const { return dir_; }
   std::string name() const { return dir_.filename().string(); }
 
-  std::filesystem::path config_file() const;     // config.json: the trial's task, agent, labels
-  std::filesystem::path result_file() const;     // result.json: Harbor's trial result
+  std::filesystem::path config_file() const;     // config.json: Harbor's TrialConfig
+  std::filesystem::path result_file() const;     // result.json: Harbor's TrialResult
   std::filesystem::path exception_file() const;  // exception.txt: "<ErrorType>: <message>"
 
   // agent/: what the agent wrote, and what it left in the container's /logs/agent.
@@ -66,11 +68,16 @@ class JobDir {
   const std::filesystem::path& path() const { return dir_; }
   std::string name() const { return dir_.filename().string(); }
 
-  std::filesystem::path config_file() const;  // config.json: the run's flags, tasks, versions
-  std::filesystem::path result_file() const;  // result.json: Harbor's job result and the summary
+  std::filesystem::path config_file() const;   // config.json: Harbor's JobConfig
+  std::filesystem::path result_file() const;   // result.json: Harbor's JobResult, nothing else
+  // autoswarm.json: what Harbor's models have no field for (passed, avg_score, topology,
+  // task_scores, the command's flags and the spec file), read by record, compare and eval.
+  std::filesystem::path summary_file() const;
 
-  // The directory of the trial of the task in `task_dir`: named after that directory.
-  TrialDir trial_for(const std::filesystem::path& task_dir) const;
+  // A new trial directory's path (not created) for the task whose directory is named
+  // `task_dir_name`, named as Harbor names trials: the name's first 32 characters (trailing
+  // '_' and '-' dropped), "__", and 7 random characters of shortuuid's alphabet.
+  TrialDir new_trial(const std::string& task_dir_name) const;
 
   // The trials written so far: every subdirectory holding a result.json, by name. Links are
   // not followed, so nothing counts twice. Empty when the directory cannot be read.
@@ -79,6 +86,10 @@ class JobDir {
  private:
   std::filesystem::path dir_;
 };
+
+// A random (version 4) UUID, "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx": the `id` of Harbor's job
+// and trial results.
+std::string new_uuid();
 
 // <jobs_dir>/latest.
 std::filesystem::path latest_link(const std::filesystem::path& jobs_dir);
@@ -95,8 +106,14 @@ JobDir create_job_dir(const std::filesystem::path& jobs_dir, std::string& name);
 void point_latest_at(const std::filesystem::path& jobs_dir, const std::string& name);
 
 // Whether a trial's reward counts as passed: 1, the task fully solved (within rounding). What
-// `passed` means in bench run's summary, the job's result.json and bench compare.
+// `passed` means in bench run's summary, the job's autoswarm.json and bench compare.
 bool is_passing_reward(double reward);
+
+// A trial's reward out of Harbor's flat map of named numbers (verifier_result.rewards): the
+// `reward` key when there is one; else the only key; else, with several keys, 1 when every one
+// is at its maximum of 1 and otherwise their mean. 0 without a map or a number. Harbor keeps the
+// whole map; this is the one number AutoSwarm's `passed` and avg_score use.
+double reward_of(const nlohmann::json& rewards);
 
 // A file of a job read back. Nothing in a job directory is trusted: part of it came out of a
 // container. Links are never followed: a symbolic link at the file, or at the agent/ or

@@ -27,7 +27,9 @@ double number_at(const json& j, const json::json_pointer& ptr) {
 TrialSummary trial_summary(const json& r) {
   TrialSummary t;
   t.task_name = r.value("task_name", "");
-  t.reward = number_at(r, "/verifier_result/rewards/reward"_json_pointer);
+  if (r.contains("verifier_result") && r["verifier_result"].is_object()) {
+    t.reward = reward_of(r["verifier_result"].value("rewards", json(nullptr)));
+  }
   const json& exception = r.contains("exception_info") ? r["exception_info"] : json(nullptr);
   if (exception.is_object()) t.error_type = exception.value("exception_type", "");
   t.tokens = static_cast<long long>(number_at(r, "/agent_result/n_input_tokens"_json_pointer) +
@@ -99,7 +101,8 @@ JobSummary load_job_summary(const fs::path& job_dir) {
   job.dir = job_dir;
   json result = read_job_json(dir.result_file());
   if (!result.is_object()) throw FileError(dir.result_file().string() + " is not a job result");
-  job.topology = result.value("pipeline_topology", "");
+  json summary = try_read_job_json(dir.summary_file());
+  if (summary.is_object()) job.topology = summary.value("pipeline_topology", "");
   if (result.contains("n_total_trials") && result["n_total_trials"].is_number_integer() &&
       result["n_total_trials"].get<long long>() > 0) {
     job.n_total = result["n_total_trials"].get<size_t>();

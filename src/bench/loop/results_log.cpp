@@ -95,7 +95,7 @@ std::string spec_commit(const fs::path& spec_file) {
 }
 
 ResultsRow results_row_for_job(const fs::path& job_dir) {
-  fs::path file = JobDir(job_dir).result_file();
+  fs::path file = JobDir(job_dir).summary_file();
   if (!fs::exists(file)) {
     throw FileError("no " + file.string() +
                     ": pass a job directory written by `autoswarm bench run` (default jobs/latest)");

@@ -58,6 +58,11 @@ class SpecParser {
       problem(stages, "pipeline.stages must be a list of stages");
       return;
     }
+    if (stages.size() == 0) {
+      // A pipeline without a stage would write a trajectory with no steps, which ATIF forbids.
+      problem(stages, "pipeline.stages is empty: a pipeline needs at least one stage");
+      return;
+    }
     int groups = 0;
     for (size_t i = 0; i < stages.size(); ++i) {
       const YAML::Node node = stages[i];

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <optional>
 #include <random>
+#include <set>
 #include <stop_token>
 #include <thread>
 
@@ -49,10 +50,68 @@ size_t sweep_containers(const DockerCli& docker, const std::string& run_label) {
   }
 }
 
-TrialResult internal_error_result(const Task& task, const TrialDir& trial,
-                                  const std::string& what) {
+// Harbor's RetryConfig default: the errors a retry would not cure.
+const std::vector<std::string> kDefaultRetryExclusions = {
+    "AgentTimeoutError", "VerifierTimeoutError", "RewardFileNotFoundError",
+    "RewardFileEmptyError", "VerifierOutputParseError"};
+
+json null_if_empty(const std::vector<std::string>& v) { return v.empty() ? json(nullptr) : json(v); }
+
+// Harbor's JobConfig (models/job/config.py): the tasks directory as the one dataset, the agent,
+// the retry policy and the environment.
+json job_config_json(const JobOptions& options, const JobResult& job) {
+  const TrialSettings& trial = options.trial;
+  json model = job.model.empty() ? json(nullptr) : json(job.model);
+  return {
+      {"job_name", job.job_name},
+      {"jobs_dir", options.jobs_dir.string()},
+      {"n_attempts", 1},
+      {"timeout_multiplier", trial.timeout_multiplier},
+      {"debug", false},
+      {"n_concurrent_trials", options.n_concurrent},
+      {"quiet", false},
+      {"retry",
+       {{"max_retries", 0},
+        {"include_exceptions", nullptr},
+        {"exclude_exceptions", kDefaultRetryExclusions},
+        {"wait_multiplier", 1.0},
+        {"min_wait_sec", 1.0},
+        {"max_wait_sec", 60.0}}},
+      {"environment", environment_config_json(json::object())},
+      {"verifier", verifier_config_json()},
+      {"metrics", json::array()},
+      {"agents", json::array({{{"name", job.agent},
+                               {"import_path", nullptr},
+                               {"model_name", model},
+                               {"override_timeout_sec", nullptr},
+                               {"max_timeout_sec", nullptr},
+                               {"kwargs", json::object()},
+                               {"env", json::object()}}})},
+      {"datasets",
+       options.dataset_path.empty()
+           ? json::array()
+           : json::array({{{"path", fs::absolute(options.dataset_path).lexically_normal().string()},
+                           {"name", nullptr},
+                           {"version", nullptr},
+                           {"ref", nullptr},
+                           {"overwrite", false},
+                           {"download_dir", nullptr},
+                           {"task_names", null_if_empty(options.include)},
+                           {"exclude_task_names", null_if_empty(options.exclude)},
+                           {"n_tasks", options.n_tasks ? json(*options.n_tasks) : json(nullptr)}}})},
+      {"tasks", json::array()},
+      {"artifacts", json::array()},
+  };
+}
+
+TrialResult internal_error_result(const Task& task, const TrialSettings& settings,
+                                  const TrialDir& trial, const std::string& what) {
   TrialResult r;
+  r.id = new_uuid();
   r.task_name = task.name;
+  r.source = settings.source;
+  r.agent_name = agent_name(settings.agent);
+  r.config = trial_config_json(task, settings, trial);
   r.trial_name = trial.name();
   r.trial_dir = trial.path();
   r.task_dir = task.dir;
@@ -107,41 +166,142 @@ std::string JobResult::summary_line() const {
          " cost_usd=" + cost + " job=" + job_dir.string();
 }
 
-json JobResult::to_json(const std::string& dataset) const {
-  json reward_stats = json::object(), exception_stats = json::object(),
-       task_scores = json::object();
-  size_t errored = 0, completed = 0;
+double pass_at_k(size_t n, size_t c, size_t k) {
+  if (n - c < k) return 1.0;
+  // C(n-c, k) / C(n, k) as a product, which neither overflows nor loses precision.
+  double all_fail = 1.0;
+  for (size_t i = 0; i < k; ++i) {
+    all_fail *= static_cast<double>(n - c - i) / static_cast<double>(n - i);
+  }
+  return 1.0 - all_fail;
+}
+
+namespace {
+
+// Harbor's JobStats.format_agent_evals_key.
+std::string evals_key(const TrialResult& t) {
+  std::string dataset = t.source.empty() ? "adhoc" : t.source;
+  if (t.model_name.empty()) return t.agent_name + "__" + dataset;
+  return t.agent_name + "__" + t.model_name + "__" + dataset;
+}
+
+// Whether a trial's rewards are one key holding 0 or 1 (or absent: a failed attempt), the only
+// rewards pass@k is defined for.
+bool binary_reward(const TrialResult& t) {
+  if (t.rewards.is_null()) return true;
+  if (!t.rewards.is_object() || t.rewards.size() != 1) return false;
+  const json& v = t.rewards.begin().value();
+  return v.is_number() && (v.get<double>() == 0.0 || v.get<double>() == 1.0);
+}
+
+// pass@k for k in {2, 4, 8, ...} and {5, 10, 15, ...} up to the fewest attempts of any task,
+// the mean over tasks; empty unless every reward is binary.
+json pass_at_k_json(const std::vector<const TrialResult*>& trials) {
+  std::map<std::string, std::pair<size_t, size_t>> per_task;  // task -> (n, c)
+  for (const TrialResult* t : trials) {
+    if (!binary_reward(*t)) return json::object();
+    auto& [n, c] = per_task[t->task_name];
+    ++n;
+    c += t->passed() ? 1 : 0;
+  }
+  json out = json::object();
+  if (per_task.empty()) return out;
+  size_t fewest = SIZE_MAX;
+  for (const auto& [task, nc] : per_task) fewest = std::min(fewest, nc.first);
+  std::set<size_t> ks;
+  for (size_t k = 2; k <= fewest; k *= 2) ks.insert(k);
+  for (size_t k = 5; k <= fewest; k += 5) ks.insert(k);
+  for (size_t k : ks) {
+    double sum = 0;
+    for (const auto& [task, nc] : per_task) sum += pass_at_k(nc.first, nc.second, k);
+    out[std::to_string(k)] = sum / static_cast<double>(per_task.size());
+  }
+  return out;
+}
+
+json optional_time(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
+
+}  // namespace
+
+json JobResult::harbor_json() const {
+  std::map<std::string, std::vector<const TrialResult*>> groups;
+  for (const auto& t : trials) groups[evals_key(t)].push_back(&t);
+  size_t errored = 0, cancelled = 0;
+  long long n_input = 0, n_cache = 0, n_output = 0;
+  double cost = 0;
+  json evals = json::object();
+  for (const auto& [key, group] : groups) {
+    json reward_stats = json::object(), exception_stats = json::object();
+    size_t n_trials = 0, n_errors = 0;
+    double sum = 0;
+    for (const TrialResult* t : group) {
+      if (t->rewards.is_object()) {
+        ++n_trials;
+        for (const auto& [name, value] : t->rewards.items()) {
+          reward_stats[name][value.dump()].push_back(t->trial_name);
+        }
+      }
+      if (t->error) {
+        ++n_errors;
+        exception_stats[to_string(t->error->type)].push_back(t->trial_name);
+      }
+      sum += t->reward();
+    }
+    errored += n_errors;
+    evals[key] = {{"n_trials", n_trials},
+                  {"n_errors", n_errors},
+                  {"metrics", json::array({{{"mean", sum / static_cast<double>(group.size())}}})},
+                  {"pass_at_k", pass_at_k_json(group)},
+                  {"reward_stats", reward_stats},
+                  {"exception_stats", exception_stats}};
+  }
+  for (const auto& t : trials) {
+    if (t.error && t.error->type == TrialErrorType::kCancelled) ++cancelled;
+    n_input += t.usage.prompt_tokens;
+    n_cache += t.usage.cached_tokens;
+    n_output += t.usage.completion_tokens;
+    cost += t.usage.cost_usd;
+  }
+  size_t completed = trials.size();
+  return {
+      {"id", id},
+      {"started_at", started_at},
+      {"updated_at", optional_time(finished_at.empty() ? started_at : finished_at)},
+      {"finished_at", optional_time(finished_at)},
+      {"n_total_trials", n_total},
+      {"stats",
+       {{"n_completed_trials", completed},
+        {"n_errored_trials", errored},
+        {"n_running_trials", 0},
+        {"n_pending_trials", n_total > completed ? n_total - completed : 0},
+        {"n_cancelled_trials", cancelled},
+        {"n_retries", 0},
+        {"evals", evals},
+        {"n_input_tokens", n_input},
+        {"n_cache_tokens", n_cache},
+        {"n_output_tokens", n_output},
+        {"cost_usd", cost}}},
+      {"trial_results", json::array()},
+  };
+}
+
+json JobResult::summary_json() const {
+  json task_scores = json::object(), errors = json::object(), trial_names = json::object();
   for (const auto& t : trials) {
     task_scores[t.task_name] = t.reward();
-    if (!t.error || t.error->type != TrialErrorType::kCancelled) ++completed;
-    if (t.error) {
-      ++errored;
-      exception_stats[to_string(t.error->type)].push_back(t.trial_name);
-    }
-    if (t.rewards.is_object()) {
-      for (const auto& [key, value] : t.rewards.items()) {
-        reward_stats[key][value.dump()].push_back(t.trial_name);
-      }
-    }
+    trial_names[t.trial_name] = t.task_name;
+    if (t.error) errors[to_string(t.error->type)].push_back(t.trial_name);
   }
-  std::string eval_key = agent + "__" + (model.empty() ? "none" : model) + "__" + dataset;
   TokenUsage total = usage();
   return {
-      {"id", job_name},
+      {"job_id", id},
+      {"job_name", job_name},
+      {"harbor_schema", "Harbor models at UniPat-AI/harbor_multiturn@2c7b4c41 (see docs/benchmark-mode.md)"},
+      {"autoswarm_version", kVersion},
       {"started_at", started_at},
       {"finished_at", finished_at},
       {"n_total_trials", n_total},
       {"interrupted", interrupted},
-      {"stats",
-       {{"n_completed_trials", completed},
-        {"n_errored_trials", errored},
-        {"evals",
-         {{eval_key,
-           {{"n_trials", trials.size()},
-            {"n_errors", errored},
-            {"metrics", json::array({{{"mean", avg_score()}}})},
-            {"reward_stats", reward_stats},
-            {"exception_stats", exception_stats}}}}}}},
       {"passed", passed()},
       {"avg_score", avg_score()},
       {"pipeline_topology", topology()},
@@ -154,8 +314,10 @@ json JobResult::to_json(const std::string& dataset) const {
         {"cached_tokens", total.cached_tokens}}},
       {"cost_usd", total.cost_usd},
       {"task_scores", task_scores},
-      {"errors_by_type", exception_stats},
+      {"trials", trial_names},
+      {"errors_by_type", errors},
       {"containers_left", containers_left},
+      {"run", run_options.is_object() ? run_options : json::object()},
   };
 }
 
@@ -192,23 +354,20 @@ JobResult run_job(const std::vector<Task>& tasks, JobOptions options,
   options.trial.labels["autoswarm.run"] = run_id;
   options.trial.cancel = &cancel;
 
-  json config = options.config.is_object() ? options.config : json::object();
-  config.update(json{{"job_name", job.job_name},
-                     {"jobs_dir", options.jobs_dir.string()},
-                     {"n_concurrent_trials", options.n_concurrent},
-                     {"agent", {{"name", job.agent}, {"model_name", job.model}}},
-                     {"dataset", options.dataset},
-                     {"tasks",
-                      [&] {
-                        json names = json::array();
-                        for (const auto& t : tasks) names.push_back(t.name);
-                        return names;
-                      }()},
-                     {"container_labels", options.trial.labels},
-                     {"autoswarm_version", kVersion},
-                     {"docker_server_version", server_version},
-                     {"started_at", job.started_at}});
-  util::write_file_atomic(job_dir.config_file(), config.dump(2) + "\n", kJobFileMode);
+  job.id = new_uuid();
+  job.dataset = options.dataset;
+  job.run_options = options.run_options.is_object() ? options.run_options : json::object();
+  job.run_options["tasks"] = [&] {
+    json names = json::array();
+    for (const auto& t : tasks) names.push_back(t.name);
+    return names;
+  }();
+  job.run_options["container_labels"] = options.trial.labels;
+  job.run_options["docker_server_version"] = server_version;
+  options.trial.job_id = job.id;
+  options.trial.source = options.dataset;
+  util::write_file_atomic(job_dir.config_file(), job_config_json(options, job).dump(2) + "\n",
+                          kJobFileMode);
   point_latest_at(options.jobs_dir, job.job_name);
   spdlog::debug("job {}: {} task(s), -n {}, containers labelled {}={}", job.job_dir.string(),
                 tasks.size(), options.n_concurrent, kJobLabel, job.job_name);
@@ -234,12 +393,15 @@ JobResult run_job(const std::vector<Task>& tasks, JobOptions options,
         ++running;
       }
       const Task& task = tasks[index];
-      const TrialDir trial = job_dir.trial_for(task.dir);
+      const TrialDir trial = [&] {
+        std::lock_guard<std::mutex> lock(mutex);  // two attempts must not draw the same name
+        return job_dir.new_trial(task.dir.filename().string());
+      }();
       TrialResult r;
       try {
         r = run_trial(task, options.trial, trial);
       } catch (const std::exception& e) {
-        r = internal_error_result(task, trial, e.what());
+        r = internal_error_result(task, options.trial, trial, e.what());
         spdlog::error("{}: {}", task.name, e.what());
       }
       {
@@ -294,8 +456,8 @@ JobResult run_job(const std::vector<Task>& tasks, JobOptions options,
     if (r) job.trials.push_back(std::move(*r));
   }
   job.finished_at = util::utc_timestamp_ms();
-  util::write_file_atomic(job_dir.result_file(), job.to_json(options.dataset).dump(2) + "\n",
-                          kJobFileMode);
+  util::write_file_atomic(job_dir.result_file(), job.harbor_json().dump(2) + "\n", kJobFileMode);
+  util::write_file_atomic(job_dir.summary_file(), job.summary_json().dump(2) + "\n", kJobFileMode);
   return job;
 }
 

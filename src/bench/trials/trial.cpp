@@ -65,18 +65,67 @@ void collect_agent_logs(Environment& env, const TrialDir& trial, const std::stri
 
 }  // namespace
 
-double TrialResult::reward() const {
-  if (!rewards.is_object() || !rewards.contains("reward") || !rewards["reward"].is_number()) {
-    return 0.0;
-  }
-  return rewards["reward"].get<double>();
+double TrialResult::reward() const { return reward_of(rewards); }
+
+json environment_config_json(const json& kwargs) {
+  return {{"type", "docker"},
+          {"import_path", nullptr},
+          {"force_build", false},
+          {"delete", true},
+          {"override_cpus", nullptr},
+          {"override_memory_mb", nullptr},
+          {"override_storage_mb", nullptr},
+          {"override_gpus", nullptr},
+          {"kwargs", kwargs},
+          {"env", json::object()}};
+}
+
+json verifier_config_json() {
+  return {{"override_timeout_sec", nullptr},
+          {"max_timeout_sec", nullptr},
+          {"env", json::object()},
+          {"disable", false}};
+}
+
+json trial_config_json(const Task& task, const TrialSettings& settings, const TrialDir& trial) {
+  json model = needs_llm(settings.agent) && !settings.model.empty() ? json(settings.model) : json(nullptr);
+  return {
+      {"task",
+       {{"path", fs::absolute(task.dir).lexically_normal().string()},
+        {"git_url", nullptr},
+        {"git_commit_id", nullptr},
+        {"name", nullptr},
+        {"ref", nullptr},
+        {"overwrite", false},
+        {"download_dir", nullptr},
+        {"source", settings.source.empty() ? json(nullptr) : json(settings.source)}}},
+      {"trial_name", trial.name()},
+      {"trials_dir", fs::absolute(trial.path().parent_path()).lexically_normal().string()},
+      {"timeout_multiplier", settings.timeout_multiplier},
+      {"agent",
+       {{"name", to_string(settings.agent)},
+        {"import_path", nullptr},
+        {"model_name", model},
+        {"override_timeout_sec", nullptr},
+        {"override_setup_timeout_sec", nullptr},
+        {"max_timeout_sec", nullptr},
+        {"kwargs", json::object()},
+        {"env", json::object()}}},
+      {"environment", environment_config_json({{"labels", settings.labels}})},
+      {"verifier", verifier_config_json()},
+      {"artifacts", json::array()},
+      {"job_id", settings.job_id.empty() ? json(nullptr) : json(settings.job_id)},
+  };
 }
 
 bool TrialResult::passed() const { return is_passing_reward(reward()); }
 
 json TrialResult::to_json() const {
   json model_info = nullptr;
-  if (!model_name.empty()) model_info = {{"name", model_name}, {"provider", model_provider}};
+  if (!model_name.empty()) {
+    model_info = {{"name", model_name},
+                  {"provider", model_provider.empty() ? json(nullptr) : json(model_provider)}};
+  }
   json exception_info = nullptr;
   if (error) {
     exception_info = {{"exception_type", to_string(error->type)},
@@ -84,34 +133,47 @@ json TrialResult::to_json() const {
                       {"exception_traceback", ""},
                       {"occurred_at", error->occurred_at}};
   }
+  auto optional_text = [](const std::string& s) { return s.empty() ? json(nullptr) : json(s); };
   return {
+      {"id", id},
       {"task_name", task_name},
       {"trial_name", trial_name},
       {"trial_uri",
        trial_dir.empty() ? "" : "file://" + fs::absolute(trial_dir).lexically_normal().string()},
-      {"task_id", {{"path", task_dir.string()}}},
+      {"task_id",
+       {{"path", task_dir.empty() ? "" : fs::absolute(task_dir).lexically_normal().string()}}},
+      {"source", optional_text(source)},
+      {"task_checksum", task_checksum},
+      {"config", config.is_object() ? config : json::object()},
       {"agent_info", {{"name", agent_name}, {"version", kVersion}, {"model_info", model_info}}},
       {"agent_result",
        {{"n_input_tokens", usage.prompt_tokens},
         {"n_cache_tokens", usage.cached_tokens},
         {"n_output_tokens", usage.completion_tokens},
         {"cost_usd", usage.cost_usd},
+        {"rollout_details", nullptr},
         {"metadata", {{"turns", turns}, {"pipeline_topology", topology}}}}},
       {"verifier_result", rewards.is_null() ? json(nullptr) : json{{"rewards", rewards}}},
+      {"verifier_environment_mode", nullptr},
       {"exception_info", exception_info},
-      {"started_at", started_at},
-      {"finished_at", finished_at},
+      {"started_at", optional_text(started_at)},
+      {"finished_at", optional_text(finished_at)},
       {"environment_setup", timing_json(environment_setup)},
+      {"agent_setup", nullptr},
       {"agent_execution", timing_json(agent_execution)},
       {"verifier", timing_json(verifier)},
+      {"step_results", nullptr},
   };
 }
 
 TrialResult run_trial(const Task& task, const TrialSettings& settings, const TrialDir& trial) {
   const auto clock_start = std::chrono::steady_clock::now();
   TrialResult result;
+  result.id = new_uuid();
   result.task_name = task.name;
   result.trial_name = trial.name();
+  result.source = settings.source;
+  result.config = trial_config_json(task, settings, trial);
   result.trial_dir = trial.path();
   result.task_dir = task.dir;
   result.agent_name = agent_name(settings.agent);  // also for a trial that fails before the agent
@@ -124,13 +186,12 @@ TrialResult run_trial(const Task& task, const TrialSettings& settings, const Tri
   util::ensure_directory(trial.agent_dir(), kJobDirMode);
   util::ensure_directory(trial.verifier_dir(), kJobDirMode);
   write(trial.instruction_file(), task.instruction);
-  write(trial.config_file(),
-        json{{"task", {{"name", task.name}, {"path", task.dir.string()}}},
-             {"trial_name", result.trial_name},
-             {"agent", {{"name", to_string(settings.agent)}, {"model_name", result.model_name}}},
-             {"environment", {{"type", "docker"}, {"labels", settings.labels}}}}
-                .dump(2) +
-            "\n");
+  write(trial.config_file(), result.config.dump(2) + "\n");
+  try {
+    result.task_checksum = directory_content_hash(task.dir);
+  } catch (const std::exception& e) {
+    spdlog::warn("{}: cannot hash the task directory for task_checksum: {}", task.name, e.what());
+  }
 
   auto cancelled = [&] { return settings.cancel != nullptr && settings.cancel->load(); };
   std::string phase = "environment_setup";
@@ -223,12 +284,10 @@ TrialResult run_trial(const Task& task, const TrialSettings& settings, const Tri
     VerifierOutcome verdict = run_verifier(*env, task, vopts);
     result.verifier->finished_at = util::utc_timestamp_ms();
     write(trial.test_output_file(), verdict.test_output);
+    // Only the files the tests wrote: nothing is made up.
     if (verdict.reward_json) write(trial.reward_json_file(), *verdict.reward_json);
-    if (!verdict.rewards.is_null()) {
-      write(trial.reward_txt_file(),
-            verdict.reward_txt.empty() ? json(verdict.reward()).dump() + "\n" : verdict.reward_txt);
-      result.rewards = verdict.rewards;
-    }
+    if (!verdict.reward_txt.empty()) write(trial.reward_txt_file(), verdict.reward_txt);
+    if (!verdict.rewards.is_null()) result.rewards = verdict.rewards;
     if (verdict.error_type) throw TrialFailure{*verdict.error_type, verdict.error_message};
   } catch (const TrialFailure& f) {
     bool interrupted = cancelled() && f.type != TrialErrorType::kAgentTimeout;

@@ -4,6 +4,7 @@
 #include <map>
 #include <sstream>
 
+#include "autoswarm/bench/job_dir.h"
 #include "autoswarm/util/error.h"
 #include "autoswarm/util/json.h"
 
@@ -77,11 +78,7 @@ bool take_reward_txt(VerifierOutcome& o, const std::string& path, const std::str
 
 }  // namespace
 
-double VerifierOutcome::reward() const {
-  if (!rewards.is_object() || !rewards.contains("reward")) return 0.0;
-  const auto& r = rewards["reward"];
-  return r.is_number() ? r.get<double>() : 0.0;
-}
+double VerifierOutcome::reward() const { return reward_of(rewards); }
 
 std::optional<double> parse_reward_txt(const std::string& text) {
   std::istringstream in(text);
@@ -145,11 +142,9 @@ VerifierOutcome run_verifier(Environment& env, const Task& task, const VerifierO
                text.substr(0, 80) + "\"");
       return o;
     }
+    // Harbor's verifier (verifier/verifier.py, verify()): reward.json, when it exists, is the
+    // whole verdict, kept as written; reward.txt is read only without it.
     o.rewards = parsed;
-    // Newer Harbor fills a missing "reward" from reward.txt.
-    if (!parsed.contains("reward") && txt_file != files.end()) {
-      take_reward_txt(o, kRewardTxt, txt_file->second);
-    }
     return o;
   }
   if (txt_file != files.end()) {

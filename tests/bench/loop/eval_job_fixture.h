@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "autoswarm/util/files.h"
+#include "bench/loop/synthetic_job.h"
 
 namespace autoswarm::testing {
 
@@ -30,7 +31,7 @@ struct EvalTrial {
   std::vector<EvalStage> stages;  // executed, in order (a stage may repeat)
 };
 
-// Writes <job_dir>/result.json and one trial directory per trial.
+// Writes <job_dir>/result.json, autoswarm.json and one trial directory per trial.
 inline void write_eval_job(const std::filesystem::path& job_dir,
                                 const std::vector<EvalTrial>& trials,
                                 const std::string& topology = "plan→execute",
@@ -68,9 +69,10 @@ inline void write_eval_job(const std::filesystem::path& job_dir,
     util::write_file_atomic(agent / "trajectory.json",
                             json{{"schema_version", "ATIF-v1.6"}, {"steps", steps}}.dump(2));
   }
+  write_synthetic_job_result(job_dir, trials.size());
   util::write_file_atomic(
-      job_dir / "result.json",
-      json{{"id", job_dir.filename().string()},
+      job_dir / "autoswarm.json",
+      json{{"job_name", job_dir.filename().string()},
            {"n_total_trials", trials.size()},
            {"passed", passed},
            {"avg_score", trials.empty() ? 0.0 : sum / static_cast<double>(trials.size())},

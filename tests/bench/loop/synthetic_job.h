@@ -1,5 +1,5 @@
-// Synthetic job directories with the files `bench compare` reads (the job's result.json and one
-// result.json per trial), so compare can be tested without running anything.
+// Synthetic job directories with the files `bench compare` reads (the job's result.json and
+// autoswarm.json, and one result.json per trial), so compare can be tested without running anything.
 #pragma once
 
 #include <filesystem>
@@ -11,6 +11,17 @@
 #include "autoswarm/util/files.h"
 
 namespace autoswarm::testing {
+
+// <job_dir>/result.json: a JobResult of `n_total` trials, with the fields the readers use.
+inline void write_synthetic_job_result(const std::filesystem::path& job_dir, size_t n_total) {
+  using nlohmann::json;
+  util::write_file_atomic(job_dir / "result.json",
+                          json{{"id", "00000000-0000-4000-8000-000000000000"},
+                               {"started_at", "2025-01-01T00:00:00.000Z"},
+                               {"n_total_trials", n_total},
+                               {"stats", json::object()}}
+                              .dump(2));
+}
 
 struct SyntheticTrial {
   std::string task_name;
@@ -50,8 +61,9 @@ inline void write_synthetic_job(const std::filesystem::path& job_dir, const std:
                                  {"exception_info", exception}}
                                 .dump(2));
   }
-  util::write_file_atomic(job_dir / "result.json",
-                          json{{"id", job_dir.filename().string()},
+  write_synthetic_job_result(job_dir, trials.size());
+  util::write_file_atomic(job_dir / "autoswarm.json",
+                          json{{"job_name", job_dir.filename().string()},
                                {"n_total_trials", trials.size()},
                                {"passed", passed},
                                {"avg_score", trials.empty() ? 0.0 : sum / static_cast<double>(trials.size())},

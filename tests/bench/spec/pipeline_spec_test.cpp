@@ -159,6 +159,8 @@ TEST_CASE("structural problems of a spec", "[bench][spec]") {
   CHECK(any_contains(problems_of("stages: []\n"), "missing `pipeline:`"));
   CHECK(any_contains(problems_of("pipeline: 3\n"), "pipeline must be a mapping"));
   CHECK(any_contains(problems_of("pipeline:\n  model: m\n"), "s.yaml:2: pipeline.stages is missing"));
+  CHECK(any_contains(problems_of("pipeline:\n  model: m\n  stages: []\n"),
+                     "s.yaml:3: pipeline.stages is empty: a pipeline needs at least one stage"));
   CHECK(any_contains(problems_of("pipeline:\n  stages: {a: 1}\n"), "pipeline.stages must be a list"));
   CHECK(any_contains(problems_of("pipeline:\n  stages:\n    - system_prompt: x\n"), "s.yaml:3: a stage has no id"));
   CHECK(any_contains(problems_of("pipeline:\n  stages:\n    - {id: 'a b', system_prompt: x}\n"),

@@ -113,7 +113,7 @@ TEST_CASE("links and FIFOs an agent leaves in /logs/agent never reach the job di
   INFO(r.out << r.err);
   REQUIRE(r.exit_code == 0);
   CHECK(last_line(r.out).starts_with("passed=1/1 "));
-  const fs::path agent = dir / "jobs" / "planted" / "planter" / "agent";
+  const fs::path agent = autoswarm::testing::trial_dir(dir / "jobs" / "planted", "planter") / "agent";
   CHECK(fs::is_regular_file(fs::symlink_status(agent / "instruction.md")));
   CHECK(autoswarm::util::read_file(agent / "instruction.md") == "Do the thing.\n");
   CHECK_FALSE(fs::exists(fs::symlink_status(agent / "host-root")));
@@ -279,10 +279,11 @@ TEST_CASE("task containers have a pids limit and only the capabilities tasks nee
   INFO(r.out << r.err);
   CHECK(r.exit_code == 0);
   std::string tests_out =
-      autoswarm::util::read_file(dir / "jobs" / "caps" / "caps" / "verifier" / "test-stdout.txt");
+      autoswarm::util::read_file(autoswarm::testing::trial_dir(dir / "jobs" / "caps", "caps") / "verifier" /
+                                 "test-stdout.txt");
   INFO(tests_out);
   CHECK(last_line(r.out).starts_with("passed=1/1 "));
   CHECK_THAT(tests_out, Catch::Contains("pids.max=200"));
-  auto config = read_json(dir / "jobs" / "caps" / "config.json");
-  CHECK(config["pids_limit"] == 200);
+  auto summary = read_json(dir / "jobs" / "caps" / "autoswarm.json");
+  CHECK(summary["run"]["pids_limit"] == 200);
 }

@@ -25,6 +25,8 @@ using nlohmann::json;
 namespace {
 
 using autoswarm::testing::bench_run;
+using autoswarm::testing::check_harbor_job;
+using autoswarm::testing::trial_dir;
 using autoswarm::testing::containers_of_job;
 using autoswarm::testing::job_dir_of;
 using autoswarm::testing::last_line;
@@ -113,11 +115,19 @@ TEST_CASE("bench run --agent oracle passes every benchmark task", "[docker][benc
   CHECK(job == dir / "jobs" / "oracle-e2e");
   CHECK(fs::read_symlink(dir / "jobs" / "latest") == "oracle-e2e");
   json result = read_json(job / "result.json");
-  CHECK(result["passed"] == n);
   CHECK(result["n_total_trials"] == n);
-  CHECK(read_json(job / "config.json")["agent"]["name"] == "oracle");
+  CHECK(result["stats"]["evals"]["oracle__tasks"]["n_trials"] == n);  // no model: agent__dataset
+  CHECK(read_json(job / "autoswarm.json")["passed"] == n);
+  json config = read_json(job / "config.json");
+  CHECK(config["agents"][0]["name"] == "oracle");
+  CHECK(config["agents"][0]["model_name"].is_null());
+  CHECK(config["datasets"][0]["path"] == fs::absolute(kTasks).lexically_normal().string());
+  auto harbor = check_harbor_job(job);
+  INFO(harbor.out << harbor.err);
+  CHECK(harbor.exit_code == 0);
+  CHECK_THAT(harbor.out, Catch::StartsWith("ok: " + std::to_string(2 + 2 * n) + " files"));
   for (const auto& task : fs::directory_iterator(kTasks)) {
-    fs::path trial = job / task.path().filename();
+    fs::path trial = trial_dir(job, task.path().filename().string());
     INFO(trial);
     CHECK(read_json(trial / "result.json")["verifier_result"]["rewards"]["reward"] == 1.0);
     CHECK(fs::exists(trial / "agent" / "trajectory.json"));
@@ -153,13 +163,21 @@ TEST_CASE("bench run --agent pipeline scores exactly the tasks the fake LLM solv
   CHECK_THAT(r.out, Catch::Contains("FAIL ") && Catch::Contains("log-errors"));
 
   fs::path job = job_dir_of(r.out);
-  json result = read_json(job / "result.json");
+  json result = read_json(job / "autoswarm.json");
   CHECK(result["passed"] == n - 1);
   CHECK(result["task_scores"]["log-errors"] == 0.0);
   CHECK(result["pipeline_topology"] == "plan→execute");
   CHECK(result["model"] == "fake-coder");
+  json harbor_result = read_json(job / "result.json");
+  const json& evals_entry = harbor_result["stats"]["evals"]["autoswarm-pipeline__fake-coder__tasks"];
+  CHECK(evals_entry["n_trials"] == n);
+  CHECK(evals_entry["reward_stats"]["reward"]["0.0"].size() == 1);
+  CHECK(harbor_result["stats"]["n_input_tokens"].get<long long>() > 0);
+  auto harbor = check_harbor_job(job);
+  INFO(harbor.out << harbor.err);
+  CHECK(harbor.exit_code == 0);
 
-  fs::path trial = job / "hello-world";
+  fs::path trial = trial_dir(job, "hello-world");
   json trial_result = read_json(trial / "result.json");
   CHECK(trial_result["agent_info"]["model_info"]["name"] == "fake-coder");
   CHECK(trial_result["agent_result"]["n_input_tokens"].get<int>() > 0);
@@ -220,15 +238,23 @@ TEST_CASE("trial errors get Harbor's names, unusable tasks are skipped, the run 
   REQUIRE(r.exit_code == 0);
   CHECK_THAT(r.err, Catch::Contains("broken") && Catch::Contains("test.sh"));
   CHECK(last_line(r.out).starts_with("passed=1/5 avg_score=0.20 "));
-  json result = read_json(dir / "jobs" / "errors-e2e" / "result.json");
-  const json& errors = result["errors_by_type"];
-  CHECK(errors["RewardFileNotFoundError"] == json::array({"cheater", "no-reward"}));
-  CHECK(errors["AgentTimeoutError"] == json::array({"agent-timeout"}));
-  CHECK(errors["VerifierTimeoutError"] == json::array({"verifier-timeout"}));
-  json timeout = read_json(dir / "jobs" / "errors-e2e" / "agent-timeout" / "result.json");
+  const fs::path job = dir / "jobs" / "errors-e2e";
+  json errors = read_json(job / "autoswarm.json")["errors_by_type"];
+  CHECK(errors["RewardFileNotFoundError"] == json::array({trial_dir(job, "cheater").filename().string(),
+                                                          trial_dir(job, "no-reward").filename().string()}));
+  CHECK(errors["AgentTimeoutError"] == json::array({trial_dir(job, "agent-timeout").filename().string()}));
+  CHECK(errors["VerifierTimeoutError"] == json::array({trial_dir(job, "verifier-timeout").filename().string()}));
+  json stats = read_json(job / "result.json")["stats"];
+  CHECK(stats["n_completed_trials"] == 5);  // errored trials are finished ones
+  CHECK(stats["n_errored_trials"] == 4);
+  CHECK(stats["evals"]["oracle__tasks"]["exception_stats"]["RewardFileNotFoundError"].size() == 2);
+  json timeout = read_json(trial_dir(job, "agent-timeout") / "result.json");
   CHECK(timeout["exception_info"]["exception_type"] == "AgentTimeoutError");
   CHECK(timeout["verifier_result"].is_null());
-  CHECK(fs::exists(dir / "jobs" / "errors-e2e" / "agent-timeout" / "exception.txt"));
+  CHECK(fs::exists(trial_dir(job, "agent-timeout") / "exception.txt"));
+  auto harbor = check_harbor_job(job);
+  INFO(harbor.out << harbor.err);
+  CHECK(harbor.exit_code == 0);
   CHECK(containers_of_job("errors-e2e").empty());
 }
 
@@ -258,10 +284,17 @@ TEST_CASE("an interrupted bench run removes every container it started", "[docke
     CHECK(status == 128 + sig);
     CHECK(containers_of_job(job).empty());
     CHECK_THAT(run.rest_of_out(), Catch::Contains("passed=0/3 "));
-    json result = read_json(dir / "jobs" / job / "result.json");
+    json result = read_json(dir / "jobs" / job / "autoswarm.json");
     CHECK(result["interrupted"] == true);
     CHECK(result["errors_by_type"]["CancelledError"].size() == 2);
-    CHECK_FALSE(fs::exists(dir / "jobs" / job / "slow-c"));  // never started
+    CHECK(autoswarm::testing::trial_count(dir / "jobs" / job, "slow-c") == 0);  // never started
+    json stats = read_json(dir / "jobs" / job / "result.json")["stats"];
+    CHECK(stats["n_cancelled_trials"] == 2);
+    CHECK(stats["n_completed_trials"] == 2);
+    CHECK(stats["n_pending_trials"] == 1);
+    auto harbor = check_harbor_job(dir / "jobs" / job);
+    INFO(harbor.out << harbor.err);
+    CHECK(harbor.exit_code == 0);
   }
 }
 
@@ -298,7 +331,7 @@ rules:
   CHECK(status == 128 + SIGINT);
   CHECK(std::chrono::steady_clock::now() - signalled < 30s);
   CHECK(containers_of_job(job).empty());
-  json result = read_json(dir / "jobs" / job / "result.json");
+  json result = read_json(dir / "jobs" / job / "autoswarm.json");
   CHECK(result["interrupted"] == true);
   CHECK(result["errors_by_type"]["CancelledError"].size() == 1);
 }
@@ -397,7 +430,7 @@ TEST_CASE("the verify-retry example passes hello-world only on the second attemp
   REQUIRE(r.exit_code == 0);
   CHECK_THAT(last_line(r.out), Catch::StartsWith("passed=1/1 ") &&
                                    Catch::Contains(" topology=plan→execute→verify→execute→verify "));
-  fs::path trial = job_dir_of(r.out) / "hello-world";
+  fs::path trial = trial_dir(job_dir_of(r.out), "hello-world");
   json traces = read_json(trial / "agent" / "stage_traces.json");
   REQUIRE(traces.size() == 5);
   CHECK(traces[2]["verdict"] == "FAIL");
@@ -437,7 +470,7 @@ TEST_CASE("the parallel example continues in the chosen branch's container and l
   REQUIRE(b.exit_code == 0);
   CHECK_THAT(last_line(b.out), Catch::StartsWith("passed=1/1 ") &&
                                    Catch::Contains(" topology=plan→[solve_a|solve_b]→pick "));
-  fs::path trial = job_dir_of(b.out) / "hello-world";
+  fs::path trial = trial_dir(job_dir_of(b.out), "hello-world");
   CHECK(fs::exists(trial / "agent" / "branch_b.txt"));
   CHECK_FALSE(fs::exists(trial / "agent" / "branch_a.txt"));
   json traces = read_json(trial / "agent" / "stage_traces.json");
@@ -451,7 +484,7 @@ TEST_CASE("the parallel example continues in the chosen branch's container and l
   INFO(a.out << a.err);
   REQUIRE(a.exit_code == 0);
   CHECK_THAT(last_line(a.out), Catch::StartsWith("passed=0/1 "));
-  fs::path trial_a = job_dir_of(a.out) / "hello-world";
+  fs::path trial_a = trial_dir(job_dir_of(a.out), "hello-world");
   CHECK(fs::exists(trial_a / "agent" / "branch_a.txt"));
   CHECK_FALSE(fs::exists(trial_a / "agent" / "branch_b.txt"));
   CHECK(containers_of_job("parallel-a-e2e").empty());

@@ -30,6 +30,54 @@ inline util::ProcessResult bench_run(std::vector<std::string> args) {
   return util::run_process(args, options);
 }
 
+// The one trial directory of the task whose directory is named `task` in `job`: Harbor's
+// <task[:32]>__<7 characters>. Fails the test when there is not exactly one.
+inline std::string trial_prefix(const std::string& task) {
+  std::string base = task.substr(0, 32);
+  while (!base.empty() && (base.back() == '-' || base.back() == '_')) base.pop_back();
+  return base + "__";
+}
+
+inline std::filesystem::path trial_dir(const std::filesystem::path& job, const std::string& task) {
+  std::vector<std::filesystem::path> found;
+  const std::string prefix = trial_prefix(task);
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(job, ec)) {
+    std::string name = e.path().filename().string();
+    if (e.is_directory() && name.starts_with(prefix) && name.size() == prefix.size() + 7) {
+      found.push_back(e.path());
+    }
+  }
+  INFO("trials of " << task << " in " << job);
+  REQUIRE(found.size() == 1);
+  return found.front();
+}
+
+// How many trial directories of the task named `task` the job has.
+inline size_t trial_count(const std::filesystem::path& job, const std::string& task) {
+  size_t n = 0;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(job, ec)) {
+    n += e.is_directory() && e.path().filename().string().starts_with(trial_prefix(task));
+  }
+  return n;
+}
+
+// tests/harbor_schema/check_job.py on a job directory, with Debian's python3 and its
+// python3-jsonschema: every file against the schemas of Harbor's models.
+inline util::ProcessResult check_harbor_job(const std::filesystem::path& job,
+                                            std::vector<std::string> extra = {}) {
+  using namespace std::chrono_literals;
+  std::vector<std::string> args = {
+      "/usr/bin/python3",
+      (std::filesystem::path(AUTOSWARM_SOURCE_DIR) / "tests" / "harbor_schema" / "check_job.py").string(),
+      job.string()};
+  args.insert(args.end(), extra.begin(), extra.end());
+  util::ProcessOptions options;
+  options.timeout = 60s;
+  return util::run_process(args, options);
+}
+
 inline std::string last_line(const std::string& out) {
   std::string trimmed = out.substr(0, out.find_last_not_of('\n') + 1);
   return trimmed.substr(trimmed.find_last_of('\n') + 1);

@@ -14,7 +14,10 @@ TrialResult trial(const std::string& name, double reward, const std::string& top
                   std::optional<std::string> error = std::nullopt) {
   TrialResult t;
   t.task_name = "org/" + name;
-  t.trial_name = name;
+  t.trial_name = name + "__abcdefg";
+  t.agent_name = "autoswarm-pipeline";
+  t.model_name = "qwen";
+  t.source = "tasks";
   if (!error)
     t.rewards = {{"reward", reward}};
   else
@@ -31,6 +34,9 @@ JobResult job() {
   JobResult j;
   j.job_dir = "jobs/2025-01-01__00-00-00";
   j.job_name = "2025-01-01__00-00-00";
+  j.id = "0b0e6c5e-3c1a-4f7e-9a51-2d3c4b5a6978";
+  j.started_at = "2025-01-01T00:00:00.000Z";
+  j.finished_at = "2025-01-01T00:01:00.000Z";
   j.agent = "pipeline";
   j.model = "qwen";
   j.declared_topology = "plan→execute";
@@ -66,24 +72,78 @@ TEST_CASE("without trials the topology is the declared one", "[job]") {
   CHECK(j.summary_line().starts_with("passed=0/4 avg_score=0.00 topology=plan→execute turns=0 "));
 }
 
-TEST_CASE("the job result.json has Harbor's stats and the experiment's summary", "[job]") {
-  nlohmann::json r = job().to_json("tasks");
+TEST_CASE("the job result.json is Harbor's JobResult with evals keyed agent__model__dataset",
+          "[job]") {
+  nlohmann::json r = job().harbor_json();
+  CHECK(r["id"] == "0b0e6c5e-3c1a-4f7e-9a51-2d3c4b5a6978");
   CHECK(r["n_total_trials"] == 4);
-  CHECK(r["stats"]["n_errored_trials"] == 1);
-  CHECK(r["stats"]["n_completed_trials"] == 4);
-  const auto& eval = r["stats"]["evals"]["pipeline__qwen__tasks"];
-  CHECK(eval["n_trials"] == 4);
+  CHECK(r["updated_at"] == "2025-01-01T00:01:00.000Z");
+  const auto& stats = r["stats"];
+  CHECK(stats["n_completed_trials"] == 4);  // an errored trial is a finished one too
+  CHECK(stats["n_errored_trials"] == 1);
+  CHECK(stats["n_cancelled_trials"] == 0);
+  CHECK(stats["n_pending_trials"] == 0);
+  CHECK(stats["n_running_trials"] == 0);
+  CHECK(stats["n_retries"] == 0);
+  CHECK(stats["n_input_tokens"] == 400);
+  CHECK(stats["n_output_tokens"] == 40);
+  CHECK(stats["cost_usd"] == Approx(0.005));
+  REQUIRE(stats["evals"].size() == 1);
+  const auto& eval = stats["evals"]["autoswarm-pipeline__qwen__tasks"];
+  CHECK(eval["n_trials"] == 3);  // the trials with rewards
+  CHECK(eval["n_errors"] == 1);
   CHECK(eval["metrics"][0]["mean"] == Approx(0.375));
-  CHECK(eval["reward_stats"]["reward"]["1.0"] == nlohmann::json::array({"a"}));
-  CHECK(eval["reward_stats"]["reward"]["0.5"] == nlohmann::json::array({"c"}));
-  CHECK(eval["exception_stats"]["AgentTimeoutError"] == nlohmann::json::array({"d"}));
+  CHECK(eval["reward_stats"]["reward"]["1.0"] == nlohmann::json::array({"a__abcdefg"}));
+  CHECK(eval["reward_stats"]["reward"]["0.5"] == nlohmann::json::array({"c__abcdefg"}));
+  CHECK(eval["exception_stats"]["AgentTimeoutError"] == nlohmann::json::array({"d__abcdefg"}));
+  CHECK(eval["pass_at_k"] == nlohmann::json::object());  // one attempt per task: no k >= 2
+  CHECK_FALSE(r.contains("passed"));                     // AutoSwarm's numbers: autoswarm.json
+}
+
+TEST_CASE("an agent without a model is keyed agent__dataset, and no dataset is adhoc", "[job]") {
+  JobResult j = job();
+  for (auto& t : j.trials) {
+    t.agent_name = "oracle";
+    t.model_name.clear();
+  }
+  j.trials[0].source.clear();
+  nlohmann::json evals = j.harbor_json()["stats"]["evals"];
+  CHECK(evals.contains("oracle__tasks"));
+  CHECK(evals["oracle__adhoc"]["n_trials"] == 1);
+}
+
+TEST_CASE("cancelled trials are completed, errored and cancelled, unstarted ones pending", "[job]") {
+  JobResult j = job();
+  j.n_total = 6;
+  j.trials.push_back(trial("e", 0, "", 0, "CancelledError"));
+  nlohmann::json stats = j.harbor_json()["stats"];
+  CHECK(stats["n_completed_trials"] == 5);
+  CHECK(stats["n_errored_trials"] == 2);
+  CHECK(stats["n_cancelled_trials"] == 1);
+  CHECK(stats["n_pending_trials"] == 1);
+}
+
+TEST_CASE("autoswarm.json has the experiment's summary", "[job]") {
+  nlohmann::json r = job().summary_json();
   CHECK(r["passed"] == 1);
   CHECK(r["pipeline_topology"] == "plan→execute");
   CHECK(r["tokens"]["prompt_tokens"] == 400);
   CHECK(r["cost_usd"] == Approx(0.005));
   CHECK(r["task_scores"]["org/c"] == 0.5);
   CHECK(r["task_scores"]["org/d"] == 0.0);
+  CHECK(r["errors_by_type"]["AgentTimeoutError"] == nlohmann::json::array({"d__abcdefg"}));
+  CHECK(r["trials"]["a__abcdefg"] == "org/a");
   CHECK(r["interrupted"] == false);
+}
+
+TEST_CASE("pass@k is 1 - C(n-c,k)/C(n,k)", "[job][pass_at_k]") {
+  using autoswarm::bench::pass_at_k;
+  CHECK(pass_at_k(5, 0, 2) == 0.0);
+  CHECK(pass_at_k(5, 5, 2) == 1.0);
+  CHECK(pass_at_k(4, 1, 2) == Approx(0.5));        // 1 - C(3,2)/C(4,2) = 1 - 3/6
+  CHECK(pass_at_k(5, 2, 2) == Approx(0.7));        // 1 - C(3,2)/C(5,2) = 1 - 3/10
+  CHECK(pass_at_k(10, 3, 5) == Approx(11.0 / 12)); // 1 - C(7,5)/C(10,5) = 1 - 21/252
+  CHECK(pass_at_k(4, 3, 2) == 1.0);                // n - c < k
 }
 
 TEST_CASE("a trial result.json has Harbor's fields", "[job]") {
@@ -94,7 +154,10 @@ TEST_CASE("a trial result.json has Harbor's fields", "[job]") {
   t.agent_execution = autoswarm::bench::PhaseTiming{"s", "f"};
   nlohmann::json r = t.to_json();
   CHECK(r["task_name"] == "org/a");
-  CHECK(r["trial_name"] == "a");
+  CHECK(r["trial_name"] == "a__abcdefg");
+  CHECK(r["source"] == "tasks");
+  CHECK(r.contains("task_checksum"));
+  CHECK(r["config"].is_object());
   CHECK(r["agent_info"]["name"] == "autoswarm-pipeline");
   CHECK(r["agent_info"]["model_info"]["provider"] == "ollama");
   CHECK(r["agent_result"]["n_input_tokens"] == 100);

@@ -153,10 +153,18 @@ TEST_CASE("a trial runs its phases in its environment and writes the trial direc
   CHECK(util::read_file(t.reward_txt_file()) == "1\n");
   CHECK_FALSE(fs::exists(t.exception_file()));
   CHECK_FALSE(fs::exists(t.agent_logs_staging_dir()));
-  CHECK(util::parse_json(util::read_file(t.config_file()))["task"]["name"] == f.task.name);
+  json config = util::parse_json(util::read_file(t.config_file()));
+  CHECK(config["task"]["path"] == fs::absolute(f.task.dir).lexically_normal().string());
+  CHECK(config["task"]["name"].is_null());  // Harbor refuses a task with both
+  CHECK(config["agent"]["name"] == "oracle");
+  CHECK(config["agent"]["model_name"].is_null());
+  CHECK(config["trial_name"] == "hello");
   json result = f.result_json();
   CHECK(result["verifier_result"]["rewards"]["reward"] == 1.0);
   CHECK(result["exception_info"].is_null());
+  CHECK(result["task_checksum"].get<std::string>().size() == 64);
+  CHECK(result["config"] == config);
+  CHECK(result["id"].get<std::string>().size() == 36);
   for (const char* phase : {"environment_setup", "agent_execution", "verifier"}) {
     CHECK_FALSE(result[phase]["finished_at"].get<std::string>().empty());
   }

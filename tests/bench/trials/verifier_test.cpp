@@ -87,14 +87,25 @@ TEST_CASE("reward.json wins over reward.txt and keeps every named number", "[ver
   REQUIRE(o.reward_json);
 }
 
-TEST_CASE("reward.json without a reward key takes it from reward.txt", "[verifier]") {
+TEST_CASE("reward.json without a reward key is the whole verdict, as in Harbor's verifier",
+          "[verifier]") {
   Fixture f;
   f.tests_write({{"/logs/verifier/reward.json", R"({"quality": 0.25})"},
                  {"/logs/verifier/reward.txt", " 1.0 \n"}});
   auto o = run_verifier(f.env, f.task);
   CHECK(error_name(o).empty());
+  CHECK(o.rewards == nlohmann::json{{"quality", 0.25}});
+  CHECK(o.reward() == 0.25);  // the only key
+}
+
+TEST_CASE("reward.json with named keys passes when every key is 1", "[verifier]") {
+  Fixture f;
+  f.tests_write({{"/logs/verifier/reward.json", R"({"correctness": 1, "performance": 1})"}});
+  auto o = run_verifier(f.env, f.task);
+  CHECK(error_name(o).empty());
+  CHECK(o.rewards == nlohmann::json{{"correctness", 1}, {"performance", 1}});
   CHECK(o.reward() == 1.0);
-  CHECK(o.rewards["quality"] == 0.25);
+  CHECK(o.reward_txt.empty());  // no reward.txt is made up
 }
 
 TEST_CASE("older task sets' /logs/reward.txt is the last fallback", "[verifier]") {

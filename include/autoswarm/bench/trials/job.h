@@ -1,6 +1,8 @@
-// A benchmark job: every task's trial, -n at a time, into a Harbor-style job directory
-//   <jobs_dir>/<job_name>/{config.json, result.json, <trial>/…}   and <jobs_dir>/latest → it
-// (the layout: job_dir.h).
+// A benchmark job: every task's trial, -n at a time, into a Harbor job directory
+//   <jobs_dir>/<job_name>/{config.json, result.json, autoswarm.json, <trial>/…}
+// and <jobs_dir>/latest → it (the layout: job_dir.h). config.json and result.json, and each
+// trial's, are Harbor's models (JobConfig, JobResult, TrialConfig, TrialResult) as
+// tests/harbor_schema/ describes them; AutoSwarm's summary is autoswarm.json.
 // Interruption (the cancel flag, set by the CLI on Ctrl-C/SIGTERM) stops new trials, kills
 // the running ones by removing every container the job started, and still writes result.json.
 #pragma once
@@ -10,6 +12,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,8 +27,11 @@ struct JobOptions {
   std::string job_name;                 // "": the start time, "%Y-%m-%d__%H-%M-%S"
   size_t n_concurrent = 4;
   TrialSettings trial;                  // labels and cancel are filled in by run_job
-  std::string dataset;                  // the tasks directory, for the eval key and config.json
-  nlohmann::json config;                // extra fields for config.json (the command's flags)
+  std::string dataset;                  // the tasks directory's name: trials' `source`, eval keys
+  std::filesystem::path dataset_path;   // the tasks directory, config.json's datasets[0].path
+  std::vector<std::string> include, exclude;  // -i / -x globs, datasets[0].task_names / exclude_
+  std::optional<size_t> n_tasks;        // -l, datasets[0].n_tasks
+  nlohmann::json run_options;           // the command's flags, for autoswarm.json's "run"
 };
 
 // Counts as the job goes; what a progress display shows.
@@ -49,7 +55,10 @@ struct JobCallbacks {
 
 struct JobResult {
   std::filesystem::path job_dir;
+  std::string id;                       // a UUID, Harbor's JobResult.id
   std::string job_name;
+  std::string dataset;                  // "" : adhoc
+  nlohmann::json run_options;           // autoswarm.json's "run"
   std::vector<TrialResult> trials;      // finished (and interrupted) trials, in task order
   size_t n_total = 0;                   // trials planned
   bool interrupted = false;
@@ -67,9 +76,20 @@ struct JobResult {
   std::string topology() const;
   // `passed=7/15 avg_score=0.47 topology=plan→execute turns=31 cost_usd=0.0000 job=<dir>`
   std::string summary_line() const;
-  // Harbor's job result.json plus AutoSwarm's summary fields (passed, avg_score, topology…).
-  nlohmann::json to_json(const std::string& dataset) const;
+  // Harbor's JobResult (models/job/result.py), for result.json: stats with evals keyed
+  // `<agent>__<model>__<dataset|adhoc>` (`<agent>__<dataset|adhoc>` without a model), each
+  // with metrics [{"mean"}], pass_at_k, reward_stats and exception_stats; every finished
+  // trial completed (errored and cancelled ones too); trials never started pending.
+  nlohmann::json harbor_json() const;
+  // autoswarm.json: passed, avg_score, pipeline_topology, task_scores, errors_by_type, tokens,
+  // cost, the run's flags: what bench record, compare and the loop read.
+  nlohmann::json summary_json() const;
 };
+
+// The unbiased pass@k estimator (Chen et al. 2021, as Harbor computes it): of n attempts of a
+// task, c passed; the chance that k of them drawn without replacement hold at least one pass,
+// 1 - C(n-c, k) / C(n, k). 1 when n - c < k; requires k <= n.
+double pass_at_k(size_t n, size_t c, size_t k);
 
 // Creates the job directory (a fresh one: an explicit job_name that already exists is a
 // UsageError), runs the trials, writes result.json and points <jobs_dir>/latest at the job.

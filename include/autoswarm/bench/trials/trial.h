@@ -36,9 +36,15 @@ struct PhaseTiming {
   std::string finished_at;
 };
 
+// Harbor's TrialResult (models/trial/result.py), what result.json holds; AutoSwarm's own numbers
+// ride in agent_result.metadata (an open map in Harbor's AgentContext).
 struct TrialResult {
+  std::string id;                     // a UUID
   std::string task_name;
-  std::string trial_name;             // the trial directory's name
+  std::string trial_name;             // the trial directory's name, <task[:32]>__<7 chars>
+  std::string source;                 // the dataset: the tasks directory's name ("" : adhoc)
+  std::string task_checksum;          // directory_content_hash of the task directory
+  nlohmann::json config;              // Harbor's TrialConfig, as in the trial's config.json
   std::filesystem::path trial_dir;
   std::filesystem::path task_dir;
   std::string agent_name;             // "autoswarm-pipeline", "oracle", ...
@@ -53,9 +59,9 @@ struct TrialResult {
   std::optional<PhaseTiming> environment_setup, agent_execution, verifier;
   double duration_sec = 0;
 
-  double reward() const;              // rewards["reward"], 0 without one
+  double reward() const;              // reward_of(rewards) (job_dir.h)
   bool passed() const;                // reward() == 1 (the task fully solved)
-  nlohmann::json to_json() const;     // Harbor's trial result.json
+  nlohmann::json to_json() const;     // Harbor's TrialResult, for result.json
 };
 
 // Where a trial's environment comes from. An empty function means docker: ensure_task_image()
@@ -87,7 +93,20 @@ struct TrialSettings {
   std::vector<std::string> extra_capabilities;  // --cap-add, on top of default_capabilities()
   EnvMap env_lookup;                  // --env-file, for ${VAR} in task.toml env tables
   const std::atomic<bool>* cancel = nullptr;
+  std::string job_id;                 // the job's UUID, in each TrialConfig
+  std::string source;                 // the dataset's name ("" : adhoc)
+  double timeout_multiplier = 1.0;    // in each TrialConfig
 };
+
+// Harbor's EnvironmentConfig (type docker, no overrides; `kwargs` as given) and VerifierConfig
+// (the defaults), shared by the job's and every trial's config.json.
+nlohmann::json environment_config_json(const nlohmann::json& kwargs);
+nlohmann::json verifier_config_json();
+
+// Harbor's TrialConfig (models/trial/config.py) for a trial of `task` in `trial`: the task by
+// path (never also by name), the agent with model_name null when it has none.
+nlohmann::json trial_config_json(const Task& task, const TrialSettings& settings,
+                                 const TrialDir& trial);
 
 // Runs the trial and writes `trial` (created; every file written atomically). Never throws
 // for what happens inside the trial: that is the result's error. Throws FileError only when the

@@ -1,6 +1,7 @@
 // The verifier phase of a trial, Harbor's contract: copy tests/ to /tests, run
 // `bash /tests/test.sh` with [verifier].env under [verifier].timeout_sec, and read the reward
-// from /logs/verifier/reward.json (key "reward"), else /logs/verifier/reward.txt, else
+// as Harbor's verifier does: /logs/verifier/reward.json (a flat map of named numbers, kept
+// whole) when it exists, else /logs/verifier/reward.txt (one number: {"reward": x}), else
 // /logs/reward.txt (older task sets).
 #pragma once
 
@@ -28,7 +29,7 @@ struct VerifierOutcome {
   std::optional<TrialErrorType> error_type;
   std::string error_message;
 
-  // rewards["reward"], 0 when there is none.
+  // reward_of(rewards) (job_dir.h): the `reward` key, the only key, or all keys at 1.
   double reward() const;
 };
 
