@@ -32,6 +32,11 @@ struct RunFlags {
   std::string spec_file = "pipeline_spec.yaml";
   std::string agent = "pipeline";
   size_t n_concurrent = 4;
+  size_t n_attempts = 1;
+  size_t max_retries = 0;
+  std::vector<std::string> retry_include;
+  std::vector<std::string> retry_exclude;
+  double timeout_multiplier = 1.0;
   std::optional<size_t> n_tasks;
   std::vector<std::string> include;
   std::vector<std::string> exclude;
@@ -157,8 +162,24 @@ int run_bench(const RunFlags& f, const GlobalOptions& global) {
     spec = bench::load_pipeline_spec(f.spec_file);
   }
 
+  if (f.n_attempts == 0) throw UsageError("-k/--n-attempts must be at least 1");
+  if (!(f.timeout_multiplier > 0)) throw UsageError("--timeout-multiplier must be more than 0");
+  for (const auto* list : {&f.retry_include, &f.retry_exclude}) {
+    for (const std::string& type : *list) {
+      if (!bench::parse_trial_error_type(type)) {
+        spdlog::warn("--retry-include/--retry-exclude {}: no trial ends with that error type (they "
+                     "are named as in exception_info, e.g. EnvironmentStartError)", type);
+      }
+    }
+  }
   bench::TaskFilter filter{.include = f.include, .exclude = f.exclude, .limit = f.n_tasks};
   bench::TaskSet set = bench::load_tasks(f.tasks_dir, filter);
+  // Harbor's timeout_multiplier: every timeout of every task, build, agent and verifier.
+  for (bench::Task& task : set.tasks) {
+    task.environment.build_timeout_sec *= f.timeout_multiplier;
+    task.agent.timeout_sec *= f.timeout_multiplier;
+    task.verifier.timeout_sec *= f.timeout_multiplier;
+  }
   for (const auto& p : set.problems) spdlog::warn("skipping a task: {}", p.message());
   if (set.tasks.empty()) {
     throw Error("no usable tasks in " + f.tasks_dir +
@@ -174,6 +195,11 @@ int run_bench(const RunFlags& f, const GlobalOptions& global) {
   options.jobs_dir = f.jobs_dir;
   options.job_name = f.job_name;
   options.n_concurrent = f.n_concurrent;
+  options.n_attempts = f.n_attempts;
+  options.retry.max_retries = f.max_retries;
+  if (!f.retry_include.empty()) options.retry.include = f.retry_include;
+  if (!f.retry_exclude.empty()) options.retry.exclude = f.retry_exclude;
+  options.trial.timeout_multiplier = f.timeout_multiplier;
   options.dataset = fs::weakly_canonical(fs::absolute(f.tasks_dir)).filename().string();
   options.trial.agent = *kind;
   options.trial.allow_internet = f.allow_internet;
@@ -266,6 +292,21 @@ Runner configure_bench_run(CLI::App& app) {
                  "(the tasks' solutions) or nop")
       ->capture_default_str();
   app.add_option("-n,--n-concurrent", f->n_concurrent, "Trials run at the same time")
+      ->capture_default_str();
+  app.add_option("-k,--n-attempts", f->n_attempts,
+                 "Trials per task, each its own trial (pass@k in result.json, pass^k in the summary)")
+      ->capture_default_str();
+  app.add_option("-r,--max-retries", f->max_retries,
+                 "Run a trial that failed again, up to this many times")
+      ->capture_default_str();
+  app.add_option("--retry-include", f->retry_include,
+                 "Retry only trials that failed with this error type (repeatable; default: any)");
+  app.add_option("--retry-exclude", f->retry_exclude,
+                 "Never retry this error type (repeatable; default: AgentTimeoutError, "
+                 "VerifierTimeoutError, RewardFileNotFoundError, RewardFileEmptyError, "
+                 "VerifierOutputParseError)");
+  app.add_option("--timeout-multiplier", f->timeout_multiplier,
+                 "Multiply every task's build, agent and verifier timeout by this")
       ->capture_default_str();
   app.add_option("-l,--n-tasks", f->n_tasks, "Run at most this many tasks (in name order)");
   app.add_option("-i,--include,--include-task-name,-t,--task-name", f->include,

@@ -68,9 +68,8 @@ std::string padded(const std::string& s, size_t width) {
 }  // namespace
 
 size_t JobSummary::passed() const {
-  return static_cast<size_t>(std::count_if(trials.begin(), trials.end(), [](const auto& t) {
-    return is_passing_reward(t.second.reward);
-  }));
+  return static_cast<size_t>(
+      std::count_if(trials.begin(), trials.end(), [](const auto& t) { return t.second.passes > 0; }));
 }
 
 long long JobSummary::tokens() const {
@@ -103,6 +102,9 @@ JobSummary load_job_summary(const fs::path& job_dir) {
   if (!result.is_object()) throw FileError(dir.result_file().string() + " is not a job result");
   json summary = try_read_job_json(dir.summary_file());
   if (summary.is_object()) job.topology = summary.value("pipeline_topology", "");
+  if (summary.is_object() && summary.contains("n_tasks") && summary["n_tasks"].is_number_unsigned()) {
+    result["n_total_trials"] = summary["n_tasks"];  // -k: compare counts tasks
+  }
   if (result.contains("n_total_trials") && result["n_total_trials"].is_number_integer() &&
       result["n_total_trials"].get<long long>() > 0) {
     job.n_total = result["n_total_trials"].get<size_t>();
@@ -111,7 +113,18 @@ JobSummary load_job_summary(const fs::path& job_dir) {
   for (const TrialDir& trial : dir.trials()) {
     TrialSummary t = trial_summary(read_job_json(trial.result_file()));
     if (t.task_name.empty()) t.task_name = trial.name();
-    job.trials[t.task_name] = t;
+    t.passes = is_passing_reward(t.reward) ? 1 : 0;
+    auto [it, fresh] = job.trials.try_emplace(t.task_name, t);
+    if (fresh) continue;
+    // Another attempt of the task (-k): mean reward, summed cost, the last error named.
+    TrialSummary& sum = it->second;
+    sum.reward = (sum.reward * static_cast<double>(sum.attempts) + t.reward) /
+                 static_cast<double>(sum.attempts + 1);
+    ++sum.attempts;
+    sum.passes += t.passes;
+    sum.tokens += t.tokens;
+    sum.cost_usd += t.cost_usd;
+    if (!t.error_type.empty()) sum.error_type = t.error_type;
   }
   job.n_total = std::max(job.n_total, job.trials.size());
   return job;

@@ -105,8 +105,10 @@ ResultsRow results_row_for_job(const fs::path& job_dir) {
 
   ResultsRow row;
   row.avg_score = format_number("%.4f", number_field(result, "avg_score"));
+  // Out of the tasks (with -k, `passed` counts tasks with a passing attempt).
+  const char* out_of = result.contains("n_tasks") ? "n_tasks" : "n_total_trials";
   row.passed = std::to_string(static_cast<long long>(number_field(result, "passed"))) + "/" +
-               std::to_string(static_cast<long long>(number_field(result, "n_total_trials")));
+               std::to_string(static_cast<long long>(number_field(result, out_of)));
   if (result.contains("task_scores") && result["task_scores"].is_object()) {
     for (const auto& [task, reward] : result["task_scores"].items()) {
       row.task_scores += (row.task_scores.empty() ? "" : ",") + task + ":" +

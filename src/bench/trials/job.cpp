@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cmath>
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
@@ -50,11 +51,6 @@ size_t sweep_containers(const DockerCli& docker, const std::string& run_label) {
   }
 }
 
-// Harbor's RetryConfig default: the errors a retry would not cure.
-const std::vector<std::string> kDefaultRetryExclusions = {
-    "AgentTimeoutError", "VerifierTimeoutError", "RewardFileNotFoundError",
-    "RewardFileEmptyError", "VerifierOutputParseError"};
-
 json null_if_empty(const std::vector<std::string>& v) { return v.empty() ? json(nullptr) : json(v); }
 
 // Harbor's JobConfig (models/job/config.py): the tasks directory as the one dataset, the agent,
@@ -65,18 +61,18 @@ json job_config_json(const JobOptions& options, const JobResult& job) {
   return {
       {"job_name", job.job_name},
       {"jobs_dir", options.jobs_dir.string()},
-      {"n_attempts", 1},
+      {"n_attempts", options.n_attempts},
       {"timeout_multiplier", trial.timeout_multiplier},
       {"debug", false},
       {"n_concurrent_trials", options.n_concurrent},
       {"quiet", false},
       {"retry",
-       {{"max_retries", 0},
-        {"include_exceptions", nullptr},
-        {"exclude_exceptions", kDefaultRetryExclusions},
+       {{"max_retries", options.retry.max_retries},
+        {"include_exceptions", options.retry.include ? json(*options.retry.include) : json(nullptr)},
+        {"exclude_exceptions", options.retry.exclude},
         {"wait_multiplier", 1.0},
-        {"min_wait_sec", 1.0},
-        {"max_wait_sec", 60.0}}},
+        {"min_wait_sec", options.retry.min_wait_sec},
+        {"max_wait_sec", options.retry.max_wait_sec}}},
       {"environment", environment_config_json(json::object())},
       {"verifier", verifier_config_json()},
       {"metrics", json::array()},
@@ -122,10 +118,29 @@ TrialResult internal_error_result(const Task& task, const TrialSettings& setting
 
 }  // namespace
 
-size_t JobResult::passed() const {
-  return static_cast<size_t>(
-      std::count_if(trials.begin(), trials.end(), [](const TrialResult& t) { return t.passed(); }));
+std::map<std::string, std::pair<size_t, size_t>> JobResult::attempts_by_task() const {
+  std::map<std::string, std::pair<size_t, size_t>> out;
+  for (const auto& t : trials) {
+    auto& [n, c] = out[t.task_name];
+    ++n;
+    c += t.passed() ? 1 : 0;
+  }
+  return out;
 }
+
+size_t JobResult::passed() const {
+  size_t n = 0;
+  for (const auto& [task, nc] : attempts_by_task()) n += nc.second > 0 ? 1 : 0;
+  return n;
+}
+
+size_t JobResult::passed_every_attempt() const {
+  size_t n = 0;
+  for (const auto& [task, nc] : attempts_by_task()) n += nc.first >= n_attempts && nc.second == nc.first ? 1 : 0;
+  return n;
+}
+
+size_t JobResult::n_tasks() const { return n_attempts == 0 ? n_total : n_total / n_attempts; }
 
 double JobResult::avg_score() const {
   if (n_total == 0) return 0.0;
@@ -161,9 +176,33 @@ std::string JobResult::summary_line() const {
   char score[32], cost[32];
   std::snprintf(score, sizeof score, "%.2f", avg_score());
   std::snprintf(cost, sizeof cost, "%.4f", usage().cost_usd);
-  return "passed=" + std::to_string(passed()) + "/" + std::to_string(n_total) +
+  std::string all_passed;
+  if (n_attempts > 1) {
+    all_passed = " pass^" + std::to_string(n_attempts) + "=" + std::to_string(passed_every_attempt()) +
+                 "/" + std::to_string(n_tasks());
+  }
+  return "passed=" + std::to_string(passed()) + "/" + std::to_string(n_tasks()) +
          " avg_score=" + score + " topology=" + topology() + " turns=" + std::to_string(turns()) +
-         " cost_usd=" + cost + " job=" + job_dir.string();
+         " cost_usd=" + cost + all_passed + " job=" + job_dir.string();
+}
+
+const std::vector<std::string>& default_retry_exclusions() {
+  static const std::vector<std::string> kExclusions = {
+      "AgentTimeoutError", "VerifierTimeoutError", "RewardFileNotFoundError",
+      "RewardFileEmptyError", "VerifierOutputParseError"};
+  return kExclusions;
+}
+
+bool RetryPolicy::should_retry(const std::string& error_type) const {
+  if (error_type == to_string(TrialErrorType::kCancelled)) return false;
+  if (std::find(exclude.begin(), exclude.end(), error_type) != exclude.end()) return false;
+  if (include && std::find(include->begin(), include->end(), error_type) == include->end()) return false;
+  return true;
+}
+
+std::chrono::milliseconds RetryPolicy::wait_before(size_t retry) const {
+  double secs = min_wait_sec * std::pow(2.0, static_cast<double>(std::min<size_t>(retry, 30)));
+  return std::chrono::milliseconds(static_cast<long long>(std::min(secs, max_wait_sec) * 1000));
 }
 
 double pass_at_k(size_t n, size_t c, size_t k) {
@@ -275,7 +314,7 @@ json JobResult::harbor_json() const {
         {"n_running_trials", 0},
         {"n_pending_trials", n_total > completed ? n_total - completed : 0},
         {"n_cancelled_trials", cancelled},
-        {"n_retries", 0},
+        {"n_retries", n_retries},
         {"evals", evals},
         {"n_input_tokens", n_input},
         {"n_cache_tokens", n_cache},
@@ -287,10 +326,15 @@ json JobResult::harbor_json() const {
 
 json JobResult::summary_json() const {
   json task_scores = json::object(), errors = json::object(), trial_names = json::object();
+  std::map<std::string, std::pair<double, size_t>> rewards;  // task -> (sum, attempts)
   for (const auto& t : trials) {
-    task_scores[t.task_name] = t.reward();
+    rewards[t.task_name].first += t.reward();
+    ++rewards[t.task_name].second;
     trial_names[t.trial_name] = t.task_name;
     if (t.error) errors[to_string(t.error->type)].push_back(t.trial_name);
+  }
+  for (const auto& [task, sum_n] : rewards) {
+    task_scores[task] = sum_n.first / static_cast<double>(sum_n.second);
   }
   TokenUsage total = usage();
   return {
@@ -302,7 +346,11 @@ json JobResult::summary_json() const {
       {"finished_at", finished_at},
       {"n_total_trials", n_total},
       {"interrupted", interrupted},
+      {"n_tasks", n_tasks()},
+      {"n_attempts", n_attempts},
       {"passed", passed()},
+      {"passed_every_attempt", passed_every_attempt()},
+      {"n_retries", n_retries},
       {"avg_score", avg_score()},
       {"pipeline_topology", topology()},
       {"agent", agent},
@@ -338,7 +386,9 @@ JobResult run_job(const std::vector<Task>& tasks, JobOptions options,
   job.job_name = options.job_name;
   const JobDir job_dir = create_job_dir(options.jobs_dir, job.job_name);
   job.job_dir = job_dir.path();
-  job.n_total = tasks.size();
+  if (options.n_attempts == 0) throw UsageError("-k/--n-attempts must be at least 1");
+  job.n_attempts = options.n_attempts;
+  job.n_total = tasks.size() * options.n_attempts;
   job.agent = to_string(options.trial.agent);
   job.model = needs_llm(options.trial.agent) ? options.trial.model : "";
   job.declared_topology = options.trial.agent == AgentKind::kPipeline && options.trial.spec
@@ -378,7 +428,10 @@ JobResult run_job(const std::vector<Task>& tasks, JobOptions options,
   std::condition_variable changed;
   size_t next = 0, running = 0;
   std::deque<size_t> finished;
-  std::vector<std::optional<TrialResult>> results(tasks.size());
+  // Trial i is attempt i / tasks.size() of task i % tasks.size(): every task's first attempt
+  // comes before any second one, so an interrupted -k run has as many tasks begun as it can.
+  const size_t n_trials = job.n_total;
+  std::vector<std::optional<TrialResult>> results(n_trials);
   auto started = std::chrono::steady_clock::now();
 
   // A stop request comes only from the workers' destructors: this thread is leaving by an
@@ -388,21 +441,47 @@ JobResult run_job(const std::vector<Task>& tasks, JobOptions options,
       size_t index;
       {
         std::lock_guard<std::mutex> lock(mutex);
-        if (cancel.load() || stop.stop_requested() || next >= tasks.size()) return;
+        if (cancel.load() || stop.stop_requested() || next >= n_trials) return;
         index = next++;
         ++running;
       }
-      const Task& task = tasks[index];
+      const Task& task = tasks[index % tasks.size()];
       const TrialDir trial = [&] {
         std::lock_guard<std::mutex> lock(mutex);  // two attempts must not draw the same name
-        return job_dir.new_trial(task.dir.filename().string());
+        TrialDir t = job_dir.new_trial(task.dir.filename().string());
+        util::ensure_directory(t.path(), kJobDirMode);
+        return t;
       }();
       TrialResult r;
-      try {
-        r = run_trial(task, options.trial, trial);
-      } catch (const std::exception& e) {
-        r = internal_error_result(task, options.trial, trial, e.what());
-        spdlog::error("{}: {}", task.name, e.what());
+      for (size_t retry = 0;; ++retry) {
+        try {
+          r = run_trial(task, options.trial, trial);
+        } catch (const std::exception& e) {
+          r = internal_error_result(task, options.trial, trial, e.what());
+          spdlog::error("{}: {}", task.name, e.what());
+        }
+        if (!r.error || retry >= options.retry.max_retries || cancel.load() ||
+            !options.retry.should_retry(to_string(r.error->type))) {
+          break;
+        }
+        auto wait = options.retry.wait_before(retry);
+        spdlog::warn("{}: {} ({}); retrying in {:.0f} s ({} of {})", task.name,
+                     to_string(r.error->type), r.error->message,
+                     std::chrono::duration<double>(wait).count(), retry + 1, options.retry.max_retries);
+        for (auto until = std::chrono::steady_clock::now() + wait;
+             std::chrono::steady_clock::now() < until && !cancel.load();) {
+          std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
+              kTick, until - std::chrono::steady_clock::now()));
+        }
+        if (cancel.load()) break;
+        {
+          std::lock_guard<std::mutex> lock(mutex);
+          ++job.n_retries;
+        }
+        // Harbor retries a trial in its own directory, from a clean one.
+        std::error_code ec;
+        fs::remove_all(trial.path(), ec);
+        util::ensure_directory(trial.path(), kJobDirMode);
       }
       {
         std::lock_guard<std::mutex> lock(mutex);
@@ -413,12 +492,12 @@ JobResult run_job(const std::vector<Task>& tasks, JobOptions options,
       changed.notify_all();
     }
   };
-  size_t n_workers = std::max<size_t>(1, std::min(options.n_concurrent, tasks.size()));
+  size_t n_workers = std::max<size_t>(1, std::min(options.n_concurrent, n_trials));
   std::vector<std::jthread> workers;  // joined below, or by their destructors
   for (size_t i = 0; i < n_workers; ++i) workers.emplace_back(worker);
 
   JobProgress progress;
-  progress.total = tasks.size();
+  progress.total = n_trials;
   for (;;) {
     std::vector<size_t> done_now;
     bool all_done;
@@ -428,7 +507,7 @@ JobResult run_job(const std::vector<Task>& tasks, JobOptions options,
       done_now.assign(finished.begin(), finished.end());
       finished.clear();
       progress.running = running;
-      all_done = running == 0 && (next >= tasks.size() || cancel.load());
+      all_done = running == 0 && (next >= n_trials || cancel.load());
     }
     progress.elapsed = std::chrono::steady_clock::now() - started;
     for (size_t index : done_now) {

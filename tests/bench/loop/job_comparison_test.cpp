@@ -65,3 +65,31 @@ TEST_CASE("a directory that is not a job is named in the error", "[bench][compar
   autoswarm::util::write_file_atomic(tmp / "broken" / "result.json", "{not json");
   CHECK_THROWS_AS(load_job_summary(tmp / "broken"), autoswarm::FileError);
 }
+
+TEST_CASE("a task's attempts (-k) fold into one row: mean reward, passed when one passed",
+          "[bench][compare]") {
+  TempDir tmp;
+  const auto job = tmp / "k";
+  autoswarm::testing::write_synthetic_job(job, "t", {});
+  autoswarm::util::write_file_atomic(job / "autoswarm.json", R"({"n_tasks": 1, "pipeline_topology": "t"})");
+  int i = 0;
+  for (double reward : {1.0, 0.0}) {
+    auto trial = job / ("hello-world__aaaaaa" + std::to_string(i++));
+    autoswarm::util::ensure_directory(trial);
+    autoswarm::util::write_file_atomic(
+        trial / "result.json",
+        nlohmann::json{{"task_name", "hello-world"},
+                       {"agent_result", {{"n_input_tokens", 10}, {"n_output_tokens", 1}, {"cost_usd", 0.5}}},
+                       {"verifier_result", {{"rewards", {{"correctness", reward}}}}}}
+            .dump());
+  }
+  auto s = load_job_summary(job);
+  REQUIRE(s.trials.size() == 1);
+  const auto& t = s.trials.at("hello-world");
+  CHECK(t.attempts == 2);
+  CHECK(t.reward == Approx(0.5));
+  CHECK(s.passed() == 1);
+  CHECK(s.n_total == 1);
+  CHECK(s.tokens() == 22);
+  CHECK(s.cost_usd() == Approx(1.0));
+}

@@ -258,6 +258,53 @@ TEST_CASE("trial errors get Harbor's names, unusable tasks are skipped, the run 
   CHECK(containers_of_job("errors-e2e").empty());
 }
 
+TEST_CASE("bench run -k 2 -r 1: attempts, named rewards, pass@k and retries as Harbor writes them",
+          "[docker][bench_run][harbor]") {
+  AUTOSWARM_REQUIRE_DOCKER();
+  TempDir dir;
+  fs::path tasks = dir / "tasks";
+  const std::string fast = "[verifier]\ntimeout_sec = 30.0\n[agent]\ntimeout_sec = 30.0\n";
+  write_task(tasks / "named", fast,
+             "echo '{\"correctness\": 1, \"performance\": 1}' > /logs/verifier/reward.json\n", "true\n");
+  write_task(tasks / "half", fast,
+             "echo '{\"correctness\": 1, \"performance\": 0}' > /logs/verifier/reward.json\n", "true\n");
+  write_task(tasks / "unbuildable", fast, "echo 1 > /logs/verifier/reward.txt\n", "true\n");
+  autoswarm::util::write_file_atomic(tasks / "unbuildable" / "environment" / "Dockerfile",
+                                     "FROM autoswarm-base\nRUN exit 3\n");
+  auto r = bench_run({"--tasks", tasks.string(), "--agent", "oracle", "-k", "2", "-n", "3", "-r", "1",
+                      "--retry-include", "EnvironmentBuildError", "-o", (dir / "jobs").string(),
+                      "--job-name", "attempts-e2e"});
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(last_line(r.out), Catch::StartsWith("passed=1/3 ") && Catch::Contains(" pass^2=1/3 job="));
+  const fs::path job = dir / "jobs" / "attempts-e2e";
+  CHECK(autoswarm::testing::trial_count(job, "named") == 2);
+  json result = read_json(job / "result.json");
+  CHECK(result["n_total_trials"] == 6);
+  CHECK(result["stats"]["n_retries"] == 2);  // each unbuildable attempt once
+  const json& eval = result["stats"]["evals"]["oracle__tasks"];
+  CHECK(eval["n_trials"] == 4);
+  CHECK(eval["exception_stats"]["EnvironmentBuildError"].size() == 2);
+  CHECK(eval["reward_stats"]["correctness"]["1"].size() == 4);
+  CHECK(eval["reward_stats"]["performance"]["0"].size() == 2);
+  CHECK(eval["pass_at_k"] == json::object());  // two keys: Harbor reports no pass@k
+  json config = read_json(job / "config.json");
+  CHECK(config["n_attempts"] == 2);
+  CHECK(config["retry"]["max_retries"] == 1);
+  CHECK(config["retry"]["include_exceptions"] == json::array({"EnvironmentBuildError"}));
+  for (const auto& e : fs::directory_iterator(job)) {
+    if (!e.is_directory() || !e.path().filename().string().starts_with("named__")) continue;
+    CHECK(read_json(e.path() / "result.json")["verifier_result"]["rewards"] ==
+          json{{"correctness", 1}, {"performance", 1}});
+    CHECK_FALSE(fs::exists(e.path() / "verifier" / "reward.txt"));  // none made up
+    CHECK(fs::exists(e.path() / "verifier" / "reward.json"));
+  }
+  auto harbor = check_harbor_job(job, {"--attempts", "2"});
+  INFO(harbor.out << harbor.err);
+  CHECK(harbor.exit_code == 0);
+  CHECK(containers_of_job("attempts-e2e").empty());
+}
+
 TEST_CASE("an interrupted bench run removes every container it started", "[docker][bench_run]") {
   AUTOSWARM_REQUIRE_DOCKER();
   TempDir dir;

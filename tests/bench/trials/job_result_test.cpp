@@ -173,3 +173,53 @@ TEST_CASE("a trial result.json has Harbor's fields", "[job]") {
   CHECK(er["exception_info"]["exception_type"] == "RewardFileNotFoundError");
   CHECK(er["exception_info"]["exception_message"] == "it failed");
 }
+
+TEST_CASE("with -k attempts, passed counts tasks with a pass and pass^k those passing every time",
+          "[job][pass_at_k]") {
+  JobResult j;
+  j.job_dir = "jobs/k";
+  j.n_attempts = 4;
+  j.n_total = 8;
+  // Task a passes 1 of 4 attempts, task b all 4.
+  for (double r : {1.0, 0.0, 0.0, 0.0}) j.trials.push_back(trial("a", r, "t", 1));
+  for (int i = 0; i < 4; ++i) j.trials.push_back(trial("b", 1.0, "t", 1));
+  CHECK(j.n_tasks() == 2);
+  CHECK(j.passed() == 2);
+  CHECK(j.passed_every_attempt() == 1);
+  CHECK(j.summary_line() ==
+        "passed=2/2 avg_score=0.62 topology=t turns=8 cost_usd=0.0100 pass^4=1/2 job=jobs/k");
+  // pass@2: a: 1 - C(3,2)/C(4,2) = 0.5, b: 1; pass@4: a: 1 - C(3,4)/C(4,4) = 1, b: 1.
+  nlohmann::json pass_at_k = j.harbor_json()["stats"]["evals"]["autoswarm-pipeline__qwen__tasks"]["pass_at_k"];
+  CHECK(pass_at_k.size() == 2);
+  CHECK(pass_at_k["2"] == Approx(0.75));
+  CHECK(pass_at_k["4"] == Approx(1.0));
+  nlohmann::json summary = j.summary_json();
+  CHECK(summary["task_scores"]["org/a"] == Approx(0.25));  // the mean over the attempts
+  CHECK(summary["n_tasks"] == 2);
+  CHECK(summary["passed_every_attempt"] == 1);
+}
+
+TEST_CASE("pass@k is left out when a reward is not one binary key", "[job][pass_at_k]") {
+  JobResult j;
+  j.n_attempts = 2;
+  j.n_total = 2;
+  j.trials = {trial("a", 1.0, "t", 1), trial("a", 0.5, "t", 1)};
+  CHECK(j.harbor_json()["stats"]["evals"]["autoswarm-pipeline__qwen__tasks"]["pass_at_k"] ==
+        nlohmann::json::object());
+}
+
+TEST_CASE("retries skip Harbor's excluded error types and CancelledError, and back off", "[job][retry]") {
+  autoswarm::bench::RetryPolicy policy;
+  CHECK(policy.should_retry("EnvironmentStartError"));
+  CHECK_FALSE(policy.should_retry("AgentTimeoutError"));
+  CHECK_FALSE(policy.should_retry("RewardFileNotFoundError"));
+  CHECK_FALSE(policy.should_retry("CancelledError"));
+  policy.include = std::vector<std::string>{"EnvironmentBuildError"};
+  CHECK(policy.should_retry("EnvironmentBuildError"));
+  CHECK_FALSE(policy.should_retry("EnvironmentStartError"));
+  policy.exclude = {"EnvironmentBuildError"};
+  CHECK_FALSE(policy.should_retry("EnvironmentBuildError"));  // exclusion wins
+  CHECK(policy.wait_before(0) == std::chrono::seconds(1));
+  CHECK(policy.wait_before(3) == std::chrono::seconds(8));
+  CHECK(policy.wait_before(10) == std::chrono::seconds(60));
+}

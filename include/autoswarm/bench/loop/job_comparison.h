@@ -13,7 +13,9 @@ namespace autoswarm::bench {
 // One trial as its result.json records it.
 struct TrialSummary {
   std::string task_name;
-  double reward = 0.0;                // verifier_result.rewards.reward; 0 without one
+  double reward = 0.0;                // reward_of(verifier_result.rewards); with -k, the mean
+  size_t attempts = 1;                // the task's trials (-k)
+  size_t passes = 0;                  // of them passed
   std::string error_type;             // exception_info.exception_type; "" when none
   long long tokens = 0;               // n_input_tokens + n_output_tokens
   double cost_usd = 0.0;
@@ -23,10 +25,11 @@ struct TrialSummary {
 struct JobSummary {
   std::filesystem::path dir;
   std::string topology;               // result.json's pipeline_topology ("" when absent)
-  size_t n_total = 0;                 // planned trials (n_total_trials), at least the trials read
-  std::map<std::string, TrialSummary> trials;  // by task name
+  // Planned tasks (autoswarm.json's n_tasks, else n_total_trials), at least the tasks read.
+  size_t n_total = 0;
+  std::map<std::string, TrialSummary> trials;  // by task name, its attempts folded together
 
-  size_t passed() const;              // trials with reward 1
+  size_t passed() const;              // tasks with a trial of reward 1
   long long tokens() const;
   double cost_usd() const;
 };

@@ -22,10 +22,29 @@
 
 namespace autoswarm::bench {
 
+// Harbor's default RetryConfig.exclude_exceptions: the errors a retry would not cure.
+const std::vector<std::string>& default_retry_exclusions();
+
+// Harbor's RetryConfig: a failed trial runs again, in its own (cleaned) directory, up to
+// max_retries times, when its error type is not excluded and (with an include list) included;
+// a CancelledError never. Waits min_wait_sec × 2^retry, at most max_wait_sec, before each.
+struct RetryPolicy {
+  size_t max_retries = 0;                               // -r/--max-retries
+  std::optional<std::vector<std::string>> include;      // --retry-include (none: every type)
+  std::vector<std::string> exclude = default_retry_exclusions();  // --retry-exclude
+  double min_wait_sec = 1.0;
+  double max_wait_sec = 60.0;
+
+  bool should_retry(const std::string& error_type) const;
+  std::chrono::milliseconds wait_before(size_t retry) const;  // retry: 0 for the first
+};
+
 struct JobOptions {
   std::filesystem::path jobs_dir = "jobs";
   std::string job_name;                 // "": the start time, "%Y-%m-%d__%H-%M-%S"
   size_t n_concurrent = 4;
+  size_t n_attempts = 1;                // -k: trials per task, each its own trial directory
+  RetryPolicy retry;
   TrialSettings trial;                  // labels and cancel are filled in by run_job
   std::string dataset;                  // the tasks directory's name: trials' `source`, eval keys
   std::filesystem::path dataset_path;   // the tasks directory, config.json's datasets[0].path
@@ -60,7 +79,9 @@ struct JobResult {
   std::string dataset;                  // "" : adhoc
   nlohmann::json run_options;           // autoswarm.json's "run"
   std::vector<TrialResult> trials;      // finished (and interrupted) trials, in task order
-  size_t n_total = 0;                   // trials planned
+  size_t n_total = 0;                   // trials planned: tasks × n_attempts
+  size_t n_attempts = 1;
+  size_t n_retries = 0;                 // trials run again (RetryPolicy)
   bool interrupted = false;
   size_t containers_left = 0;           // could not be removed (named in the log)
   std::string started_at, finished_at;
@@ -68,14 +89,21 @@ struct JobResult {
   std::string model;
   std::string declared_topology;        // the spec's (or the agent's name)
 
+  size_t n_tasks() const;               // n_total / n_attempts
+  // Tasks with at least one passing attempt (with -k 1: passing trials); what `passed` means.
   size_t passed() const;
+  // pass^k: tasks whose every one of the n_attempts attempts passed.
+  size_t passed_every_attempt() const;
   double avg_score() const;             // mean reward over n_total (unrun trials count 0)
   int turns() const;
   TokenUsage usage() const;
   // The topology most trials executed, else the declared one.
   std::string topology() const;
-  // `passed=7/15 avg_score=0.47 topology=plan→execute turns=31 cost_usd=0.0000 job=<dir>`
+  // `passed=7/15 avg_score=0.47 topology=plan→execute turns=31 cost_usd=0.0000 job=<dir>`,
+  // with -k 3 ` pass^3=5/15` before ` job=`; passed and pass^k out of the tasks.
   std::string summary_line() const;
+  // task name -> (attempts finished, attempts passed)
+  std::map<std::string, std::pair<size_t, size_t>> attempts_by_task() const;
   // Harbor's JobResult (models/job/result.py), for result.json: stats with evals keyed
   // `<agent>__<model>__<dataset|adhoc>` (`<agent>__<dataset|adhoc>` without a model), each
   // with metrics [{"mean"}], pass_at_k, reward_stats and exception_stats; every finished
