@@ -33,7 +33,7 @@ fs::path spec_of(const RecordFlags& f) {
 
 int run_record(const RecordFlags& f) {
   bench::ResultsRow row;
-  if (f.status == "crash" && !fs::exists(bench::JobDir(f.job_dir).result_file())) {
+  if (f.status == "crash" && !fs::exists(bench::JobDir(f.job_dir).summary_file())) {
     row.avg_score = "0.0000";  // the run never finished
     row.passed = "0/0";
     row.cost_usd = "0.0000";

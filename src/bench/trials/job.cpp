@@ -305,14 +305,16 @@ json JobResult::harbor_json() const {
   return {
       {"id", id},
       {"started_at", started_at},
-      {"updated_at", optional_time(finished_at.empty() ? started_at : finished_at)},
+      {"updated_at", optional_time(!updated_at.empty()    ? updated_at
+                                   : !finished_at.empty() ? finished_at
+                                                          : started_at)},
       {"finished_at", optional_time(finished_at)},
       {"n_total_trials", n_total},
       {"stats",
        {{"n_completed_trials", completed},
         {"n_errored_trials", errored},
-        {"n_running_trials", 0},
-        {"n_pending_trials", n_total > completed ? n_total - completed : 0},
+        {"n_running_trials", n_running},
+        {"n_pending_trials", n_total > completed + n_running ? n_total - completed - n_running : 0},
         {"n_cancelled_trials", cancelled},
         {"n_retries", n_retries},
         {"evals", evals},
@@ -496,6 +498,22 @@ JobResult run_job(const std::vector<Task>& tasks, JobOptions options,
   std::vector<std::jthread> workers;  // joined below, or by their destructors
   for (size_t i = 0; i < n_workers; ++i) workers.emplace_back(worker);
 
+  // result.json as the job goes, as Harbor keeps it: the finished trials, the running and
+  // pending counts; a job killed mid-run leaves one that says how far it got.
+  std::vector<size_t> finished_order;
+  auto write_progress = [&](size_t running_now) {
+    JobResult snapshot = [&] {
+      std::lock_guard<std::mutex> lock(mutex);  // n_retries is the workers'
+      JobResult copy = job;
+      return copy;
+    }();
+    for (size_t i : finished_order) snapshot.trials.push_back(*results[i]);
+    snapshot.n_running = running_now;
+    snapshot.updated_at = util::utc_timestamp_ms();
+    util::write_file_atomic(job_dir.result_file(), snapshot.harbor_json().dump(2) + "\n", kJobFileMode);
+  };
+  write_progress(0);
+
   JobProgress progress;
   progress.total = n_trials;
   for (;;) {
@@ -510,6 +528,10 @@ JobResult run_job(const std::vector<Task>& tasks, JobOptions options,
       all_done = running == 0 && (next >= n_trials || cancel.load());
     }
     progress.elapsed = std::chrono::steady_clock::now() - started;
+    if (!done_now.empty()) {
+      finished_order.insert(finished_order.end(), done_now.begin(), done_now.end());
+      write_progress(progress.running);
+    }
     for (size_t index : done_now) {
       const TrialResult& r = *results[index];
       ++progress.done;

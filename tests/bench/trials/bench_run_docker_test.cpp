@@ -302,7 +302,26 @@ TEST_CASE("bench run -k 2 -r 1: attempts, named rewards, pass@k and retries as H
   auto harbor = check_harbor_job(job, {"--attempts", "2"});
   INFO(harbor.out << harbor.err);
   CHECK(harbor.exit_code == 0);
+  CHECK(check_harbor_job(job, {"--attempts", "3"}).exit_code == 1);
   CHECK(containers_of_job("attempts-e2e").empty());
+
+  // The checker fails what Harbor would refuse: a trial result without task_checksum, and a
+  // job whose stats do not add up.
+  fs::path unbuildable;
+  for (const auto& e : fs::directory_iterator(job)) {
+    if (e.path().filename().string().starts_with("unbuildable__")) unbuildable = e.path();
+  }
+  json broken = read_json(unbuildable / "result.json");
+  broken.erase("task_checksum");
+  autoswarm::util::write_file_atomic(unbuildable / "result.json", broken.dump());
+  json stats = read_json(job / "result.json");
+  stats["stats"]["n_errored_trials"] = 0;
+  autoswarm::util::write_file_atomic(job / "result.json", stats.dump());
+  auto refused = check_harbor_job(job);
+  INFO(refused.out);
+  CHECK(refused.exit_code == 1);
+  CHECK_THAT(refused.out, Catch::Contains("'task_checksum' is a required property") &&
+                              Catch::Contains("$['stats']['n_errored_trials']: is 0, the trials make 2"));
 }
 
 TEST_CASE("an interrupted bench run removes every container it started", "[docker][bench_run]") {

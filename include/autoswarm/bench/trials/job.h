@@ -82,6 +82,8 @@ struct JobResult {
   size_t n_total = 0;                   // trials planned: tasks × n_attempts
   size_t n_attempts = 1;
   size_t n_retries = 0;                 // trials run again (RetryPolicy)
+  size_t n_running = 0;                 // while the job runs: result.json's n_running_trials
+  std::string updated_at;               // while the job runs: when result.json was last written
   bool interrupted = false;
   size_t containers_left = 0;           // could not be removed (named in the log)
   std::string started_at, finished_at;
@@ -120,7 +122,9 @@ struct JobResult {
 double pass_at_k(size_t n, size_t c, size_t k);
 
 // Creates the job directory (a fresh one: an explicit job_name that already exists is a
-// UsageError), runs the trials, writes result.json and points <jobs_dir>/latest at the job.
+// UsageError), runs the trials, writes result.json (at the start, after every finished trial
+// with the running and pending counts, and at the end), autoswarm.json at the end, and
+// points <jobs_dir>/latest at the job.
 // Checks the docker daemon first (DockerUnavailableError), and removes the containers earlier
 // runs that are gone left behind, with a warning that says so (remove_orphaned_containers). `cancel` is read, never written.
 JobResult run_job(const std::vector<Task>& tasks, JobOptions options,
