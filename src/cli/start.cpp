@@ -30,6 +30,8 @@ struct StartFlags {
   size_t skills_budget = 800;
   bool no_log = false;
   size_t max_body = 32 * 1024 * 1024;
+  size_t max_upstream_reply = 16 * 1024 * 1024;
+  size_t max_log_reply = 1024 * 1024;
   std::string proxy_key;
   std::optional<std::string> proxy_key_file;
   bool insecure_no_auth = false;
@@ -151,6 +153,8 @@ int run_start(const StartFlags& f, const GlobalOptions& global) {
   o.log_conversations = !f.no_log;
   o.skills_budget_tokens = f.skills_budget;
   o.max_body_bytes = f.max_body;
+  o.max_upstream_reply_bytes = f.max_upstream_reply;
+  o.max_log_reply_bytes = f.max_log_reply;
   o.proxy_key = proxy_key;
   o.insecure_no_auth = f.insecure_no_auth;
   o.cors_origins = f.cors_origins;
@@ -197,6 +201,14 @@ Runner configure_start(CLI::App& app) {
   app.add_option("--max-body", f->max_body, "Largest request body accepted (e.g. 32MiB)")
       ->transform(CLI::AsSizeValue(false))
       ->default_str("32MiB");
+  app.add_option("--max-upstream-reply", f->max_upstream_reply,
+                 "Largest non-streaming upstream reply relayed; a larger one is a 502 (streams are relayed whole)")
+      ->transform(CLI::AsSizeValue(false))
+      ->default_str("16MiB");
+  app.add_option("--max-log-reply", f->max_log_reply,
+                 "Most reply text a conversation record keeps; the rest is counted, not written")
+      ->transform(CLI::AsSizeValue(false))
+      ->default_str("1MiB");
   auto* proxy_key = app.add_option("--proxy-key", f->proxy_key,
                                    "Require clients to send 'Authorization: Bearer KEY' (default: "
                                    "$AUTOSWARM_PROXY_KEY)");

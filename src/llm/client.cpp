@@ -235,17 +235,13 @@ static const httplib::Headers& json_headers() {
 
 std::vector<ModelInfo> Client::list_models() {
   return with_retries("list models", Method::kGet, [&] {
-    auto conn = pool_->acquire();
-    auto start = Clock::now();
-    auto res = conn->Get(options_.base_url.api_path("/models"), json_headers());
-    if (!res) throw_transport_error(res.error(), options_, Clock::now() - start);
-    conn.release();
-    if (!is_success(res->status)) throw_http_error(res->status, res->body, res->get_header_value("Retry-After"), options_);
-    json j = parse_json_reply(res->body, options_, "models");
+    HttpReply res = send_bounded("GET", options_.base_url.api_path("/models"), nullptr);
+    if (!is_success(res.status)) throw_http_error(res.status, res.body, res.retry_after, options_);
+    json j = parse_json_reply(res.body, options_, "models");
     std::optional<std::vector<ModelInfo>> models = read_model_list(j);
     if (!models) {
       throw ProtocolError("the models reply from " + options_.base_url.str() +
-                          " has no \"data\" list: " + res->body.substr(0, 200));
+                          " has no \"data\" list: " + res.body.substr(0, 200));
     }
     return std::move(*models);
   });
@@ -255,7 +251,7 @@ ChatResponse Client::chat(const ChatRequest& request, std::optional<Clock::time_
   const std::string body = request.to_json(false).dump();
   const std::string path = options_.base_url.api_path("/chat/completions");
   return with_retries("chat completion", Method::kPost, [&] {
-    auto conn = pool_->acquire();
+    std::optional<std::chrono::milliseconds> read_timeout;
     if (deadline) {
       // Without streaming, the whole answer is one wait on the socket: a read timeout of the
       // time left is the deadline (rounded up, plus a little, so it ends after it, not before).
@@ -263,17 +259,14 @@ ChatResponse Client::chat(const ChatRequest& request, std::optional<Clock::time_
                   std::chrono::milliseconds(10);
       left = std::max(left, std::chrono::milliseconds(1));
       if (options_.read_timeout.count() > 0) left = std::min(left, options_.read_timeout);
-      set_timeout(*conn, left, &httplib::Client::set_read_timeout);
+      read_timeout = left;
     }
-    auto start = Clock::now();
-    auto res = conn->Post(path, json_headers(), body, "application/json");
-    if (!res) throw_transport_error(res.error(), options_, Clock::now() - start);
-    conn.release();
-    if (!is_success(res->status)) throw_http_error(res->status, res->body, res->get_header_value("Retry-After"), options_);
-    json j = parse_json_reply(res->body, options_, "chat completion");
+    HttpReply res = send_bounded("POST", path, &body, read_timeout);
+    if (!is_success(res.status)) throw_http_error(res.status, res.body, res.retry_after, options_);
+    json j = parse_json_reply(res.body, options_, "chat completion");
     if (j.is_object() && j.contains("error") && !j.contains("choices")) {
       throw ProtocolError("upstream " + options_.base_url.str() + " reported an error: " +
-                          parse_error_body(res->body).message);
+                          parse_error_body(res.body).message);
     }
     return ChatResponse::from_json(j);
   });
@@ -291,7 +284,7 @@ ChatResponse Client::chat_stream(json request_body, const ChunkHandler& on_chunk
   const std::string path = options_.base_url.api_path("/chat/completions");
   const std::string url = options_.base_url.str();
   return with_retries("streaming chat completion", Method::kPost, [&] {
-    StreamAssembler assembler;
+    StreamAssembler assembler(options_.max_assembled_bytes);
     SseParser parser;
     int status = 0;
     std::string error_body, retry_after;
@@ -388,31 +381,59 @@ ChatResponse Client::chat_stream(json request_body, const ChunkHandler& on_chunk
 
 HttpReply Client::post(std::string_view api_path, const std::string& json_body) {
   const std::string path = options_.base_url.api_path(api_path);
-  return with_retries("POST", Method::kPost, [&] {
-    auto conn = pool_->acquire();
-    auto start = Clock::now();
-    auto res = conn->Post(path, json_headers(), json_body, "application/json");
-    if (!res) throw_transport_error(res.error(), options_, Clock::now() - start);
-    conn.release();
-    return HttpReply{res->status, res->body, res->get_header_value("Content-Type"),
-                     res->get_header_value("Retry-After")};
-  });
+  return with_retries("POST", Method::kPost, [&] { return send_bounded("POST", path, &json_body); });
 }
 
 HttpReply Client::get_api(std::string_view api_path) {
   const std::string path = options_.base_url.api_path(api_path);
-  return with_retries("GET", Method::kGet, [&] { return get(path, /*absolute=*/true); });
+  return with_retries("GET", Method::kGet, [&] { return send_bounded("GET", path, nullptr); });
 }
 
-HttpReply Client::get(std::string_view root_path) { return get(root_path, /*absolute=*/false); }
+HttpReply Client::get(std::string_view root_path) {
+  return send_bounded("GET", options_.base_url.root_path(root_path), nullptr);
+}
 
-HttpReply Client::get(std::string_view path, bool absolute) {
+HttpReply Client::send_bounded(const char* method, const std::string& path, const std::string* json_body,
+                               std::optional<std::chrono::milliseconds> read_timeout) {
+  httplib::Request req;
+  req.method = method;
+  req.path = path;
+  req.headers = json_headers();
+  if (json_body != nullptr) {
+    req.headers.emplace("Content-Type", "application/json");
+    req.body = *json_body;
+  }
+  HttpReply reply;
+  bool too_large = false;
+  req.response_handler = [&](const httplib::Response& r) {
+    reply.status = r.status;
+    return true;
+  };
+  // The body is read here, not by httplib, so that a reply past the limit stops being read.
+  req.content_receiver = [&](const char* data, size_t n, uint64_t, uint64_t) {
+    if (n > options_.max_reply_bytes - reply.body.size()) {
+      too_large = true;
+      return false;
+    }
+    reply.body.append(data, n);
+    return true;
+  };
   auto conn = pool_->acquire();
+  if (read_timeout) set_timeout(*conn, *read_timeout, &httplib::Client::set_read_timeout);
+  httplib::Response res;
+  httplib::Error error = httplib::Error::Success;
   auto start = Clock::now();
-  auto res = conn->Get(absolute ? std::string(path) : options_.base_url.root_path(path), json_headers());
-  if (!res) throw_transport_error(res.error(), options_, Clock::now() - start);
+  bool ok = conn->send(req, res, error);
+  if (too_large) {
+    throw ReplyTooLargeError("the reply from " + options_.base_url.str() + " is larger than " +
+                             std::to_string(options_.max_reply_bytes) + " bytes; it was not read further");
+  }
+  if (!ok) throw_transport_error(error, options_, Clock::now() - start);
+  if (read_timeout) set_timeout(*conn, options_.read_timeout, &httplib::Client::set_read_timeout);
   conn.release();
-  return {res->status, res->body, res->get_header_value("Content-Type"), res->get_header_value("Retry-After")};
+  reply.content_type = res.get_header_value("Content-Type");
+  reply.retry_after = res.get_header_value("Retry-After");
+  return reply;
 }
 
 }  // namespace autoswarm::llm

@@ -1,16 +1,32 @@
 #include "autoswarm/llm/stream_assembler.h"
 
+#include "autoswarm/util/text.h"
+
 namespace autoswarm::llm {
 namespace {
 
-void append_text(std::string& out, const json& delta, const char* key) {
-  auto it = delta.find(key);
-  if (it != delta.end() && it->is_string()) out += it->get_ref<const std::string&>();
+const std::string* string_at(const json& object, const char* key) {
+  auto it = object.find(key);
+  return it != object.end() && it->is_string() ? &it->get_ref<const std::string&>() : nullptr;
+}
+
+// Appends the part of `text` that fits `*left` (all of it without a budget), on a UTF-8
+// boundary, and counts the rest in `*cut`.
+void append_within(std::string& out, std::string_view text, size_t* left, size_t* cut) {
+  if (left == nullptr) {
+    out += text;
+    return;
+  }
+  std::string_view kept = util::utf8_head(text, *left);
+  out += kept;
+  *left -= kept.size();
+  *cut += text.size() - kept.size();
+  if (kept.size() < text.size()) *left = 0;  // never a later, smaller piece after a cut
 }
 
 }  // namespace
 
-void ToolCallAssembler::add(const json& delta) {
+void ToolCallAssembler::add(const json& delta, size_t* text_left, size_t* cut_bytes) {
   if (!delta.is_object()) return;
   auto idx = delta.find("index");
   int64_t index = idx != delta.end() && idx->is_number_integer() ? idx->get<int64_t>() : last_index_;
@@ -33,8 +49,8 @@ void ToolCallAssembler::add(const json& delta) {
     if (call.name != n) call.name += n;
   }
   if (auto args = fn->find("arguments"); args != fn->end()) {
-    if (args->is_string()) call.arguments += args->get_ref<const std::string&>();
-    else if (args->is_object()) call.arguments += args->dump();
+    if (args->is_string()) append_within(call.arguments, args->get_ref<const std::string&>(), text_left, cut_bytes);
+    else if (args->is_object()) append_within(call.arguments, args->dump(), text_left, cut_bytes);
   }
 }
 
@@ -68,13 +84,17 @@ void StreamAssembler::add(const json& chunk) {
     }
     auto delta = choice.find("delta");
     if (delta == choice.end() || !delta->is_object()) continue;
-    append_text(reply_.content, *delta, "content");
-    append_text(reply_.reasoning_content, *delta, "reasoning_content");
-    append_text(reply_.reasoning_content, *delta, "reasoning");
+    if (const std::string* t = string_at(*delta, "content")) append_bounded(reply_.content, *t);
+    if (const std::string* t = string_at(*delta, "reasoning_content")) append_bounded(reply_.reasoning_content, *t);
+    if (const std::string* t = string_at(*delta, "reasoning")) append_bounded(reply_.reasoning_content, *t);
     if (auto tcs = delta->find("tool_calls"); tcs != delta->end() && tcs->is_array()) {
-      for (const auto& tc : *tcs) tool_calls_.add(tc);
+      for (const auto& tc : *tcs) tool_calls_.add(tc, &text_left_, &reply_.cut_bytes);
     }
   }
+}
+
+void StreamAssembler::append_bounded(std::string& out, std::string_view text) {
+  append_within(out, text, &text_left_, &reply_.cut_bytes);
 }
 
 ChatResponse StreamAssembler::result() const {

@@ -11,6 +11,7 @@
 #include "autoswarm/skills/skill_injection.h"
 #include "autoswarm/util/error.h"
 #include "autoswarm/util/json.h"
+#include "autoswarm/util/text.h"
 #include "autoswarm/util/utc_time.h"
 #include "proxy_state.h"
 #include "request_switches.h"
@@ -91,6 +92,7 @@ struct ChatLogEntry {
     const llm::ChatResponse& r = outcome.reply;
     json reply = {{"content", r.content}, {"tool_calls", json::array()}, {"finish_reason", r.finish_reason}};
     if (!r.reasoning_content.empty()) reply["reasoning_content"] = r.reasoning_content;
+    if (r.cut_bytes > 0) reply["cut_bytes"] = r.cut_bytes;
     for (const auto& c : r.tool_calls) reply["tool_calls"].push_back(c.to_json());
     return {
         {"id", id},
@@ -113,6 +115,21 @@ struct ChatLogEntry {
   }
 };
 
+// Cuts the reply's text to `max_bytes` in all (a non-streamed reply arrives whole; a streamed
+// one was bounded while it was assembled), counting what was cut.
+void keep_within(llm::ChatResponse& r, size_t max_bytes) {
+  size_t left = max_bytes;
+  auto keep = [&](std::string& text) {
+    std::string_view kept = util::utf8_head(text, left);
+    r.cut_bytes += text.size() - kept.size();
+    left = kept.size() < text.size() ? 0 : left - kept.size();
+    text.resize(kept.size());
+  };
+  keep(r.content);
+  keep(r.reasoning_content);
+  for (llm::ToolCall& call : r.tool_calls) keep(call.arguments);
+}
+
 // Hands the finished chat to the conversation log; `p` and `o` are spent afterwards.
 void write_log(ProxyState& st, PreparedChat& p, ChatOutcome& o) {
   if (!p.log) return;
@@ -127,31 +144,9 @@ void write_log(ProxyState& st, PreparedChat& p, ChatOutcome& o) {
   entry->client_body = std::move(p.client_body);
   entry->injected_skill_ids = std::move(p.injected_skill_ids);
   entry->outcome = std::move(o);
+  keep_within(entry->outcome.reply, st.options.max_log_reply_bytes);
   std::string id = entry->id;
   st.log->append(std::move(id), [entry] { return entry->to_json(); });
-}
-
-// Maps an upstream failure that happened before any byte reached the client to the status and
-// OpenAI-style error the client gets.
-void error_status(const std::exception& e, int& status, std::string& type, std::string& message,
-                  const std::string& upstream) {
-  message = e.what();
-  if (auto* http = dynamic_cast<const llm::HttpError*>(&e)) {
-    status = http->status();
-    type = http->type().empty() ? "upstream_error" : http->type();
-    message = http->upstream_message().empty() ? e.what() : http->upstream_message();
-  } else if (dynamic_cast<const llm::TimeoutError*>(&e)) {
-    status = 504;
-    type = "upstream_timeout";
-  } else if (dynamic_cast<const llm::ConnectionError*>(&e)) {
-    status = 502;
-    type = "upstream_unreachable";
-    message = std::string(e.what()) + "; the upstream " + upstream +
-              " is not answering — run `autoswarm doctor` to see what is running";
-  } else {
-    status = 502;
-    type = "upstream_error";
-  }
 }
 
 void relay_whole(ProxyState& st, PreparedChat& p, httplib::Response& res) {
@@ -177,10 +172,10 @@ void relay_whole(ProxyState& st, PreparedChat& p, httplib::Response& res) {
       send_upstream_error(res, reply);
     }
   } catch (const llm::LlmError& e) {
-    std::string type, message;
-    error_status(e, o.status, type, message, st.options.upstream.url.str());
-    o.error = message;
-    send_error(res, o.status, message, type);
+    UpstreamFailure f = describe_upstream_failure(e, st.options.upstream.url.str());
+    o.status = f.status;
+    o.error = f.message;
+    send_error(res, f.status, f.message, f.type);
   }
   request_note().usage = o.reply.usage;
   write_log(st, p, o);
@@ -199,10 +194,16 @@ struct StreamChannel {
   std::string error_type, error_message;
   llm::Usage usage;
 
+  // Past this much unsent text the upstream thread waits for the client to read: it stops
+  // reading the upstream's socket, so TCP slows the upstream down instead of the proxy's
+  // memory growing with a fast upstream and a slow client.
+  static constexpr size_t kMaxQueuedBytes = 1024 * 1024;
+
   // Queues one event (the text of its data: field) for the client; false once it has gone.
   bool push(std::string_view data, bool is_error) {
     {
-      std::lock_guard lock(mu);
+      std::unique_lock lock(mu);
+      cv.wait(lock, [&] { return cancelled || events.size() < kMaxQueuedBytes; });
       if (cancelled) return false;
       events.append("data: ").append(data).append("\n\n");
       ++pushed;
@@ -244,7 +245,10 @@ void run_upstream_stream(std::shared_ptr<ProxyState> st, std::shared_ptr<StreamC
     type = "upstream_stream_error";
     o.status = 200;  // the stream had started: the status line was already 200
   } catch (const std::exception& e) {
-    error_status(e, o.status, type, message, st->options.upstream.url.str());
+    UpstreamFailure f = describe_upstream_failure(e, st->options.upstream.url.str());
+    o.status = f.status;
+    type = f.type;
+    message = f.message;
     o.error = message;
   }
   {
@@ -305,6 +309,7 @@ void relay_stream(const std::shared_ptr<ProxyState>& st, std::shared_ptr<Prepare
             ch->cv.wait(lock, [&] { return !ch->events.empty() || ch->finished; });
             event.swap(ch->events);
           }
+          ch->cv.notify_all();  // an upstream thread waiting for room may go on
           if (!event.empty()) {
             if (!sink.write(event.data(), event.size())) {
               ch->cancel();

@@ -87,11 +87,9 @@ void relay_plain(ProxyState& st, const httplib::Request& req, httplib::Response&
     } else {
       send_upstream_error(res, reply);
     }
-  } catch (const llm::TimeoutError& e) {
-    send_error(res, 504, e.what(), "upstream_timeout");
   } catch (const llm::LlmError& e) {
-    send_error(res, 502, std::string(e.what()) + "; run `autoswarm doctor` to see what is running",
-               "upstream_unreachable");
+    UpstreamFailure f = describe_upstream_failure(e, st.options.upstream.url.str());
+    send_error(res, f.status, f.message, f.type);
   }
 }
 
@@ -189,6 +187,25 @@ void send_upstream_error(httplib::Response& res, const llm::HttpReply& reply) {
   if (!reply.retry_after.empty()) res.set_header("Retry-After", reply.retry_after);
 }
 
+UpstreamFailure describe_upstream_failure(const std::exception& e, const std::string& upstream) {
+  UpstreamFailure f{502, "upstream_error", e.what()};
+  if (auto* http = dynamic_cast<const llm::HttpError*>(&e)) {
+    f.status = http->status();
+    if (!http->type().empty()) f.type = http->type();
+    if (!http->upstream_message().empty()) f.message = http->upstream_message();
+  } else if (dynamic_cast<const llm::TimeoutError*>(&e)) {
+    f.status = 504;
+    f.type = "upstream_timeout";
+  } else if (dynamic_cast<const llm::ReplyTooLargeError*>(&e)) {
+    f.type = "upstream_reply_too_large";
+    f.message += " (raise the limit with --max-upstream-reply)";
+  } else if (dynamic_cast<const llm::ConnectionError*>(&e)) {
+    f.type = "upstream_unreachable";
+    f.message += "; the upstream " + upstream + " is not answering — run `autoswarm doctor` to see what is running";
+  }
+  return f;
+}
+
 const std::string& ProxyState::alias_target(const std::string& name) const {
   auto alias = options.model_aliases.find(name);
   return alias != options.model_aliases.end() ? alias->second : name;
@@ -236,6 +253,9 @@ ProxyServer::ProxyServer(ProxyOptions options) : state_(std::make_unique<State>(
 
   llm::ClientOptions co = llm::ClientOptions::for_endpoint(o.upstream);
   co.read_timeout = o.upstream_read_timeout;
+  co.max_reply_bytes = o.max_upstream_reply_bytes;
+  // A streamed reply is relayed whole; only the copy kept for the log is bounded.
+  co.max_assembled_bytes = o.max_log_reply_bytes;
   st->client = std::make_unique<llm::Client>(co);
   co.connect_timeout = std::chrono::milliseconds(1000);
   co.read_timeout = std::chrono::milliseconds(2000);

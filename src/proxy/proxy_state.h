@@ -74,6 +74,14 @@ std::string error_json(const std::string& message, const std::string& type, cons
 // and code (ours where it gave none) and its Retry-After header.
 void send_upstream_error(httplib::Response& res, const llm::HttpReply& reply);
 
+// What the client gets for a call to the upstream that failed before any byte reached it.
+struct UpstreamFailure {
+  int status = 502;
+  std::string type;
+  std::string message;
+};
+UpstreamFailure describe_upstream_failure(const std::exception& e, const std::string& upstream);
+
 // POST /v1/chat/completions: model choice, skill injection, relay (streamed or not), log.
 void handle_chat_completions(const std::shared_ptr<ProxyState>& state, const httplib::Request& req,
                              httplib::Response& res);

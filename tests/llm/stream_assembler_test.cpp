@@ -287,3 +287,26 @@ TEST_CASE("choices other than index 0 and malformed chunks are ignored", "[strea
   CHECK(r.content == "mine");
   CHECK(r.tool_calls.empty());
 }
+
+TEST_CASE("an assembler with a limit keeps the start of the text on a character boundary and counts the rest",
+          "[stream]") {
+  StreamAssembler a(5);
+  a.add(chunk_with_delta({{"content", "h\xC3\xA9l"}}));    // 4 bytes, all kept
+  a.add(chunk_with_delta({{"content", "\xC3\xB6rld"}}));   // "ö" would end past byte 5: cut here
+  a.add(chunk_with_delta({{"content", "!"}}));             // a later small piece stays cut too
+  a.add(tool_delta(json::array({{{"index", 0}, {"id", "call_1"}, {"function", {{"name", "f"}, {"arguments", "{}"}}}}})));
+  a.add(chunk_with_delta(json::object(), "stop"));
+  ChatResponse r = a.result();
+  CHECK(r.content == "h\xC3\xA9l");
+  CHECK(r.cut_bytes == 5 + 1 + 2);
+  REQUIRE(r.tool_calls.size() == 1);
+  CHECK(r.tool_calls[0].name == "f");  // names are never cut: only text counts
+  CHECK(r.tool_calls[0].arguments.empty());
+  CHECK(r.finish_reason == "stop");
+}
+
+TEST_CASE("an assembler without a limit keeps everything and cuts nothing", "[stream]") {
+  ChatResponse r = assemble({chunk_with_delta({{"content", std::string(100000, 'x')}})});
+  CHECK(r.content.size() == 100000);
+  CHECK(r.cut_bytes == 0);
+}

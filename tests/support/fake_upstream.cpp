@@ -75,6 +75,7 @@ struct FaultSpec {
   long long error_event_after = -1;
   int first_byte_delay_ms = 0;
   int chunk_delay_ms = 0;
+  long long huge_content_bytes = 0;  // the reply's content is this many 'x', made as it is sent
 };
 
 struct MatchSpec {
@@ -240,7 +241,7 @@ StreamSpec parse_stream(const YAML::Node& node, const std::string& where) {
 
 FaultSpec parse_fault(const YAML::Node& node, const std::string& where) {
   check_keys(node, where, {"status", "body", "malformed_json", "cut_body", "retry_after", "cut_after_events",
-                           "error_event_after", "first_byte_delay_ms", "chunk_delay_ms"});
+                           "error_event_after", "first_byte_delay_ms", "chunk_delay_ms", "huge_content_bytes"});
   FaultSpec f;
   if (node["status"]) {
     f.status = static_cast<int>(get_int(node["status"], where + ".status", 100));
@@ -257,6 +258,8 @@ FaultSpec parse_fault(const YAML::Node& node, const std::string& where) {
     f.first_byte_delay_ms = static_cast<int>(get_int(node["first_byte_delay_ms"], where + ".first_byte_delay_ms", 0));
   if (node["chunk_delay_ms"])
     f.chunk_delay_ms = static_cast<int>(get_int(node["chunk_delay_ms"], where + ".chunk_delay_ms", 0));
+  if (node["huge_content_bytes"])
+    f.huge_content_bytes = get_int(node["huge_content_bytes"], where + ".huge_content_bytes", 1);
   if (f.body && f.status == 0) script_error(where + ".body", "needs 'status'");
   if (f.retry_after && f.status == 0) script_error(where + ".retry_after", "needs 'status'");
   return f;
@@ -814,6 +817,67 @@ struct FakeUpstream::State {
     }
   }
 
+  // A reply whose content is huge_content_bytes of 'x', written 64 KiB at a time as the client
+  // reads it, so the fake's own memory stays small: for the proxy's memory-limit tests.
+  void answer_huge(const std::string& id, const std::string& model, const Plan& plan, const ChatContext& ctx,
+                   bool include_usage, httplib::Response& res) {
+    constexpr std::size_t kPiece = 64 * 1024;
+    const auto total = static_cast<std::size_t>(plan.fault.huge_content_bytes);
+    const std::string piece(kPiece, 'x');
+    res.status = 200;
+    if (!ctx.stream) {
+      // The completion JSON with an empty content, split where the content goes.
+      Plan empty = plan;
+      empty.reply.content = "";
+      const std::string whole = completion_json(id, model, empty, ctx).dump();
+      const std::size_t at = whole.find(R"("content":"")") + std::string(R"("content":")").size();
+      auto head = std::make_shared<std::string>(whole.substr(0, at));
+      auto tail = std::make_shared<std::string>(whole.substr(at));
+      res.set_content_provider(
+          head->size() + total + tail->size(), "application/json",
+          [this, head, tail, total, piece](std::size_t offset, std::size_t, httplib::DataSink& sink) {
+            if (stopping) return false;
+            if (offset < head->size()) return sink.write(head->data() + offset, head->size() - offset);
+            const std::size_t in_content = offset - head->size();
+            if (in_content < total) return sink.write(piece.data(), std::min(piece.size(), total - in_content));
+            const std::size_t in_tail = in_content - total;
+            return sink.write(tail->data() + in_tail, tail->size() - in_tail);
+          });
+      return;
+    }
+    Plan empty = plan;
+    empty.reply.content = "";
+    empty.reply.tool_calls.clear();
+    // The usual events of an empty reply, with the content events between the first and the rest.
+    auto frame = [](const std::string& payload) { return "data: " + payload + "\n\n"; };
+    std::vector<std::string> payloads = stream_payloads(id, model, empty, ctx, include_usage);
+    payloads.push_back("[DONE]");
+    auto first = std::make_shared<std::string>(frame(payloads.front()));
+    auto rest = std::make_shared<std::string>();
+    for (std::size_t i = 1; i < payloads.size(); ++i) *rest += frame(payloads[i]);
+    auto content_event = [id, model, frame](std::size_t bytes) {
+      json c = {{"id", id}, {"object", "chat.completion.chunk"}, {"created", now_unix()}, {"model", model}};
+      c["choices"] = json::array({{{"index", 0}, {"delta", {{"content", std::string(bytes, 'x')}}}, {"finish_reason", nullptr}}});
+      return frame(c.dump());
+    };
+    auto full = std::make_shared<std::string>(content_event(kPiece));
+    auto last = std::make_shared<std::string>(content_event(total % kPiece == 0 ? kPiece : total % kPiece));
+    const std::size_t events = (total + kPiece - 1) / kPiece;
+    auto sent = std::make_shared<std::size_t>(0);
+    res.set_header("Cache-Control", "no-cache");
+    res.set_chunked_content_provider(
+        "text/event-stream", [this, first, rest, full, last, events, sent](std::size_t, httplib::DataSink& sink) {
+          if (stopping) return false;
+          const std::size_t n = (*sent)++;
+          if (n == 0) return sink.write(first->data(), first->size());
+          if (n < events) return sink.write(full->data(), full->size());
+          if (n == events) return sink.write(last->data(), last->size());
+          sink.write(rest->data(), rest->size());
+          sink.done();
+          return true;
+        });
+  }
+
   void chat(const httplib::Request& req, httplib::Response& res) {
     record(req);
     if (!authorized(req, res)) return;
@@ -842,6 +906,10 @@ struct FakeUpstream::State {
     }
 
     const std::string id = "chatcmpl-fake-" + std::to_string(++completion_counter);
+    if (plan.fault.huge_content_bytes > 0) {
+      answer_huge(id, *model, plan, ctx, include_usage, res);
+      return;
+    }
     if (!ctx.stream) {
       if (plan.fault.malformed_json) {
         res.status = 200;

@@ -64,6 +64,7 @@ struct ChatResponse {
   std::string finish_reason;
   Usage usage;
   bool cancelled = false;              // the caller stopped a stream early
+  size_t cut_bytes = 0;                // text past the assembler's limit, not kept (see ClientOptions)
 
   // The assistant message to append to a conversation.
   json message() const;

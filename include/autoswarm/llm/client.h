@@ -26,6 +26,12 @@ struct ClientOptions {
   // a POST whose connection broke after it was sent is never sent again.
   int max_retries = 2;
   std::chrono::milliseconds retry_backoff{500};           // doubles on each retry
+  // The largest non-streaming reply body read (a bigger one ends the call with
+  // ReplyTooLargeError), and the most text a streamed reply is assembled into: content,
+  // reasoning and tool arguments together; past it the rest is counted in `cut_bytes`, not
+  // kept. Streamed chunks still reach the caller's handler whole.
+  size_t max_reply_bytes = 16 * 1024 * 1024;
+  size_t max_assembled_bytes = 16 * 1024 * 1024;
 
   // The endpoint's URL and key, with the default timeouts and retries.
   static ClientOptions for_endpoint(const Endpoint& endpoint);
@@ -87,7 +93,8 @@ class Client {
 
  private:
   class Pool;
-  HttpReply get(std::string_view path, bool absolute);
+  HttpReply send_bounded(const char* method, const std::string& path, const std::string* json_body,
+                         std::optional<std::chrono::milliseconds> read_timeout = std::nullopt);
   enum class Method { kGet, kPost };  // a POST that may have run is never sent again
   template <typename Fn>
   auto with_retries(const char* what, Method method, Fn&& attempt);

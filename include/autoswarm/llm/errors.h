@@ -66,6 +66,13 @@ class ProtocolError : public LlmError {
   using LlmError::LlmError;
 };
 
+// A reply body larger than the client keeps (ClientOptions::max_reply_bytes): read no further,
+// so a hostile or broken upstream cannot grow the process without limit.
+class ReplyTooLargeError : public ProtocolError {
+ public:
+  using ProtocolError::ProtocolError;
+};
+
 // A stream that failed after it started: an error event mid-stream (vLLM) or a cut before
 // [DONE]. `partial` is the reply assembled from the chunks that did arrive.
 class StreamError : public ProtocolError {

@@ -27,6 +27,12 @@ struct ProxyOptions {
   bool log_conversations = true;                 // --no-log turns it off
   size_t skills_budget_tokens = 800;             // --skills-budget
   size_t max_body_bytes = 32 * 1024 * 1024;      // --max-body
+  // A non-streaming upstream reply larger than this is a 502 (upstream_reply_too_large); a
+  // streamed one is relayed whole, with back-pressure, whatever its size.
+  size_t max_upstream_reply_bytes = 16 * 1024 * 1024;  // --max-upstream-reply
+  // The most reply text (content, reasoning, tool arguments) a conversation record keeps; the
+  // record says how many bytes were cut (reply.cut_bytes).
+  size_t max_log_reply_bytes = 1024 * 1024;            // --max-log-reply
   std::string proxy_key;                         // --proxy-key: clients must send Bearer <key>
   bool insecure_no_auth = false;                 // --insecure-no-auth: allow non-loopback without a key
   // Browser pages allowed to call the proxy besides those on loopback (--cors-origin, repeatable).
