@@ -59,12 +59,15 @@ std::vector<std::string> list_conversation_ids(const fs::path& dir) {
   return ids;
 }
 
+Conversation parse_conversation(std::string_view text, const std::string& origin) {
+  json record = util::try_parse_json(text);
+  if (record.is_discarded()) throw FileError(origin + ": not valid JSON");
+  return Conversation::from_json(record, origin);
+}
+
 Conversation load_conversation(const fs::path& dir, const std::string& id) {
   const fs::path path = dir / (id + ".json");
-  const std::string text = util::read_file(path);
-  json record = util::try_parse_json(text);
-  if (record.is_discarded()) throw FileError(path.string() + ": not valid JSON");
-  Conversation c = Conversation::from_json(record, path.string());
+  Conversation c = parse_conversation(util::read_file(path), path.string());
   c.id = id;  // the file name is the id reflect tracks
   return c;
 }

@@ -47,15 +47,7 @@ PreparedChat prepare(ProxyState& st, json body, const httplib::Request& req, Req
   p.started = Clock::now();
   body["model"] = st.model_for(util::string_field(body, "model"));
   if (switches.skills) {
-    auto loaded = st.skills->current();
-    const skills::SkillBook& book = loaded->book;
-    std::string query = skills::latest_user_text(body["messages"]);
-    std::vector<size_t> chosen =
-        skills::choose_skills(book, loaded->index, query, st.options.skills_budget_tokens);
-    if (!chosen.empty()) {
-      skills::inject_system_block(body["messages"], skills::render_skill_block(book, chosen));
-      for (size_t i : chosen) p.injected_skill_ids.push_back(book.skills[i].id);
-    }
+    p.injected_skill_ids = inject_skills(body, *st.skills->current(), st.options.skills_budget_tokens);
   }
   p.stream = body.value("stream", false) == true;
   const json so = body.value("stream_options", json::object());
@@ -338,6 +330,31 @@ void relay_stream(const std::shared_ptr<ProxyState>& st, std::shared_ptr<Prepare
 
 }  // namespace
 
+std::optional<json> read_chat_request(std::string_view body_text, std::string* problem) {
+  json body;
+  try {
+    body = util::parse_json(body_text);
+  } catch (const util::JsonError& e) {
+    *problem = std::string("the request body is not valid JSON: ") + e.what();
+    return std::nullopt;
+  }
+  *problem = llm::chat_request_problem(body);
+  if (!problem->empty()) return std::nullopt;
+  return body;
+}
+
+std::vector<std::string> inject_skills(json& body, const skills::IndexedSkillBook& skills,
+                                       size_t budget_tokens) {
+  const skills::SkillBook& book = skills.book;
+  const std::string query = skills::latest_user_text(body["messages"]);
+  const std::vector<size_t> chosen = skills::choose_skills(book, skills.index, query, budget_tokens);
+  std::vector<std::string> ids;
+  if (chosen.empty()) return ids;
+  skills::inject_system_block(body["messages"], skills::render_skill_block(book, chosen));
+  for (size_t i : chosen) ids.push_back(book.skills[i].id);
+  return ids;
+}
+
 void handle_chat_completions(const std::shared_ptr<ProxyState>& st, const httplib::Request& req,
                              httplib::Response& res) {
   std::string switch_problem;
@@ -346,19 +363,13 @@ void handle_chat_completions(const std::shared_ptr<ProxyState>& st, const httpli
     send_error(res, 400, switch_problem, "invalid_request_error");
     return;
   }
-  json body;
-  try {
-    body = util::parse_json(req.body);
-  } catch (const util::JsonError& e) {
-    send_error(res, 400, std::string("the request body is not valid JSON: ") + e.what(),
-               "invalid_request_error");
-    return;
-  }
-  if (std::string problem = llm::chat_request_problem(body); !problem.empty()) {
+  std::string problem;
+  std::optional<json> body = read_chat_request(req.body, &problem);
+  if (!body) {
     send_error(res, 400, problem, "invalid_request_error");
     return;
   }
-  auto p = std::make_shared<PreparedChat>(prepare(*st, std::move(body), req, *switches));
+  auto p = std::make_shared<PreparedChat>(prepare(*st, std::move(*body), req, *switches));
   request_note().model = p->model;
   if (p->stream) relay_stream(st, p, res);
   else relay_whole(*st, *p, res);

@@ -1,6 +1,7 @@
 #include "skill_yaml.h"
 
 #include "autoswarm/util/error.h"
+#include "autoswarm/util/text.h"
 
 namespace autoswarm::skills {
 
@@ -50,7 +51,17 @@ std::string SkillYamlReader::scalar(const YAML::Node& node, const char* field, b
     return "";
   }
   if (!v.IsScalar()) fail(v.Mark(), std::string("field '") + field + "' must be a single value");
+  utf8_text(v, std::string("field '") + field + "'");
   return v.Scalar();
+}
+
+void SkillYamlReader::utf8_text(const YAML::Node& scalar, const std::string& what) const {
+  // Skills travel in JSON (the proxy's requests upstream), which holds only UTF-8; and what is
+  // not UTF-8 would not be written back as read.
+  const std::string& text = scalar.Scalar();
+  if (const size_t valid = util::utf8_valid_prefix(text); valid < text.size()) {
+    fail(scalar.Mark(), what + " is not UTF-8 (byte " + std::to_string(valid) + " of its text)");
+  }
 }
 
 Skill SkillYamlReader::skill(const YAML::Node& node, const char* entry) const {
@@ -62,9 +73,15 @@ Skill SkillYamlReader::skill(const YAML::Node& node, const char* entry) const {
   if (s.id.empty()) fail(node.Mark(), std::string(entry) + " 'id' is empty");
   if (s.text.empty()) fail(node.Mark(), std::string(entry) + " '" + s.id + "' has an empty 'text'");
   if (const YAML::Node src = node["sources"]) {
-    if (src.IsScalar()) s.sources.push_back(src.Scalar());
-    else if (src.IsSequence()) for (const auto& x : src) s.sources.push_back(x.as<std::string>(""));
-    else if (!src.IsNull()) fail(src.Mark(), "'sources' must be a list of conversation ids");
+    if (src.IsScalar()) {
+      utf8_text(src, "'sources'");
+      s.sources.push_back(src.Scalar());
+    } else if (src.IsSequence()) {
+      for (const auto& x : src) {
+        if (x.IsScalar()) utf8_text(x, "'sources'");
+        s.sources.push_back(x.as<std::string>(""));
+      }
+    } else if (!src.IsNull()) fail(src.Mark(), "'sources' must be a list of conversation ids");
   }
   if (const YAML::Node inj = node["injected"]) {
     try {

@@ -27,6 +27,9 @@ class SkillYamlReader {
   // A scalar field; "" when absent and not required.
   std::string scalar(const YAML::Node& node, const char* field, bool required, const char* entry) const;
 
+  // Fails naming `what` when the scalar's text is not UTF-8.
+  void utf8_text(const YAML::Node& scalar, const std::string& what) const;
+
   [[noreturn]] void fail(const YAML::Mark& mark, const std::string& what) const;
 
  private:

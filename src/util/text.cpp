@@ -60,6 +60,37 @@ std::string cut_middle(std::string_view text, size_t max_bytes) {
   });
 }
 
+size_t utf8_valid_prefix(std::string_view text) {
+  // The table of well-formed byte sequences of the Unicode standard (ch. 3, table 3-7).
+  size_t i = 0;
+  while (i < text.size()) {
+    const auto b = [&](size_t k) { return static_cast<unsigned char>(text[i + k]); };
+    const unsigned char c = b(0);
+    size_t n = 0;
+    unsigned char lo = 0x80, hi = 0xBF;  // the range of the second byte
+    if (c < 0x80) n = 1;
+    else if (c >= 0xC2 && c <= 0xDF) n = 2;
+    else if (c >= 0xE0 && c <= 0xEF) {
+      n = 3;
+      if (c == 0xE0) lo = 0xA0;       // overlong
+      else if (c == 0xED) hi = 0x9F;  // surrogates
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      n = 4;
+      if (c == 0xF0) lo = 0x90;       // overlong
+      else if (c == 0xF4) hi = 0x8F;  // past U+10FFFF
+    } else {
+      return i;
+    }
+    if (i + n > text.size()) return i;
+    if (n > 1 && (b(1) < lo || b(1) > hi)) return i;
+    for (size_t k = 2; k < n; ++k) {
+      if (b(k) < 0x80 || b(k) > 0xBF) return i;
+    }
+    i += n;
+  }
+  return i;
+}
+
 std::string valid_utf8(std::string_view text) {
   // nlohmann's serializer is the UTF-8 validator we already ship: dump with `replace`, read back.
   const std::string quoted =

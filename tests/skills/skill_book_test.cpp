@@ -23,6 +23,20 @@ TEST_CASE("a skillbook round-trips through YAML", "[skills]") {
   CHECK(book.to_yaml().rfind("version: 1\n", 0) == 0);
 }
 
+TEST_CASE("a skillbook with text that is not UTF-8 is refused naming the line and field", "[skills]") {
+  // A Latin-1 "é": written back it used to become U+FFFD, so parse -> write -> parse changed the
+  // skill, and the proxy could not put it into a JSON request.
+  try {
+    SkillBook::parse("version: 1\nskills:\n  - id: sk-1\n    text: \"caf\xe9 first\"\n", "skills.yaml");
+    FAIL("expected FileError");
+  } catch (const FileError& e) {
+    CHECK_THAT(std::string(e.what()),
+               Catch::StartsWith("skills.yaml:4: field 'text' is not UTF-8 (byte 3 of its text)"));
+  }
+  CHECK_THROWS_WITH(SkillBook::parse("version: 1\nskills:\n  - {id: a, text: x, sources: [ok, \"\xff\"]}\n", "s.yaml"),
+                    Catch::StartsWith("s.yaml:3: 'sources' is not UTF-8 (byte 0 of its text)"));
+}
+
 TEST_CASE("a missing or empty skillbook is empty", "[skills]") {
   autoswarm::testing::TempDir dir;
   CHECK(SkillBook::load(dir / "skills.yaml").skills.empty());

@@ -91,3 +91,17 @@ TEST_CASE("ascii_lower lowers ASCII letters and leaves every other byte alone", 
   CHECK(ascii_lower("\xC3\x89t\xC3\xA9") == "\xC3\x89t\xC3\xA9");
   CHECK(ascii_lower("") == "");
 }
+
+TEST_CASE("utf8_valid_prefix ends at the first byte that is not well-formed UTF-8", "[util]") {
+  CHECK(util::utf8_valid_prefix("") == 0);
+  CHECK(util::utf8_valid_prefix("plain ascii") == 11);
+  CHECK(util::utf8_valid_prefix("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80") == 14);  // é € 😀
+  CHECK(util::utf8_valid_prefix("caf\xe9") == 3);                 // Latin-1
+  CHECK(util::utf8_valid_prefix("ab\x80") == 2);                  // a lone continuation byte
+  CHECK(util::utf8_valid_prefix("ab\xe2\x82") == 2);              // cut short
+  CHECK(util::utf8_valid_prefix("\xc0\xaf") == 0);                // overlong "/"
+  CHECK(util::utf8_valid_prefix("\xe0\x80\xaf") == 0);            // overlong, 3 bytes
+  CHECK(util::utf8_valid_prefix("x\xed\xa0\x80") == 1);           // a UTF-16 surrogate
+  CHECK(util::utf8_valid_prefix("\xf4\x90\x80\x80") == 0);        // past U+10FFFF
+  CHECK(util::utf8_valid_prefix(std::string_view("a\0b", 3)) == 3);
+}

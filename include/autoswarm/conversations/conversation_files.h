@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -34,6 +35,10 @@ struct Conversation {
 // The ids of every <id>.json in `dir`, oldest first. Hidden files (the proxy's temp files)
 // and anything else are ignored; a missing directory has none.
 std::vector<std::string> list_conversation_ids(const std::filesystem::path& dir);
+
+// Reads a record from its text (a <id>.json file's contents). Throws FileError naming `origin`
+// when it is not JSON or not a conversation record.
+Conversation parse_conversation(std::string_view text, const std::string& origin);
 
 // Loads <dir>/<id>.json. Throws FileError naming the file when it cannot be read or parsed.
 Conversation load_conversation(const std::filesystem::path& dir, const std::string& id);

@@ -7,12 +7,15 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "autoswarm/llm/endpoint.h"
+#include "autoswarm/skills/skill_injection.h"
 
 namespace autoswarm::proxy {
 
@@ -45,6 +48,17 @@ struct ProxyOptions {
   size_t max_connections = 1024;                    // --max-connections
   size_t max_connections_per_client = 256;          // --max-connections-per-client
 };
+
+// The two steps of a chat completion that need no network, in the order the proxy takes them
+// (and what tests/fuzz/fuzz_chat_request drives with any bytes):
+//
+// The request body as JSON (nesting bounded by util::parse_json) with its messages' shapes
+// checked; nullopt with `problem` set to the 400 message, naming the field, otherwise.
+std::optional<nlohmann::json> read_chat_request(std::string_view body_text, std::string* problem);
+// Injects into body["messages"] the skills of `skills` chosen, within `budget_tokens`, for the
+// latest user message; returns their ids. `body` must have passed read_chat_request.
+std::vector<std::string> inject_skills(nlohmann::json& body, const skills::IndexedSkillBook& skills,
+                                       size_t budget_tokens);
 
 class ProxyServer {
  public:

@@ -35,6 +35,11 @@ std::string cut_middle(std::string_view text, size_t head_bytes, size_t tail_byt
 // transcript or log needs: what was asked, and how it ended).
 std::string cut_middle(std::string_view text, size_t max_bytes);
 
+// The length of the longest prefix of `text` that is well-formed UTF-8 (no overlong forms,
+// surrogates or code points past U+10FFFF): text.size() when all of it is, else the offset of
+// the first byte that is not, for "not UTF-8 at byte N" errors.
+size_t utf8_valid_prefix(std::string_view text);
+
 // `text` with every invalid UTF-8 sequence replaced by U+FFFD: command output and files may hold
 // any bytes, and the JSON they travel in needs UTF-8.
 std::string valid_utf8(std::string_view text);

@@ -335,6 +335,33 @@ class SpecParser {
   PipelineSpec& spec_;
 };
 
+// Every key and value under `node` that is not UTF-8, as a problem naming its place
+// ("pipeline.stages[1].prompt"): the spec's strings travel in JSON (prompts, tool schemas),
+// which holds only UTF-8, and a user can fix a field, not a "byte 1234".
+void find_non_utf8(const YAML::Node& node, const std::string& where, PipelineSpec& spec) {
+  const auto check = [&](const YAML::Node& scalar, const std::string& place) {
+    const std::string& text = scalar.Scalar();
+    const size_t valid = util::utf8_valid_prefix(text);
+    if (valid == text.size()) return;
+    spec.parse_problems.push_back(
+        {spec.file, scalar.Mark().is_null() ? 0 : scalar.Mark().line + 1,
+         place + " is not UTF-8 (byte " + std::to_string(valid) + " of its text): save the file as UTF-8"});
+  };
+  if (node.IsScalar()) {
+    check(node, where);
+  } else if (node.IsSequence()) {
+    for (size_t i = 0; i < node.size(); ++i) find_non_utf8(node[i], where + "[" + std::to_string(i) + "]", spec);
+  } else if (node.IsMap()) {
+    for (const auto& kv : node) {
+      if (!kv.first.IsScalar()) continue;  // a non-scalar key is reported by the parser
+      const std::string key = util::valid_utf8(kv.first.Scalar());
+      const std::string place = where.empty() ? key : where + "." + key;
+      check(kv.first, "the key " + place);
+      find_non_utf8(kv.second, place, spec);
+    }
+  }
+}
+
 }  // namespace
 
 PipelineSpec parse_pipeline_spec(const std::string& yaml_text, const std::string& file_name) {
@@ -348,6 +375,8 @@ PipelineSpec parse_pipeline_spec(const std::string& yaml_text, const std::string
         {file_name, e.mark.is_null() ? 0 : e.mark.line + 1, "not valid YAML: " + e.msg});
     return spec;
   }
+  find_non_utf8(root, "", spec);
+  if (!spec.parse_problems.empty()) return spec;
   SpecParser(spec).parse_root(root);
   return spec;
 }

@@ -180,6 +180,29 @@ TEST_CASE("structural problems of a spec", "[bench][spec]") {
   CHECK(any_contains(problems_of("pipeline:\n  stages: [\n    - id\n"), "s.yaml:3: not valid YAML"));
 }
 
+TEST_CASE("a spec with text that is not UTF-8 names the field instead of throwing", "[bench][spec]") {
+  // A Latin-1 byte inside a custom tool's JSON schema: converting it to JSON used to throw
+  // nlohmann's type_error.316 out of parse_pipeline_spec.
+  const std::string text =
+      "pipeline:\n"
+      "  tools:\n"
+      "    - name: grep_logs\n"
+      "      command: [grep, \"{pattern}\"]\n"
+      "      parameters: {type: object, description: \"caf\xe9\"}\n"
+      "  stages:\n"
+      "    - id: solve\n"
+      "      system_prompt: \"Fix it \xff\"\n";
+  PipelineSpec spec;
+  REQUIRE_NOTHROW(spec = parse_pipeline_spec(text, "spec.yaml"));
+  REQUIRE(spec.parse_problems.size() == 2);
+  CHECK(spec.parse_problems[0].to_string() ==
+        "spec.yaml:5: pipeline.tools[0].parameters.description is not UTF-8 (byte 3 of its text): "
+        "save the file as UTF-8");
+  CHECK(spec.parse_problems[1].to_string() ==
+        "spec.yaml:8: pipeline.stages[0].system_prompt is not UTF-8 (byte 7 of its text): "
+        "save the file as UTF-8");
+}
+
 TEST_CASE("load_valid_pipeline_spec lists every problem in its error", "[bench][spec]") {
   autoswarm::testing::TempDir tmp;
   util::write_file_atomic(tmp / "ok.yaml", kGoodSpec);

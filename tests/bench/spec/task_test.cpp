@@ -167,6 +167,11 @@ TEST_CASE("every unusable task names its file and reason", "[bench][task]") {
     std::string e = load_error(dir);
     CHECK_THAT(e, Catch::Contains("task.toml:2: not valid TOML"));
   }
+  SECTION("a table header that does not start with a key") {
+    // toml++ 3.3 asserted here (and aborted) before it reported the error.
+    fs::path dir = make_task(tmp.path(), "t", "[task]\nname = \"x\"\n\n[/task\"\n");
+    CHECK_THAT(load_error(dir), Catch::Contains("task.toml:4: not valid TOML: Error while parsing key: expected bare key starting character"));
+  }
   SECTION("a field of the wrong type") {
     fs::path dir = make_task(tmp.path(), "t", "[agent]\n\ntimeout_sec = \"long\"\n");
     CHECK_THAT(load_error(dir), Catch::Contains("task.toml:3: [agent].timeout_sec must be a number"));
@@ -191,6 +196,22 @@ TEST_CASE("every unusable task names its file and reason", "[bench][task]") {
     fs::path dir = make_task(tmp.path(), "t", "[environment]\nallow_internet = \"yes\"\n");
     CHECK_THAT(load_error(dir), Catch::Contains("allow_internet must be true or false"));
   }
+}
+
+TEST_CASE("a task.toml that is not UTF-8 is refused with the byte offset, before toml++ reads it", "[bench][task]") {
+  TempDir tmp;
+  // A Latin-1 "é" in a string, then a lone continuation byte in a comment: toml++ used to abort.
+  fs::path dir = make_task(tmp.path(), "t", "[task]\ndescription = \"caf\xe9\"\n# \x80\n");
+  CHECK_THAT(load_error(dir), Catch::Contains("task.toml: not UTF-8 at byte 25 (save it as UTF-8)"));
+  CHECK_THROWS_WITH(parse_task_toml("a = \"\xed\xa0\x80\"\n", "x/task.toml"),
+                    "x/task.toml: not UTF-8 at byte 5 (save it as UTF-8)");
+}
+
+TEST_CASE("parse_task_toml reads the fields from text, leaving the directory's to load_task", "[bench][task]") {
+  Task t = parse_task_toml("[task]\nname = \"org/x\"\n[agent]\ntimeout_sec = 30\n", "task.toml");
+  CHECK(t.name == "org/x");
+  CHECK(t.agent.timeout_sec == 30.0);
+  CHECK(t.instruction.empty());
 }
 
 TEST_CASE("load_tasks keeps the usable tasks and reports the others", "[bench][task]") {

@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -78,6 +79,12 @@ struct TaskProblem {
 // tests/test.sh is missing, task.toml does not parse (with its line) or a field has the wrong type.
 // A missing task.toml means all defaults.
 Task load_task(const std::filesystem::path& dir);
+
+// The fields of a task.toml from its text, over the defaults; `file` names it in errors. The
+// fields that come from the directory (dir, instruction, name unless [task].name) stay empty.
+// Throws FileError naming `file` when the text is not UTF-8 (with the byte offset) or not TOML
+// (with its line), or a field has the wrong type.
+Task parse_task_toml(std::string_view toml_text, const std::filesystem::path& file);
 
 // Which tasks of a directory to use. Globs (fnmatch) match the task name or its directory name;
 // a task is used when it matches any include (or there are none) and no exclude.
