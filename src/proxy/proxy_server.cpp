@@ -7,6 +7,7 @@
 
 #include <thread>
 
+#include "autoswarm/client_api/client_api.h"
 #include "autoswarm/llm/errors.h"
 #include "autoswarm/llm/model_list.h"
 #include "autoswarm/util/data_dir.h"
@@ -169,8 +170,7 @@ RequestNote& request_note() {
 }
 
 std::string error_json(const std::string& message, const std::string& type, const json& code) {
-  return json{{"error", {{"message", message}, {"type", type}, {"param", nullptr}, {"code", code}}}}
-      .dump(-1, ' ', false, json::error_handler_t::replace);
+  return client_api::openai_error_body(message, type, code);
 }
 
 void send_error(httplib::Response& res, int status, const std::string& message,
