@@ -187,6 +187,22 @@ void send_upstream_error(httplib::Response& res, const llm::HttpReply& reply) {
   if (!reply.retry_after.empty()) res.set_header("Retry-After", reply.retry_after);
 }
 
+void send_error_as(const client_api::ClientApi* api, httplib::Response& res, int status,
+                   const std::string& message, const std::string& type) {
+  if (!api) return send_error(res, status, message, type);
+  res.status = status;
+  res.set_content(api->error_body(status, message, type), "application/json");
+}
+
+void send_upstream_error_as(const client_api::ClientApi* api, httplib::Response& res, const llm::HttpReply& reply) {
+  if (!api) return send_upstream_error(res, reply);
+  llm::ErrorBody eb = llm::parse_error_body(reply.body);
+  send_error_as(api, res, reply.status,
+                eb.message.empty() ? "upstream answered HTTP " + std::to_string(reply.status) : eb.message,
+                eb.type.empty() ? "upstream_error" : eb.type);
+  if (!reply.retry_after.empty()) res.set_header("Retry-After", reply.retry_after);
+}
+
 UpstreamFailure describe_upstream_failure(const std::exception& e, const std::string& upstream) {
   UpstreamFailure f{502, "upstream_error", e.what()};
   if (auto* http = dynamic_cast<const llm::HttpError*>(&e)) {
@@ -311,7 +327,7 @@ ProxyServer::ProxyServer(ProxyOptions options) : state_(std::make_unique<State>(
     return httplib::Server::HandlerResponse::Unhandled;
   });
   server.Post("/v1/chat/completions", [weak](const httplib::Request& req, httplib::Response& res) {
-    if (auto s = weak.lock()) handle_chat_completions(s, req, res);
+    if (auto s = weak.lock()) handle_exchange(s, req, res, nullptr);
   });
   server.Get("/v1/models", [weak](const httplib::Request& req, httplib::Response& res) {
     if (auto s = weak.lock()) handle_models(*s, req, res);

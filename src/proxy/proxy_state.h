@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "autoswarm/client_api/client_api.h"
 #include "autoswarm/conversations/conversation_log.h"
 #include "autoswarm/llm/chat.h"
 #include "autoswarm/llm/client.h"
@@ -82,8 +83,16 @@ struct UpstreamFailure {
 };
 UpstreamFailure describe_upstream_failure(const std::exception& e, const std::string& upstream);
 
-// POST /v1/chat/completions: model choice, skill injection, relay (streamed or not), log.
-void handle_chat_completions(const std::shared_ptr<ProxyState>& state, const httplib::Request& req,
-                             httplib::Response& res);
+// An error in `api`'s protocol (OpenAI's for chat completions and the proxy's own routes: api
+// null), and an upstream's non-2xx reply as that protocol's client gets it.
+void send_error_as(const client_api::ClientApi* api, httplib::Response& res, int status,
+                   const std::string& message, const std::string& type);
+void send_upstream_error_as(const client_api::ClientApi* api, httplib::Response& res, const llm::HttpReply& reply);
+
+// One exchange of any protocol: the request read (and translated to chat completions unless
+// `api` is null: POST /v1/chat/completions), the model chosen, skills injected, the reply
+// relayed (streamed or not, translated back), one record logged.
+void handle_exchange(const std::shared_ptr<ProxyState>& state, const httplib::Request& req,
+                     httplib::Response& res, const client_api::ClientApi* api);
 
 }  // namespace autoswarm::proxy
