@@ -156,10 +156,12 @@ void handle_health(ProxyState& st, const httplib::Request& req, httplib::Respons
   res.set_content(body.dump(), "application/json");
 }
 
-std::string bearer_token(const httplib::Request& req) {
+// The key a client sent: "Authorization: Bearer KEY", or "x-api-key: KEY" as Anthropic's
+// clients send it (Claude Code, @anthropic-ai/sdk).
+std::string client_key(const httplib::Request& req) {
   std::string h = req.get_header_value("Authorization");
   if (h.size() >= 7 && strncasecmp(h.c_str(), "Bearer ", 7) == 0) return h.substr(7);
-  return "";
+  return req.get_header_value("x-api-key");
 }
 
 }  // namespace
@@ -318,8 +320,8 @@ ProxyServer::ProxyServer(ProxyOptions options) : state_(std::make_unique<State>(
     // Clients on loopback may send no key, an empty Bearer or any Bearer — unless the user set
     // --proxy-key, which is then required from everyone.
     if (!s->options.proxy_key.empty() && req.path != "/health" &&
-        !constant_time_equal(bearer_token(req), s->options.proxy_key)) {
-      send_error(res, 401, "missing or wrong API key: send 'Authorization: Bearer <the --proxy-key value>'",
+        !constant_time_equal(client_key(req), s->options.proxy_key)) {
+      send_error(res, 401, "missing or wrong API key: send 'Authorization: Bearer <the --proxy-key value>' (or 'x-api-key: <it>')",
                  "authentication_error");
       res.set_header("Connection", "close");
       return httplib::Server::HandlerResponse::Handled;

@@ -160,6 +160,13 @@ TEST_CASE("clients on loopback need no key, and a proxy key is enforced", "[prox
                                  "application/json");
     CHECK(right->status == 200);
     CHECK_FALSE(p.fake.requests().back()["headers"].contains("Authorization"));
+    // Anthropic's clients send the key as x-api-key; it is not forwarded either.
+    auto anthropic_style = p.client().Post("/v1/chat/completions", {{"x-api-key", "let-me-in"}}, kChat,
+                                           "application/json");
+    CHECK(anthropic_style->status == 200);
+    CHECK_FALSE(p.fake.requests().back()["headers"].contains("x-api-key"));
+    auto wrong_x = p.client().Post("/v1/chat/completions", {{"x-api-key", "nope"}}, kChat, "application/json");
+    CHECK(wrong_x->status == 401);
   }
 }
 

@@ -33,6 +33,8 @@ TEST_CASE("a chat completion is logged as one 0600 JSON file", "[proxy][log]") {
   CHECK(log["error"].is_null());
   CHECK(log["client_disconnected"] == false);
   CHECK(log["model"] == "fake-model");
+  CHECK(log["protocol"] == "chat");
+  CHECK_FALSE(log.contains("client_request"));  // the messages above are the request as it came
   CHECK(log["latency_ms"].get<double>() >= 0);
   CHECK(log["upstream"] == p.fake.url() + "/v1");
 
