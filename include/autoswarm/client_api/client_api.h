@@ -84,12 +84,9 @@ class ClientApi {
   virtual std::string error_body(int status, const std::string& message, const std::string& type) const = 0;
 };
 
-// The translated protocols, each a stateless singleton. Chat completions themselves need no
-// translation: the proxy relays them byte for byte.
-const ClientApi& responses_api();
-const ClientApi& messages_api();
-const ClientApi& ollama_chat_api();
-const ClientApi& ollama_generate_api();
+// Each translated protocol implements ClientApi as a stateless singleton that the proxy's route
+// for it hands to handle_exchange. Chat completions themselves need no translation: the proxy
+// relays them byte for byte (api null).
 
 // {"error":{"message","type","param":null,"code"}}: OpenAI's error body (chat completions,
 // Responses, the proxy's own errors). Invalid UTF-8 in `message` is replaced, never thrown on.
