@@ -42,16 +42,7 @@ json ToolCall::to_json() const {
 }
 
 namespace {
-std::string kind_of(const json& j) {
-  switch (j.type()) {
-    case json::value_t::null: return "null";
-    case json::value_t::boolean: return "boolean";
-    case json::value_t::string: return "string";
-    case json::value_t::array: return "list";
-    case json::value_t::object: return "object";
-    default: return "number";
-  }
-}
+std::string kind_of(const json& j) { return std::string(util::json_kind(j)); }
 }  // namespace
 
 std::string messages_problem(const json& messages) {

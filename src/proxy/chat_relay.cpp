@@ -48,7 +48,7 @@ struct ChatOutcome {
 };
 
 PreparedChat prepare(ProxyState& st, json body, const httplib::Request& req, RequestSwitches switches,
-                     const client_api::ClientApi* api) {
+                     const client_api::ClientApi* api, json client_request) {
   PreparedChat p;
   p.api = api;
   p.started_at = std::chrono::system_clock::now();
@@ -71,6 +71,7 @@ PreparedChat prepare(ProxyState& st, json body, const httplib::Request& req, Req
     p.context.model = p.model;
     p.context.id = p.conversation_id;
     p.context.created = std::chrono::duration_cast<std::chrono::seconds>(p.started_at.time_since_epoch()).count();
+    p.context.request = std::move(client_request);
   }
   p.body = std::move(body);
   return p;
@@ -433,10 +434,10 @@ void handle_exchange(const std::shared_ptr<ProxyState>& st, const httplib::Reque
   std::optional<RequestSwitches> switches = read_switches(req, &problem);
   if (!switches) return refuse(api, res, problem);
   std::optional<json> body;
+  json client;
   if (!api) {
     body = read_chat_request(req.body, &problem);
   } else {
-    json client;
     try {
       client = util::parse_json(req.body);
     } catch (const util::JsonError& e) {
@@ -450,7 +451,7 @@ void handle_exchange(const std::shared_ptr<ProxyState>& st, const httplib::Reque
     if (!problem.empty()) body.reset();
   }
   if (!body) return refuse(api, res, problem);
-  auto p = std::make_shared<PreparedChat>(prepare(*st, std::move(*body), req, *switches, api));
+  auto p = std::make_shared<PreparedChat>(prepare(*st, std::move(*body), req, *switches, api, std::move(client)));
   request_note().model = p->model;
   if (p->stream) relay_stream(st, p, res);
   else relay_whole(*st, *p, res);

@@ -41,8 +41,9 @@ bool constant_time_equal(const std::string& sent, const std::string& key) {
 
 std::string default_message(int status) {
   switch (status) {
-    case 404: return "unknown endpoint; AutoSwarm serves /v1/chat/completions, /v1/models, "
-                     "/v1/models/{id}, /v1/embeddings, /v1/completions and /health";
+    case 404: return "unknown endpoint; AutoSwarm serves /v1/chat/completions, /v1/messages, "
+                     "/v1/messages/count_tokens, /v1/models, /v1/models/{id}, /v1/embeddings, "
+                     "/v1/completions and /health";
     case 405: return "method not allowed for this endpoint";
     case 413: return "request body too large (raise the limit with --max-body)";
     case 400: return "bad request";
@@ -154,6 +155,30 @@ void handle_health(ProxyState& st, const httplib::Request& req, httplib::Respons
   if (dropped.count > 0) body["log"]["last_error"] = dropped.last_error;
   res.status = reachable ? 200 : 503;
   res.set_content(body.dump(), "application/json");
+}
+
+// The protocol a path belongs to, for the error bodies the proxy writes before (or without)
+// a route: a refused connection, a wrong key, an unknown endpoint, a body too large. An
+// Anthropic client reads only Anthropic errors; everything else speaks OpenAI's.
+const client_api::ClientApi* api_for_path(const std::string& path) {
+  if (path == "/v1/messages" || path.rfind("/v1/messages/", 0) == 0) return &client_api::messages_api();
+  return nullptr;
+}
+
+// POST /v1/messages/count_tokens: the request is translated as /v1/messages would be (so a
+// request the proxy could not relay is refused the same way) and its tokens estimated.
+void handle_count_tokens(const httplib::Request& req, httplib::Response& res) {
+  const client_api::ClientApi& api = client_api::messages_api();
+  std::string why;
+  json request = util::try_parse_json(req.body, &why);
+  if (request.is_discarded() || !request.is_object()) {
+    return send_error_as(&api, res, 400, "the request body is not a valid JSON object" + (why.empty() ? "" : ": " + why),
+                         "invalid_request_error");
+  }
+  std::string problem;
+  std::optional<json> chat = api.to_chat_request(request, &problem);
+  if (!chat) return send_error_as(&api, res, 400, problem, "invalid_request_error");
+  res.set_content(json{{"input_tokens", client_api::estimate_prompt_tokens(*chat)}}.dump(), "application/json");
 }
 
 // The key a client sent: "Authorization: Bearer KEY", or "x-api-key: KEY" as Anthropic's
@@ -312,7 +337,7 @@ ProxyServer::ProxyServer(ProxyOptions options) : state_(std::make_unique<State>(
     if (!s) return httplib::Server::HandlerResponse::Unhandled;
     if (s->gate->answer_preflight(req, res)) return httplib::Server::HandlerResponse::Handled;
     if (auto refusal = s->gate->check(req, res)) {
-      send_error(res, refusal->status, refusal->message, refusal->type);
+      send_error_as(api_for_path(req.path), res, refusal->status, refusal->message, refusal->type);
       // The body was not read: the connection cannot carry another request.
       res.set_header("Connection", "close");
       return httplib::Server::HandlerResponse::Handled;
@@ -321,8 +346,9 @@ ProxyServer::ProxyServer(ProxyOptions options) : state_(std::make_unique<State>(
     // --proxy-key, which is then required from everyone.
     if (!s->options.proxy_key.empty() && req.path != "/health" &&
         !constant_time_equal(client_key(req), s->options.proxy_key)) {
-      send_error(res, 401, "missing or wrong API key: send 'Authorization: Bearer <the --proxy-key value>' (or 'x-api-key: <it>')",
-                 "authentication_error");
+      send_error_as(api_for_path(req.path), res, 401,
+                    "missing or wrong API key: send 'Authorization: Bearer <the --proxy-key value>' (or 'x-api-key: <it>')",
+                    "authentication_error");
       res.set_header("Connection", "close");
       return httplib::Server::HandlerResponse::Handled;
     }
@@ -330,6 +356,12 @@ ProxyServer::ProxyServer(ProxyOptions options) : state_(std::make_unique<State>(
   });
   server.Post("/v1/chat/completions", [weak](const httplib::Request& req, httplib::Response& res) {
     if (auto s = weak.lock()) handle_exchange(s, req, res, nullptr);
+  });
+  server.Post("/v1/messages", [weak](const httplib::Request& req, httplib::Response& res) {
+    if (auto s = weak.lock()) handle_exchange(s, req, res, &client_api::messages_api());
+  });
+  server.Post("/v1/messages/count_tokens", [](const httplib::Request& req, httplib::Response& res) {
+    handle_count_tokens(req, res);
   });
   server.Get("/v1/models", [weak](const httplib::Request& req, httplib::Response& res) {
     if (auto s = weak.lock()) handle_models(*s, req, res);
@@ -346,10 +378,12 @@ ProxyServer::ProxyServer(ProxyOptions options) : state_(std::make_unique<State>(
   server.Get("/health", [weak](const httplib::Request& req, httplib::Response& res) {
     if (auto s = weak.lock()) handle_health(*s, req, res);
   });
-  server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
-    if (res.body.empty()) send_error(res, res.status, default_message(res.status), error_type_for(res.status));
+  server.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (res.body.empty()) {
+      send_error_as(api_for_path(req.path), res, res.status, default_message(res.status), error_type_for(res.status));
+    }
   });
-  server.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+  server.set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
     std::string what = "internal error";
     try {
       std::rethrow_exception(ep);
@@ -358,7 +392,7 @@ ProxyServer::ProxyServer(ProxyOptions options) : state_(std::make_unique<State>(
     } catch (...) {
     }
     spdlog::error("{}", what);
-    send_error(res, 500, what, "server_error");
+    send_error_as(api_for_path(req.path), res, 500, what, "server_error");
   });
   server.set_logger([](const httplib::Request& req, const httplib::Response& res) {
     RequestNote& note = request_note();

@@ -54,6 +54,17 @@ nlohmann::json try_parse_json(std::string_view text, std::string* why,
   }
 }
 
+std::string_view json_kind(const nlohmann::json& j) {
+  switch (j.type()) {
+    case nlohmann::json::value_t::null: return "null";
+    case nlohmann::json::value_t::boolean: return "boolean";
+    case nlohmann::json::value_t::string: return "string";
+    case nlohmann::json::value_t::array: return "list";
+    case nlohmann::json::value_t::object: return "object";
+    default: return "number";
+  }
+}
+
 std::string string_field(const nlohmann::json& object, std::string_view key) {
   if (!object.is_object()) return "";
   auto it = object.find(key);

@@ -1,6 +1,7 @@
 #include "autoswarm/util/yaml_json.h"
 
 #include <regex>
+#include <stdexcept>
 
 namespace autoswarm::util {
 
@@ -17,7 +18,12 @@ nlohmann::ordered_json yaml_to_json(const YAML::Node& node) {
     }
     case YAML::NodeType::Map: {
       json obj = json::object();
-      for (const auto& kv : node) obj[kv.first.as<std::string>()] = yaml_to_json(kv.second);
+      for (const auto& kv : node) {
+        if (kv.first.IsMap() || kv.first.IsSequence()) {
+          throw std::invalid_argument("a key is a list or a mapping, and JSON keys are strings");
+        }
+        obj[kv.first.IsNull() ? std::string("null") : kv.first.Scalar()] = yaml_to_json(kv.second);
+      }
       return obj;
     }
     case YAML::NodeType::Scalar:

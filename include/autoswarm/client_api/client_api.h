@@ -88,6 +88,15 @@ class ClientApi {
 // for it hands to handle_exchange. Chat completions themselves need no translation: the proxy
 // relays them byte for byte (api null).
 
+// Anthropic's Messages API (POST /v1/messages): system blocks, content blocks, tool_use and
+// tool_result, its stream events and its error bodies ({"type":"error","error":{type,message}}).
+const ClientApi& messages_api();
+
+// About how many prompt tokens a chat completions request holds (text of the messages, tool
+// calls and tool schemas at about four bytes a token): Anthropic's POST /v1/messages/count_tokens
+// for upstreams that cannot count, which clients use to budget their context, not to bill.
+int64_t estimate_prompt_tokens(const json& chat_request);
+
 // {"error":{"message","type","param":null,"code"}}: OpenAI's error body (chat completions,
 // Responses, the proxy's own errors). Invalid UTF-8 in `message` is replaced, never thrown on.
 std::string openai_error_body(const std::string& message, const std::string& type, const json& code);

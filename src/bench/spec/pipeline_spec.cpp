@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <initializer_list>
+#include <stdexcept>
 
 #include "autoswarm/util/error.h"
 #include "autoswarm/util/files.h"
@@ -163,7 +164,11 @@ class SpecParser {
                   "max_output_chars"});
       scalar(node["description"], where + ".description", tool.description);
       if (YAML::Node n = node["parameters"]) {
-        tool.parameters = nlohmann::json::parse(util::yaml_to_json(n).dump());
+        try {
+          tool.parameters = nlohmann::json(util::yaml_to_json(n));
+        } catch (const std::invalid_argument& e) {
+          problem(n, where + ".parameters is not a JSON schema: " + e.what());
+        }
       }
       if (YAML::Node n = node["command"]) string_list(n, where + ".command", tool.command);
       scalar(node["stdin"], where + ".stdin", tool.stdin_argument);
@@ -353,10 +358,12 @@ void find_non_utf8(const YAML::Node& node, const std::string& where, PipelineSpe
     for (size_t i = 0; i < node.size(); ++i) find_non_utf8(node[i], where + "[" + std::to_string(i) + "]", spec);
   } else if (node.IsMap()) {
     for (const auto& kv : node) {
-      if (!kv.first.IsScalar()) continue;  // a non-scalar key is reported by the parser
-      const std::string key = util::valid_utf8(kv.first.Scalar());
+      // A key that is empty (null) or a list or map still has a value to check: a value is
+      // never skipped because of its key (its text would reach JSON unchecked).
+      const std::string key = kv.first.IsScalar() ? util::valid_utf8(kv.first.Scalar()) : "<key>";
       const std::string place = where.empty() ? key : where + "." + key;
-      check(kv.first, "the key " + place);
+      if (kv.first.IsScalar()) check(kv.first, "the key " + place);
+      else find_non_utf8(kv.first, "the key " + place, spec);
       find_non_utf8(kv.second, place, spec);
     }
   }

@@ -203,6 +203,42 @@ TEST_CASE("a spec with text that is not UTF-8 names the field instead of throwin
         "save the file as UTF-8");
 }
 
+TEST_CASE("text that is not UTF-8 under an empty or a list key is found too", "[bench][spec]") {
+  // Found by fuzz_pipeline_spec: what is under a key that is not a plain string was skipped by the UTF-8 check
+  // and reached nlohmann's serializer, which threw type_error.316 out of parse_pipeline_spec.
+  const std::string text =
+      "pipeline:\n"
+      "  tools:\n"
+      "    - name: t\n"
+      "      command: [t]\n"
+      "      parameters: {? : \"\xff\"}\n"
+      "  stages:\n"
+      "    - {id: solve, system_prompt: s}\n";
+  PipelineSpec spec;
+  REQUIRE_NOTHROW(spec = parse_pipeline_spec(text, "spec.yaml"));
+  REQUIRE(spec.parse_problems.size() == 1);
+  CHECK(spec.parse_problems[0].to_string() ==
+        "spec.yaml:5: the key pipeline.tools[0].parameters.<key>.<key> is not UTF-8 (byte 0 of its "
+        "text): save the file as UTF-8");
+}
+
+TEST_CASE("a tool schema whose key is a list is a problem naming the tool, not a throw", "[bench][spec]") {
+  const std::string text =
+      "pipeline:\n"
+      "  tools:\n"
+      "    - name: t\n"
+      "      command: [t]\n"
+      "      parameters: {[a, b]: 1}\n"
+      "  stages:\n"
+      "    - {id: solve, system_prompt: s}\n";
+  PipelineSpec spec;
+  REQUIRE_NOTHROW(spec = parse_pipeline_spec(text, "spec.yaml"));
+  REQUIRE(spec.parse_problems.size() == 1);
+  CHECK(spec.parse_problems[0].to_string() ==
+        "spec.yaml:5: tool 't'.parameters is not a JSON schema: a key is a list or a mapping, "
+        "and JSON keys are strings");
+}
+
 TEST_CASE("load_valid_pipeline_spec lists every problem in its error", "[bench][spec]") {
   autoswarm::testing::TempDir tmp;
   util::write_file_atomic(tmp / "ok.yaml", kGoodSpec);
