@@ -15,8 +15,6 @@
 namespace autoswarm::proxy {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
 // A socket as httplib's Stream, with a deadline on everything read. Reads go through a buffer
 // that lives as long as the connection: httplib reads headers a byte at a time, and bytes of a
 // pipelined next request must survive the end of the current one.

@@ -14,6 +14,9 @@
 
 namespace autoswarm::proxy {
 
+// The proxy's one clock for deadlines and latencies (never the wall clock, which can jump).
+using Clock = std::chrono::steady_clock;
+
 struct ConnectionLimits {
   std::chrono::milliseconds header_timeout{10000};     // request line and headers, in all
   std::chrono::milliseconds body_timeout{30000};       // a body's base allowance, plus …

@@ -27,7 +27,6 @@
 namespace autoswarm::proxy {
 
 using nlohmann::json;
-using Clock = std::chrono::steady_clock;
 
 // Shared by the routes and by the upstream threads of streams still running; held by
 // shared_ptr so a stream finishing after stop() never touches freed state.

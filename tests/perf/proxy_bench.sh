@@ -258,14 +258,15 @@ cpu_ticks() {
 }
 declare -A CPU_PIDS=([direct]=$FAKE_PID [autoswarm]=$PROXY_PID)
 
-run_load() {   # name clients mode requests warmup
+run_load() {   # name clients mode requests warmup [loadgen args...]
   local name=$1 clients=$2 mode=$3 requests=$4 warmup=$5 out="$TMP/result-$1-c$2-$3.json"
+  shift 5
   note "$name: $mode, $clients client(s), $requests requests (at most ${MAX_SECONDS}s)"
   local fake0 self0
   fake0=$(cpu_ticks "$FAKE_PID"); self0=$(cpu_ticks "${CPU_PIDS[$name]}")
   # In the background and waited for, so that Ctrl-C / TERM reach the trap at once.
   timeout "$LIMIT" "$LOADGEN" --url "${URLS[$name]}" --clients "$clients" --requests "$requests" \
-    --warmup "$warmup" --max-seconds "$MAX_SECONDS" --mode "$mode" "${HEADERS[@]}" \
+    --warmup "$warmup" --max-seconds "$MAX_SECONDS" --mode "$mode" "${HEADERS[@]}" "$@" \
     >"$out.raw" 2>"$TMP/loadgen.err" &
   local lg=$!
   PIDS+=("$lg")
@@ -298,6 +299,14 @@ for c in 1 "$CLIENTS"; do
       if [[ $c == 1 ]]; then run_load "$t" 1 "$mode" "$REQUESTS_1" 50; else run_load "$t" "$c" "$mode" "$REQUESTS_N" 5; fi
     done
   done
+done
+# The Anthropic Messages and Responses APIs at one client, translated by the proxy to the fake's
+# chat completions: the same conversation in each API's shape, against direct chat completions
+# (the upstream's work is the same) and the proxy's own chat completions (the translation's cost).
+for proto in messages responses; do
+  URLS[$proto]=$PROXY_URL
+  CPU_PIDS[$proto]=$PROXY_PID
+  for mode in chat stream; do run_load "$proto" 1 "$mode" "$REQUESTS_1" 50 --protocol "$proto"; done
 done
 LOAD_SECONDS=$(( $(date +%s) - LOAD_START ))
 
@@ -348,6 +357,9 @@ def load(name, c):
     return out
 
 res = {t: {1: load(t, 1), n: load(t, n)} for t in targets}
+protocols = ("messages", "responses")
+for proto in protocols:
+    res[proto] = {1: load(proto, 1)}
 
 def get(t, c, *path):
     v = res.get(t, {}).get(c, {})
@@ -437,6 +449,9 @@ if d50 is not None and d50 > float(env["LATENCY_MS"]) + 20:
 def added(c, *path):
     return sub(get("autoswarm", c, *path), get("direct", c, *path))
 
+def added_to(target, *path):  # one client, against direct chat completions
+    return sub(get(target, 1, *path), get("direct", 1, *path))
+
 checks = []
 def check(label, value, ok, target):
     checks.append((label, value, target, "-" if ok is None else ("PASS" if ok else "MISS")))
@@ -453,9 +468,18 @@ for m in ("chat", "stream"):
     a, g = get("autoswarm", n, m, "rps"), get("nginx", n, m, "rps") if has_nginx else None
     check(f"{m} requests/s @{n} vs nginx", f"{fmt(a, 1)} vs {fmt(g, 1)}",
           None if a is None or g is None else a >= g, ">= nginx")
+for proto in protocols:
+    p50, pc50 = added_to(proto, "chat", "latency_ms", "p50"), sub(get(proto, 1, "chat", "latency_ms", "p50"), get("autoswarm", 1, "chat", "latency_ms", "p50"))
+    f50 = added_to(proto, "stream", "ttfb_ms", "p50")
+    check(f"added {proto} p50 @1", f"{fmt(p50)} ms", None if p50 is None else p50 <= 0.4, "<= 0.4 ms")
+    check(f"added {proto} p99 @1", f"{fmt(added_to(proto, 'chat', 'latency_ms', 'p99'))} ms", None, "-")
+    check(f"  of it translation (vs chat)", f"{fmt(pc50)} ms", None if pc50 is None else pc50 <= 0.1, "<= 0.1 ms")
+    check(f"added {proto} first byte p50", f"{fmt(f50)} ms", None if f50 is None else f50 <= 1.0, "<= 1 ms")
+    check(f"added {proto} first byte p99", f"{fmt(added_to(proto, 'stream', 'ttfb_ms', 'p99'))} ms", None, "-")
 check("idle RSS after start", f"{rss_start:.1f} MB", rss_start <= 20, "<= 20 MB")
 check("idle RSS after load", f"{rss_end:.1f} MB", rss_end <= 20, "<= 20 MB")
 errs = sum((get(t, c, m, "errors") or 0) for t in targets for c in (1, n) for m in ("chat", "stream"))
+errs += sum((get(p, 1, m, "errors") or 0) for p in protocols for m in ("chat", "stream"))
 check("errors", str(errs), errs == 0, "0")
 print()
 print("Targets")

@@ -11,12 +11,15 @@
 // Latency is from just before the request is written to the end of the response body. For
 // streams, time to first byte is until the first body bytes holding an SSE "data:" field
 // arrive in the content receiver (so a status line sent early does not count). A request
-// counts as an error on a transport failure, a non-2xx status, or a stream without
-// "data: [DONE]". Client sockets use TCP_NODELAY (as urllib3, httpx and Node do) unless
+// counts as an error on a transport failure, a non-2xx status, or a stream without its end
+// ("data: [DONE]"; with --protocol messages "event: message_stop", responses
+// "event: response.completed"). --protocol also sets the path and sends the default body in
+// that API's shape (the same conversation). Client sockets use TCP_NODELAY (as urllib3, httpx and Node do) unless
 // --no-nodelay. Only loopback URLs are accepted.
 //
 //   proxy_loadgen --url http://127.0.0.1:8080 --clients 64 --requests 20000 --mode chat
 //                 [--warmup 5] [--max-seconds 10] [--body-file body.json] [-H "Name: value"]
+//                 [--protocol chat|messages|responses]
 #include <httplib.h>
 
 #include <algorithm>
@@ -52,6 +55,8 @@ struct Options {
   std::string body_file;
   bool nodelay = true;
   std::vector<std::string> headers;  // extra "Name: value" headers
+  std::string protocol = "chat";     // chat | messages | responses
+  std::string stream_end = "data: [DONE]";
 };
 
 struct Sample {
@@ -100,6 +105,20 @@ json default_body(const std::string& model) {
                    {{"role", "user"}, {"content", "And how do I show only the five newest, with human-readable sizes "
                                                   "in the shell one-liner?"}},
                })}};
+}
+
+// The default conversation in another API's shape: the system message as Anthropic's
+// `system` or the Responses API's `instructions`, the turns as their messages or input items.
+json body_for_protocol(const json& chat, const std::string& protocol) {
+  const json& messages = chat["messages"];
+  json turns = json::array();
+  for (size_t i = 1; i < messages.size(); ++i) turns.push_back(messages[i]);
+  if (protocol == "messages") {
+    return {{"model", chat["model"]}, {"max_tokens", chat["max_tokens"]}, {"temperature", chat["temperature"]},
+            {"system", messages[0]["content"]}, {"messages", turns}};
+  }
+  return {{"model", chat["model"]}, {"max_output_tokens", chat["max_tokens"]}, {"temperature", chat["temperature"]},
+          {"instructions", messages[0]["content"]}, {"input", turns}, {"store", false}};
 }
 
 class Runner {
@@ -217,7 +236,7 @@ class Runner {
     auto t1 = Clock::now();
     if (!ok) return fail(r, "transport: " + httplib::to_string(error));
     if (status < 200 || status >= 300) return fail(r, "HTTP " + std::to_string(status) + ": " + body.substr(0, 200));
-    if (body.find("data: [DONE]") == std::string::npos) return fail(r, "stream without data: [DONE]");
+    if (body.find(o_.stream_end) == std::string::npos) return fail(r, "stream without " + o_.stream_end);
     r.samples.push_back({ms_between(t0, t1), ms_between(t0, first)});
   }
 
@@ -253,7 +272,15 @@ int main(int argc, char** argv) {
       ->check(CLI::ExistingFile);
   app.add_option("--header,-H", o.headers, "Extra request header \"Name: value\" (repeatable)");
   app.add_flag("!--no-nodelay", o.nodelay, "Leave Nagle's algorithm on for the client sockets");
+  auto* protocol = app.add_option("--protocol", o.protocol, "The API spoken: chat, messages or responses")
+                       ->check(CLI::IsMember({"chat", "messages", "responses"}))
+                       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  if (o.protocol == "messages") o.stream_end = "event: message_stop";
+  if (o.protocol == "responses") o.stream_end = "event: response.completed";
+  if (protocol->count() > 0 && app.get_option("--path")->count() == 0 && o.protocol != "chat") {
+    o.path = "/v1/" + o.protocol;
+  }
 
   if (o.url.rfind("http://127.", 0) != 0 && o.url.rfind("http://localhost", 0) != 0 &&
       o.url.rfind("http://[::1]", 0) != 0) {
@@ -264,6 +291,7 @@ int main(int argc, char** argv) {
   json body;
   if (o.body_file.empty()) {
     body = default_body(o.model);
+    if (o.protocol != "chat") body = body_for_protocol(body, o.protocol);
   } else {
     std::ifstream in(o.body_file, std::ios::binary);
     std::ostringstream text;
