@@ -88,6 +88,11 @@ class ClientApi {
 // for it hands to handle_exchange. Chat completions themselves need no translation: the proxy
 // relays them byte for byte (api null).
 
+// Ollama's native POST /api/chat and POST /api/generate: streamed unless `stream` is false, as
+// NDJSON lines (one whole tool call per line), errors as {"error":"…"} (src/client_api/ollama_*.cpp).
+const ClientApi& ollama_chat_api();
+const ClientApi& ollama_generate_api();
+
 // {"error":{"message","type","param":null,"code"}}: OpenAI's error body (chat completions,
 // Responses, the proxy's own errors). Invalid UTF-8 in `message` is replaced, never thrown on.
 std::string openai_error_body(const std::string& message, const std::string& type, const json& code);
