@@ -37,10 +37,6 @@ std::string refusal(const json& body, bool legacy) {
   return problem;
 }
 
-}  // namespace ollama_models_test
-
-using namespace ollama_models_test;
-
 TEST_CASE("/api/tags lists each model with an id under its id, sizes and digests empty", "[ollama]") {
   CHECK(ollama_tags(models_body()) ==
         json{{"models",
@@ -115,3 +111,5 @@ TEST_CASE("Ollama embedding requests become /v1/embeddings requests", "[ollama]"
     CHECK(refusal("x", false) == "the request body must be a JSON object (got string)");
   }
 }
+
+}  // namespace ollama_models_test
