@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "autoswarm/client_api/client_api.h"
 
@@ -280,6 +281,47 @@ TEST_CASE("invalid UTF-8 in an Ollama request is never thrown on", "[ollama]") {
   CHECK(out["messages"][1]["tool_calls"][0]["function"]["arguments"] == "{\"k\":\"caf\xEF\xBF\xBD\"}");
   std::string problem;
   CHECK_NOTHROW(ollama_generate_api().to_chat_request({{"prompt", bad}, {"system", bad}}, &problem));
+}
+
+TEST_CASE("any JSON type in any Ollama request field is translated or refused, never thrown on", "[ollama]") {
+  const json odd[] = {nullptr, 1, -2, 1.5, "x", "", true, false, json::array(), json::object(), {1, "a"}, {{"k", 1}}};
+  json call = {{"id", "c"}, {"function", {{"name", "f"}, {"arguments", {{"a", 1}}}}}};
+  json chat = {{"model", "m"},
+               {"messages", {{{"role", "user"}, {"content", "hi"}, {"images", {"iVBORw0KGgo="}}},
+                             {{"role", "assistant"}, {"content", ""}, {"tool_calls", {call}}},
+                             {{"role", "tool"}, {"content", "r"}, {"tool_name", "f"}}}},
+               {"tools", json::array()}, {"format", "json"}, {"options", {{"stop", "x"}}}, {"stream", true}};
+  json generate = {{"model", "m"}, {"prompt", "p"}, {"system", "s"}, {"images", json::array()}, {"raw", false},
+                   {"template", ""}, {"context", json::array()}, {"suffix", ""}, {"format", "json"}, {"stream", false}};
+  const std::vector<json::json_pointer> chat_fields = {
+      json::json_pointer("/model"), json::json_pointer("/messages"), json::json_pointer("/messages/0"),
+      json::json_pointer("/messages/0/role"), json::json_pointer("/messages/0/content"),
+      json::json_pointer("/messages/0/images"), json::json_pointer("/messages/0/images/0"),
+      json::json_pointer("/messages/1/tool_calls"), json::json_pointer("/messages/1/tool_calls/0"),
+      json::json_pointer("/messages/1/tool_calls/0/id"), json::json_pointer("/messages/1/tool_calls/0/function"),
+      json::json_pointer("/messages/1/tool_calls/0/function/name"),
+      json::json_pointer("/messages/1/tool_calls/0/function/arguments"), json::json_pointer("/messages/2/tool_name"),
+      json::json_pointer("/messages/2/tool_call_id"), json::json_pointer("/tools"), json::json_pointer("/format"),
+      json::json_pointer("/options"), json::json_pointer("/options/stop"), json::json_pointer("/options/num_predict"),
+      json::json_pointer("/options/temperature"), json::json_pointer("/options/seed"), json::json_pointer("/stream")};
+  std::string problem;
+  for (const auto& field : chat_fields) {
+    for (const json& value : odd) {
+      json request = chat;
+      request[field] = value;
+      INFO(field.to_string() << " = " << value.dump());
+      CHECK_NOTHROW(ollama_chat_api().to_chat_request(request, &problem));
+    }
+  }
+  for (const char* key : {"/model", "/prompt", "/system", "/images", "/raw", "/template", "/context", "/suffix", "/format",
+                          "/options", "/stream"}) {
+    for (const json& value : odd) {
+      json request = generate;
+      request[json::json_pointer(key)] = value;
+      INFO(key << " = " << value.dump());
+      CHECK_NOTHROW(ollama_generate_api().to_chat_request(request, &problem));
+    }
+  }
 }
 
 }  // namespace ollama_request_test
