@@ -16,6 +16,7 @@
 #include "autoswarm/util/json.h"
 #include "autoswarm/util/loopback.h"
 #include "autoswarm/version.h"
+#include "ollama_routes.h"
 #include "proxy_state.h"
 #include "worker_pool.h"
 
@@ -43,7 +44,8 @@ std::string default_message(int status) {
   switch (status) {
     case 404: return "unknown endpoint; AutoSwarm serves /v1/chat/completions, /v1/messages, "
                      "/v1/messages/count_tokens, /v1/models, /v1/models/{id}, /v1/embeddings, "
-                     "/v1/completions and /health";
+                     "/v1/completions, Ollama's /api/chat, /api/generate, /api/tags, /api/ps, "
+                     "/api/show, /api/embed, /api/version, and /health";
     case 405: return "method not allowed for this endpoint";
     case 413: return "request body too large (raise the limit with --max-body)";
     case 400: return "bad request";
@@ -162,6 +164,7 @@ void handle_health(ProxyState& st, const httplib::Request& req, httplib::Respons
 // Anthropic client reads only Anthropic errors; everything else speaks OpenAI's.
 const client_api::ClientApi* api_for_path(const std::string& path) {
   if (path == "/v1/messages" || path.rfind("/v1/messages/", 0) == 0) return &client_api::messages_api();
+  if (path.rfind("/api/", 0) == 0) return &client_api::ollama_chat_api();
   return nullptr;
 }
 
@@ -375,6 +378,7 @@ ProxyServer::ProxyServer(ProxyOptions options) : state_(std::make_unique<State>(
   server.Post("/v1/completions", [weak](const httplib::Request& req, httplib::Response& res) {
     if (auto s = weak.lock()) relay_plain(*s, req, res, "/completions");
   });
+  add_ollama_routes(server, weak);
   server.Get("/health", [weak](const httplib::Request& req, httplib::Response& res) {
     if (auto s = weak.lock()) handle_health(*s, req, res);
   });

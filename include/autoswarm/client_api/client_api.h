@@ -97,6 +97,11 @@ const ClientApi& messages_api();
 // for upstreams that cannot count, which clients use to budget their context, not to bill.
 int64_t estimate_prompt_tokens(const json& chat_request);
 
+// Ollama's native POST /api/chat and POST /api/generate: streamed unless `stream` is false, as
+// NDJSON lines (one whole tool call per line), errors as {"error":"…"} (src/client_api/ollama_*.cpp).
+const ClientApi& ollama_chat_api();
+const ClientApi& ollama_generate_api();
+
 // {"error":{"message","type","param":null,"code"}}: OpenAI's error body (chat completions,
 // Responses, the proxy's own errors). Invalid UTF-8 in `message` is replaced, never thrown on.
 std::string openai_error_body(const std::string& message, const std::string& type, const json& code);
