@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "autoswarm/client_api/client_api.h"
 
@@ -14,6 +15,28 @@ namespace autoswarm::client_api::responses {
 
 // The request half (responses_request.cpp): see ClientApi::to_chat_request.
 std::optional<json> to_chat_request(const json& request, std::string* problem);
+
+// Reading a request's fields (responses_request.cpp). `at` is the path of the object holding
+// the field ("input[2].", or "" at the top), for the problem. The readers return false, with
+// `*problem` set, when the field has another type (or, required, is missing).
+std::string json_kind_name(const json& value);  // "null", "boolean", "string", "list", "object", "number"
+std::string must_be(const std::string& field, const char* expected, const json& got);
+// object[key], or nullptr when it is absent or null (the two mean the same in a request).
+const json* present(const json& object, const char* key);
+bool optional_string(const json& object, const char* key, const std::string& at, std::string* out,
+                     std::string* problem);
+bool required_string(const json& object, const char* key, const std::string& at, std::string* out,
+                     std::string* problem);
+
+// The messages being built from `input` (responses_input.cpp), with every system and
+// developer text kept apart: they become the one leading system message, since the chat
+// templates of local models take a system message only first (some refuse a later one).
+struct Conversation {
+  std::vector<std::string> system_texts;
+  json messages = json::array();
+};
+// Appends the messages of `input` (a string or a list of items).
+bool read_input(const json& input, Conversation& c, std::string* problem);
 
 // The reply halves (responses_reply.cpp, responses_stream.cpp).
 json from_chat_reply(const llm::ChatResponse& reply, const ReplyContext& context);
