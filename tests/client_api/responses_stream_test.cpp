@@ -2,7 +2,9 @@
 // item opened and closed, and one terminal event with the whole Response.
 #include "responses_test_support.h"
 
-using namespace autoswarm::responses_test;
+// Inside the helpers' namespace: a using-directive would leak into the next file of a unity
+// batch.
+namespace autoswarm::responses_test {
 
 TEST_CASE("a streamed text reply becomes the Responses event sequence", "[responses]") {
   auto stream = responses_api().stream_translator(context({{"input", "hi"}, {"stream", true}}));
@@ -176,3 +178,5 @@ TEST_CASE("a stream that breaks ends with response.failed and nothing more", "[r
     CHECK(e.back().data["response"]["usage"] == nullptr);
   }
 }
+
+}  // namespace autoswarm::responses_test

@@ -2,11 +2,12 @@
 // upstream gets, whole chat replies as Response objects (streams: responses_stream_test.cpp).
 #include "responses_test_support.h"
 
-using autoswarm::client_api::Protocol;
-using namespace autoswarm::responses_test;
+// Inside the helpers' namespace: a using-directive would leak into the next file of a unity
+// batch.
+namespace autoswarm::responses_test {
 
 TEST_CASE("the Responses API names its protocol, stream type and OpenAI error body", "[responses]") {
-  CHECK(responses_api().protocol() == Protocol::kResponses);
+  CHECK(responses_api().protocol() == client_api::Protocol::kResponses);
   CHECK(responses_api().stream_content_type() == "text/event-stream");
   CHECK(json::parse(responses_api().error_body(404, "no model 'x'", "not_found_error")) ==
         json{{"error", {{"message", "no model 'x'"}, {"type", "not_found_error"}, {"param", nullptr}, {"code", nullptr}}}});
@@ -329,3 +330,4 @@ TEST_CASE("a Response echoes the request fields OpenAI echoes", "[responses]") {
   CHECK(body["reasoning"] == json{{"effort", "low"}, {"summary", nullptr}});
 }
 
+}  // namespace autoswarm::responses_test
