@@ -9,7 +9,6 @@ namespace {
 
 enum class Role { kUser, kAssistant, kSystem };
 
-
 // A message item's content as chat content: text parts joined into a string (what every chat
 // server reads), or a list of text and image_url parts when there are images.
 bool read_message_content(const json& content, const std::string& at, Role role, json* out, std::string* problem) {
