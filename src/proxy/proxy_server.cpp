@@ -42,7 +42,7 @@ bool constant_time_equal(const std::string& sent, const std::string& key) {
 
 std::string default_message(int status) {
   switch (status) {
-    case 404: return "unknown endpoint; AutoSwarm serves /v1/chat/completions, /v1/messages, "
+    case 404: return "unknown endpoint; AutoSwarm serves /v1/chat/completions, /v1/responses, /v1/messages, "
                      "/v1/messages/count_tokens, /v1/models, /v1/models/{id}, /v1/embeddings, "
                      "/v1/completions, Ollama's /api/chat, /api/generate, /api/tags, /api/ps, "
                      "/api/show, /api/embed, /api/version, and /health";
@@ -360,6 +360,21 @@ ProxyServer::ProxyServer(ProxyOptions options) : state_(std::make_unique<State>(
   server.Post("/v1/chat/completions", [weak](const httplib::Request& req, httplib::Response& res) {
     if (auto s = weak.lock()) handle_exchange(s, req, res, nullptr);
   });
+  server.Post("/v1/responses", [weak](const httplib::Request& req, httplib::Response& res) {
+    if (auto s = weak.lock()) handle_exchange(s, req, res, &client_api::responses_api());
+  });
+  // A response is never stored: the proxy translates each one to chat completions, which
+  // keep nothing, so there is none to fetch, cancel or delete.
+  const auto not_stored = [](const httplib::Request& req, httplib::Response& res) {
+    send_error(res, 404,
+               "response '" + std::string(req.matches[1]) + "' is not stored: AutoSwarm translates the "
+               "Responses API to the upstream's chat completions, which keep no responses; send the "
+               "whole conversation in `input` (store: false)", "invalid_request_error", "response_not_found");
+  };
+  server.Get(R"(/v1/responses/([^/]+))", not_stored);
+  server.Delete(R"(/v1/responses/([^/]+))", not_stored);
+  server.Post(R"(/v1/responses/([^/]+)/cancel)", not_stored);
+  server.Get(R"(/v1/responses/([^/]+)/input_items)", not_stored);
   server.Post("/v1/messages", [weak](const httplib::Request& req, httplib::Response& res) {
     if (auto s = weak.lock()) handle_exchange(s, req, res, &client_api::messages_api());
   });

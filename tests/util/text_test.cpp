@@ -7,6 +7,7 @@
 #include <vector>
 
 using namespace autoswarm::util;
+namespace util = autoswarm::util;
 
 TEST_CASE("UTF-8 boundaries never fall inside a character", "[util]") {
   const std::string s = "aé€😀";  // 1, 2, 3 and 4 bytes

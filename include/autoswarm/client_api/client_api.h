@@ -102,6 +102,10 @@ int64_t estimate_prompt_tokens(const json& chat_request);
 const ClientApi& ollama_chat_api();
 const ClientApi& ollama_generate_api();
 
+// OpenAI's Responses API (POST /v1/responses), stateless: a request that needs a stored
+// response (previous_response_id, conversation, background) or a built-in tool is refused.
+const ClientApi& responses_api();
+
 // {"error":{"message","type","param":null,"code"}}: OpenAI's error body (chat completions,
 // Responses, the proxy's own errors). Invalid UTF-8 in `message` is replaced, never thrown on.
 std::string openai_error_body(const std::string& message, const std::string& type, const json& code);
