@@ -15,7 +15,7 @@ namespace {
 
 std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
-std::string got(const json& j) { return " (got " + std::string(util::json_kind(j)) + ")"; }
+std::string got(const json& j) { return " (got " + util::json_kind(j) + ")"; }
 
 // The request fields that chat completions have no place for but that change nothing a local
 // model would do differently: dropped. Everything else unknown is refused by name, so a client

@@ -1,6 +1,7 @@
 // Ollama sends images as bare base64 strings beside a message's text; chat completions wants
 // them as data: URLs in content parts, which need a MIME type the client never said. The
 // bytes say it: every format vision models take starts with a fixed signature.
+#include "autoswarm/util/json.h"
 #include "ollama_translation.h"
 
 #include <array>
@@ -25,17 +26,6 @@ int base64_value(char c) {
 bool is_base64_space(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
 
 }  // namespace
-
-std::string json_kind(const json& value) {
-  switch (value.type()) {
-    case json::value_t::null: return "null";
-    case json::value_t::boolean: return "boolean";
-    case json::value_t::string: return "string";
-    case json::value_t::array: return "list";
-    case json::value_t::object: return "object";
-    default: return "number";
-  }
-}
 
 std::optional<std::string> decode_base64(std::string_view text) {
   std::string out;
@@ -101,7 +91,7 @@ std::string_view image_mime_type(std::string_view bytes) {
 std::optional<json> content_with_images(const std::string& text, const json& images, const std::string& at,
                                         std::string* problem) {
   if (!images.is_array()) {
-    *problem = at + " must be a list of base64 strings (got " + json_kind(images) + ")";
+    *problem = at + " must be a list of base64 strings (got " + util::json_kind(images) + ")";
     return std::nullopt;
   }
   json parts = json::array();
@@ -109,7 +99,7 @@ std::optional<json> content_with_images(const std::string& text, const json& ima
   for (size_t i = 0; i < images.size(); ++i) {
     const std::string image_at = at + "[" + std::to_string(i) + "]";
     if (!images[i].is_string()) {
-      *problem = image_at + " must be a base64 string (got " + json_kind(images[i]) + ")";
+      *problem = image_at + " must be a base64 string (got " + util::json_kind(images[i]) + ")";
       return std::nullopt;
     }
     std::optional<std::string> bytes = decode_base64(images[i].get_ref<const std::string&>());

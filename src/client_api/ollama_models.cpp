@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "autoswarm/util/json.h"
 #include "autoswarm/util/utc_time.h"
 #include "ollama_translation.h"
 
@@ -143,26 +144,26 @@ std::optional<json> openai_embeddings_request_from_ollama(const json& body, bool
     *problem = std::move(message);
     return std::nullopt;
   };
-  if (!body.is_object()) return fail("the request body must be a JSON object (got " + ollama::json_kind(body) + ")");
+  if (!body.is_object()) return fail("the request body must be a JSON object (got " + util::json_kind(body) + ")");
   json out = json::object();
   if (auto model = body.find("model"); model != body.end() && !model->is_null()) {
-    if (!model->is_string()) return fail("'model' must be a string (got " + ollama::json_kind(*model) + ")");
+    if (!model->is_string()) return fail("'model' must be a string (got " + util::json_kind(*model) + ")");
     if (!model->get_ref<const std::string&>().empty()) out["model"] = *model;
   }
   const char* key = legacy_embeddings ? "prompt" : "input";
   auto input = body.find(key);
   if (input == body.end() || input->is_null()) return fail(std::string("'") + key + "' is missing; send the text to embed");
   if (legacy_embeddings && !input->is_string()) {
-    return fail("'prompt' must be a string (got " + ollama::json_kind(*input) + ")");
+    return fail("'prompt' must be a string (got " + util::json_kind(*input) + ")");
   }
   if (input->is_array()) {
     for (size_t i = 0; i < input->size(); ++i) {
       if (!(*input)[i].is_string()) {
-        return fail("input[" + std::to_string(i) + "] must be a string (got " + ollama::json_kind((*input)[i]) + ")");
+        return fail("input[" + std::to_string(i) + "] must be a string (got " + util::json_kind((*input)[i]) + ")");
       }
     }
   } else if (!input->is_string()) {
-    return fail("'input' must be a string or a list of strings (got " + ollama::json_kind(*input) + ")");
+    return fail("'input' must be a string or a list of strings (got " + util::json_kind(*input) + ")");
   }
   if (input->empty() || *input == "") {
     return fail(std::string("'") + key + "' is empty; send the text to embed (a request that only loads the model "

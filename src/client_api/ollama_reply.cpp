@@ -132,7 +132,7 @@ class OllamaApi : public ClientApi {
   }
   std::optional<json> to_chat_request(const json& request, std::string* problem) const override {
     if (!request.is_object()) {
-      *problem = "the request body must be a JSON object (got " + json_kind(request) + ")";
+      *problem = "the request body must be a JSON object (got " + util::json_kind(request) + ")";
       return std::nullopt;
     }
     return endpoint_ == Endpoint::kChat ? chat_request_from_chat(request, problem)

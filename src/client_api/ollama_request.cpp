@@ -5,6 +5,7 @@
 // is dropped: it tunes the server, and the upstream's own settings stand in for it.
 #include <cstdint>
 
+#include "autoswarm/util/json.h"
 #include "ollama_translation.h"
 
 namespace autoswarm::client_api::ollama {
@@ -27,7 +28,7 @@ bool fail(std::string* problem, std::string message) {
 // the JSON text chat completions carries; a missing id becomes "call_<n>".
 std::optional<json> chat_tool_call(const json& call, const std::string& at, size_t n, std::string* problem) {
   if (!call.is_object()) {
-    fail(problem, at + " must be an object (got " + json_kind(call) + ")");
+    fail(problem, at + " must be an object (got " + util::json_kind(call) + ")");
     return std::nullopt;
   }
   auto fn = call.find("function");
@@ -43,7 +44,7 @@ std::optional<json> chat_tool_call(const json& call, const std::string& at, size
   std::string arguments = "{}";
   if (auto args = fn->find("arguments"); args != fn->end() && !args->is_null()) {
     if (!args->is_object()) {
-      fail(problem, at + ".function.arguments must be an object (got " + json_kind(*args) + ")");
+      fail(problem, at + ".function.arguments must be an object (got " + util::json_kind(*args) + ")");
       return std::nullopt;
     }
     arguments = args->dump(-1, ' ', false, json::error_handler_t::replace);
@@ -51,7 +52,7 @@ std::optional<json> chat_tool_call(const json& call, const std::string& at, size
   std::string id = "call_" + std::to_string(n);
   if (auto given = call.find("id"); given != call.end() && !given->is_null()) {
     if (!given->is_string()) {
-      fail(problem, at + ".id must be a string (got " + json_kind(*given) + ")");
+      fail(problem, at + ".id must be a string (got " + util::json_kind(*given) + ")");
       return std::nullopt;
     }
     if (!given->get_ref<const std::string&>().empty()) id = given->get<std::string>();
@@ -77,7 +78,7 @@ bool optional_string(const json& object, const char* key, const std::string& lab
                      std::string* problem) {
   auto it = object.find(key);
   if (it == object.end() || it->is_null()) return true;
-  if (!it->is_string()) return fail(problem, label + " must be a string (got " + json_kind(*it) + ")");
+  if (!it->is_string()) return fail(problem, label + " must be a string (got " + util::json_kind(*it) + ")");
   *out = it->get<std::string>();
   return true;
 }
@@ -96,7 +97,7 @@ std::optional<json> chat_content(const json& message, const std::string& text, c
 
 std::optional<json> chat_messages(const json& messages, std::string* problem) {
   if (!messages.is_array()) {
-    fail(problem, "'messages' must be a list (got " + json_kind(messages) + ")");
+    fail(problem, "'messages' must be a list (got " + util::json_kind(messages) + ")");
     return std::nullopt;
   }
   if (messages.empty()) {
@@ -110,12 +111,12 @@ std::optional<json> chat_messages(const json& messages, std::string* problem) {
     const json& m = messages[i];
     const std::string at = "messages[" + std::to_string(i) + "].";
     if (!m.is_object()) {
-      fail(problem, "messages[" + std::to_string(i) + "] must be an object (got " + json_kind(m) + ")");
+      fail(problem, "messages[" + std::to_string(i) + "] must be an object (got " + util::json_kind(m) + ")");
       return std::nullopt;
     }
     auto role_it = m.find("role");
     if (role_it == m.end() || !role_it->is_string()) {
-      fail(problem, at + "role must be a string (got " + json_kind(role_it == m.end() ? json() : *role_it) + ")");
+      fail(problem, at + "role must be a string (got " + util::json_kind(role_it == m.end() ? json() : *role_it) + ")");
       return std::nullopt;
     }
     const std::string& role = role_it->get_ref<const std::string&>();
@@ -136,7 +137,7 @@ std::optional<json> chat_messages(const json& messages, std::string* problem) {
     auto tool_calls = m.find("tool_calls");
     if (tool_calls != m.end() && !tool_calls->is_null()) {
       if (!tool_calls->is_array()) {
-        fail(problem, at + "tool_calls must be a list (got " + json_kind(*tool_calls) + ")");
+        fail(problem, at + "tool_calls must be a list (got " + util::json_kind(*tool_calls) + ")");
         return std::nullopt;
       }
       if (!tool_calls->empty() && role != "assistant") {
@@ -183,14 +184,14 @@ std::optional<json> chat_messages(const json& messages, std::string* problem) {
 
 bool translate_model_and_tools(const json& request, json& out, std::string* problem) {
   if (auto model = request.find("model"); model != request.end() && !model->is_null()) {
-    if (!model->is_string()) return fail(problem, "'model' must be a string (got " + json_kind(*model) + ")");
+    if (!model->is_string()) return fail(problem, "'model' must be a string (got " + util::json_kind(*model) + ")");
     if (!model->get_ref<const std::string&>().empty()) out["model"] = *model;
   }
   if (auto tools = request.find("tools"); tools != request.end() && !tools->is_null()) {
-    if (!tools->is_array()) return fail(problem, "'tools' must be a list (got " + json_kind(*tools) + ")");
+    if (!tools->is_array()) return fail(problem, "'tools' must be a list (got " + util::json_kind(*tools) + ")");
     for (size_t i = 0; i < tools->size(); ++i) {
       if (!(*tools)[i].is_object()) {
-        return fail(problem, "tools[" + std::to_string(i) + "] must be an object (got " + json_kind((*tools)[i]) + ")");
+        return fail(problem, "tools[" + std::to_string(i) + "] must be an object (got " + util::json_kind((*tools)[i]) + ")");
       }
     }
     if (!tools->empty()) out["tools"] = *tools;  // Ollama's tools are chat's shape already
@@ -221,29 +222,29 @@ bool translate_shared_fields(const json& request, json& out, std::string* proble
                                 {"json_schema", {{"name", "response"}, {"schema", *format}, {"strict", true}}}};
     } else {
       return fail(problem, "'format' must be \"json\" or a JSON schema object (got " +
-                               (format->is_string() ? "'" + format->get<std::string>() + "'" : json_kind(*format)) + ")");
+                               (format->is_string() ? "'" + format->get<std::string>() + "'" : util::json_kind(*format)) + ")");
     }
   }
   if (auto options = request.find("options"); options != request.end() && !options->is_null()) {
-    if (!options->is_object()) return fail(problem, "'options' must be an object (got " + json_kind(*options) + ")");
+    if (!options->is_object()) return fail(problem, "'options' must be an object (got " + util::json_kind(*options) + ")");
     for (const auto& [key, value] : options->items()) {
       if (value.is_null()) continue;
       const std::string at = "options." + key;
       if (key == "num_predict") {
-        if (!value.is_number_integer()) return fail(problem, at + " must be an integer (got " + json_kind(value) + ")");
+        if (!value.is_number_integer()) return fail(problem, at + " must be an integer (got " + util::json_kind(value) + ")");
         // -1 (no limit) and -2 (fill the context) are the chat default: no max_tokens.
         if (value.get<int64_t>() > 0) out["max_tokens"] = value;
       } else if (key == "temperature" || key == "top_p" || key == "presence_penalty" || key == "frequency_penalty") {
-        if (!value.is_number()) return fail(problem, at + " must be a number (got " + json_kind(value) + ")");
+        if (!value.is_number()) return fail(problem, at + " must be a number (got " + util::json_kind(value) + ")");
         out[key] = value;
       } else if (key == "top_k" || key == "seed") {
-        if (!value.is_number_integer()) return fail(problem, at + " must be an integer (got " + json_kind(value) + ")");
+        if (!value.is_number_integer()) return fail(problem, at + " must be an integer (got " + util::json_kind(value) + ")");
         out[key] = value;
       } else if (key == "stop") {
         json stop = value.is_string() ? json::array({value}) : value;
         bool strings = stop.is_array();
         for (const json& s : stop) strings = strings && s.is_string();
-        if (!strings) return fail(problem, at + " must be a string or a list of strings (got " + json_kind(value) + ")");
+        if (!strings) return fail(problem, at + " must be a string or a list of strings (got " + util::json_kind(value) + ")");
         if (!stop.empty()) out["stop"] = std::move(stop);
       }
       // Every other option (num_ctx, num_gpu, repeat_penalty, …) tunes the server: dropped.
@@ -251,7 +252,7 @@ bool translate_shared_fields(const json& request, json& out, std::string* proble
   }
   bool stream = true;  // Ollama streams unless told not to
   if (auto it = request.find("stream"); it != request.end() && !it->is_null()) {
-    if (!it->is_boolean()) return fail(problem, "'stream' must be true or false (got " + json_kind(*it) + ")");
+    if (!it->is_boolean()) return fail(problem, "'stream' must be true or false (got " + util::json_kind(*it) + ")");
     stream = it->get<bool>();
   }
   out["stream"] = stream;

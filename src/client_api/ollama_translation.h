@@ -17,8 +17,6 @@ namespace autoswarm::client_api::ollama {
 // and in where a reply's text goes ("message" or "response").
 enum class Endpoint { kChat, kGenerate };
 
-// "string", "number", "boolean", "list", "object" or "null": the word a 400 uses for what it got.
-std::string json_kind(const json& value);
 
 // The chat completions request for an /api/chat or /api/generate body; nullopt with `*problem`
 // naming the field for what cannot be translated or has the wrong type.

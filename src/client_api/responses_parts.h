@@ -19,7 +19,6 @@ std::optional<json> to_chat_request(const json& request, std::string* problem);
 // Reading a request's fields (responses_request.cpp). `at` is the path of the object holding
 // the field ("input[2].", or "" at the top), for the problem. The readers return false, with
 // `*problem` set, when the field has another type (or, required, is missing).
-std::string json_kind_name(const json& value);  // "null", "boolean", "string", "list", "object", "number"
 std::string must_be(const std::string& field, const char* expected, const json& got);
 // object[key], or nullptr when it is absent or null (the two mean the same in a request).
 const json* present(const json& object, const char* key);

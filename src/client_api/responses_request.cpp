@@ -5,23 +5,13 @@
 // only OpenAI's servers produce — is refused with a message that names the field, rather than
 // dropped: a client that relies on it would otherwise get a silently different answer.
 #include "autoswarm/util/text.h"
+#include "autoswarm/util/json.h"
 #include "responses_parts.h"
 
 namespace autoswarm::client_api::responses {
 
-std::string json_kind_name(const json& j) {
-  switch (j.type()) {
-    case json::value_t::null: return "null";
-    case json::value_t::boolean: return "boolean";
-    case json::value_t::string: return "string";
-    case json::value_t::array: return "list";
-    case json::value_t::object: return "object";
-    default: return "number";
-  }
-}
-
 std::string must_be(const std::string& field, const char* expected, const json& got) {
-  return field + " must be " + expected + " (got " + json_kind_name(got) + ")";
+  return field + " must be " + expected + " (got " + util::json_kind(got) + ")";
 }
 
 const json* present(const json& object, const char* key) {

@@ -42,7 +42,7 @@ json ToolCall::to_json() const {
 }
 
 namespace {
-std::string kind_of(const json& j) { return std::string(util::json_kind(j)); }
+std::string kind_of(const json& j) { return util::json_kind(j); }
 }  // namespace
 
 std::string messages_problem(const json& messages) {

@@ -54,7 +54,7 @@ nlohmann::json try_parse_json(std::string_view text, std::string* why,
   }
 }
 
-std::string_view json_kind(const nlohmann::json& j) {
+std::string json_kind(const nlohmann::json& j) {
   switch (j.type()) {
     case nlohmann::json::value_t::null: return "null";
     case nlohmann::json::value_t::boolean: return "boolean";

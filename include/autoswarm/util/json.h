@@ -44,7 +44,7 @@ std::string string_field(const nlohmann::json& object, std::string_view key);
 
 // What kind of value `j` is, in the words of an error message: "null", "boolean", "string",
 // "number", "list" or "object" ("messages must be a list (got object)").
-std::string_view json_kind(const nlohmann::json& j);
+std::string json_kind(const nlohmann::json& j);
 
 // object[key] as text: a string as it is, null or absent as "", anything else as compact JSON.
 std::string field_text(const nlohmann::json& object, std::string_view key);
