@@ -33,6 +33,7 @@ class ResponsesStream : public StreamTranslator {
   std::string on_finish(const llm::ChatResponse& reply) override;
   std::string on_error(int status, const std::string& message, const std::string& type,
                        const llm::ChatResponse& partial) override;
+  bool ended() const override { return phase_ == Phase::kEnded; }
 
  private:
   enum class Phase { kNotStarted, kStreaming, kEnded };
@@ -58,7 +59,11 @@ class ResponsesStream : public StreamTranslator {
   int64_t last_tool_index_ = 0;
   std::string finish_reason_;
   llm::Usage usage_;  // from a usage chunk, in case the final reply has none
+  size_t kept_bytes_ = 0;  // the items' text and a share per item: what the .done events repeat
 };
+
+// What an item costs beyond its text (ids, name, its place in the maps).
+constexpr size_t kItemOverheadBytes = 256;
 
 const std::string* stream_string_at(const json& object, const char* key) {
   auto it = object.find(key);
@@ -156,6 +161,7 @@ void ResponsesStream::add_text(std::string& out, ItemKind kind, const std::strin
   }
   StreamItem& item = items_[*open];
   item.text += delta;
+  kept_bytes_ += delta.size();
   json event = {{"item_id", item.id}, {"output_index", *open}, {"content_index", 0}, {"delta", delta}};
   if (kind == ItemKind::kMessage) {
     event["logprobs"] = json::array();
@@ -191,6 +197,7 @@ void ResponsesStream::add_tool_call_delta(std::string& out, const json& delta) {
     item.call_id = id != nullptr && !id->empty() ? *id : item_id("call_", context_, output_index);
     if (name != nullptr) item.name = *name;
     known = tool_items_.emplace(index, open_item(out, std::move(item))).first;
+    kept_bytes_ += kItemOverheadBytes;
   } else if (name != nullptr && items_[known->second].name != *name) {
     items_[known->second].name += *name;  // names arrive whole; some servers repeat them
   }
@@ -203,6 +210,7 @@ void ResponsesStream::add_tool_call_delta(std::string& out, const json& delta) {
   }
   if (fragment.empty()) return;
   item.text += fragment;
+  kept_bytes_ += fragment.size();
   emit(out, "response.function_call_arguments.delta",
        {{"item_id", item.id}, {"output_index", known->second}, {"delta", fragment}});
 }
@@ -229,6 +237,13 @@ std::string ResponsesStream::on_chunk(const json& chunk) {
   }
   if (auto calls = delta.find("tool_calls"); calls != delta.end() && calls->is_array()) {
     for (const json& call : *calls) add_tool_call_delta(out, call);
+  }
+  // The .done events and response.completed repeat everything streamed, so it is kept; past
+  // the bound the stream fails as a reply too large would, instead of memory growing with it.
+  if (kept_bytes_ > context_.max_kept_bytes) {
+    out += on_error(502, "the upstream's reply is larger than " + std::to_string(context_.max_kept_bytes) +
+                             " bytes (raise the limit with --max-upstream-reply)",
+                    "upstream_reply_too_large", llm::ChatResponse{});
   }
   return out;
 }

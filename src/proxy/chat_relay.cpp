@@ -72,6 +72,7 @@ PreparedChat prepare(ProxyState& st, json body, const httplib::Request& req, Req
     p.context.id = p.conversation_id;
     p.context.created = std::chrono::duration_cast<std::chrono::seconds>(p.started_at.time_since_epoch()).count();
     p.context.request = std::move(client_request);
+    p.context.max_kept_bytes = st.options.max_upstream_reply_bytes;
   }
   p.body = std::move(body);
   return p;
@@ -281,13 +282,17 @@ void run_upstream_stream(std::shared_ptr<ProxyState> st, std::shared_ptr<StreamC
       bool is_error = chunk.is_object() && chunk.contains("error") && !chunk.contains("choices");
       if (translator) {
         // An error event ends the stream with a StreamError: the protocol's error event follows.
-        return is_error || ch->push(translator->on_chunk(chunk));
+        return is_error || (ch->push(translator->on_chunk(chunk)) && !translator->ended());
       }
       if (!is_error && !p->client_wants_usage && is_usage_only(chunk)) return true;
       error_relayed = error_relayed || is_error;
       return ch->push(sse_data(data));
     });
     o.client_disconnected = o.reply.cancelled;
+    if (translator && translator->ended() && !ch->cancelled_now()) {
+      o.client_disconnected = false;  // the stream had started: its status line was 200
+      o.error = "the upstream's reply was larger than the translation keeps (--max-upstream-reply)";
+    }
   } catch (const llm::StreamError& e) {
     o.reply = e.partial();
     o.error = e.what();

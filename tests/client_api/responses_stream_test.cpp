@@ -179,4 +179,22 @@ TEST_CASE("a stream that breaks ends with response.failed and nothing more", "[r
   }
 }
 
+TEST_CASE("a stream past max_kept_bytes fails as too large and keeps nothing more", "[responses]") {
+  ReplyContext ctx = context();
+  ctx.max_kept_bytes = 10;
+  auto stream = responses_api().stream_translator(ctx);
+  std::string text = stream->on_chunk(delta_chunk({{"content", "123456"}}));
+  CHECK_FALSE(stream->ended());
+  text += stream->on_chunk(delta_chunk({{"content", "789012"}}));
+  CHECK(stream->ended());
+  CHECK(stream->on_chunk(delta_chunk({{"content", "more"}})).empty());
+  CHECK(stream->on_finish(reply_with("123456789012more")).empty());
+  const std::vector<Event> events = events_of(text);
+  check_sequence_numbers(events);
+  CHECK(events.back().name == "response.failed");
+  CHECK(events.back().data["response"]["error"]["code"] == "upstream_reply_too_large");
+  CHECK_THAT(events.back().data["response"]["error"]["message"].get<std::string>(),
+             Catch::Contains("--max-upstream-reply"));
+}
+
 }  // namespace autoswarm::responses_test

@@ -7,6 +7,7 @@
 // JSON in and text out: no sockets, no files, so each is unit-tested and fuzzed alone.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -38,6 +39,10 @@ struct ReplyContext {
   std::string id;        // this exchange's id, unique per reply (the proxy's conversation id)
   int64_t created = 0;   // Unix seconds the request arrived
   json request;          // the client's request as received (Responses echoes some fields)
+  // A translator that must repeat what it streamed (the Responses API's .done events) keeps
+  // at most about this much, then ends the stream with its error: a stream's memory is bounded
+  // like a whole reply's (the proxy passes --max-upstream-reply).
+  size_t max_kept_bytes = 16 * 1024 * 1024;
 };
 
 // Turns the upstream's chat-completion chunks, one at a time, into the client's stream. Each
@@ -56,6 +61,9 @@ class StreamTranslator {
   // protocol's error event and whatever ends its stream cleanly. `partial` is what arrived.
   virtual std::string on_error(int status, const std::string& message, const std::string& type,
                                const llm::ChatResponse& partial) = 0;
+  // True once the translator wrote its stream's end by itself (a reply past max_kept_bytes):
+  // the proxy then stops reading the upstream, and later calls return nothing.
+  virtual bool ended() const { return false; }
 };
 
 class ClientApi {
