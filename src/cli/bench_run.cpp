@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <optional>
 
@@ -141,6 +142,30 @@ std::optional<llm::Endpoint> choose_llm(const RunFlags& f, const bench::Pipeline
   return chosen;
 }
 
+// Once per run, what the tasks ask for that this run will not do: the task.toml fields it does
+// not act on, and tasks that want the internet (Harbor's containers have it by default; ours
+// only with --allow-internet).
+void warn_about_task_fields(const std::vector<bench::Task>& tasks, bool allow_internet) {
+  std::map<std::string, size_t> ignored;
+  size_t want_internet = 0;
+  for (const bench::Task& t : tasks) {
+    for (const std::string& field : t.ignored_fields) ++ignored[field];
+    if (t.environment.allow_internet_declared) ++want_internet;
+  }
+  if (!ignored.empty()) {
+    std::string fields;
+    for (const auto& [field, count] : ignored) {
+      fields += (fields.empty() ? "" : ", ") + field + " (" + std::to_string(count) + (count == 1 ? " task)" : " tasks)");
+    }
+    spdlog::warn("task.toml fields autoswarm bench does not act on, ignored: {}", fields);
+  }
+  if (want_internet > 0 && !allow_internet) {
+    spdlog::warn("{} task(s) set [environment].allow_internet = true, but containers run without a network "
+                 "unless you pass --allow-internet: what they download (pip install, git clone) fails",
+                 want_internet);
+  }
+}
+
 int run_bench(const RunFlags& f, const GlobalOptions& global) {
   std::optional<bench::AgentKind> kind = bench::parse_agent_kind(f.agent);
   if (!kind) {
@@ -181,6 +206,7 @@ int run_bench(const RunFlags& f, const GlobalOptions& global) {
     task.verifier.timeout_sec *= f.timeout_multiplier;
   }
   for (const auto& p : set.problems) spdlog::warn("skipping a task: {}", p.message());
+  warn_about_task_fields(set.tasks, f.allow_internet);
   if (set.tasks.empty()) {
     throw Error("no usable tasks in " + f.tasks_dir +
                 (set.problems.empty() ? std::string(" (none matched the filters)")

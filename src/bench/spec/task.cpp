@@ -9,7 +9,10 @@
 #define TOML_ASSERT(expr) static_assert(true)
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <cmath>
+#include <map>
+#include <set>
 #include <sstream>
 
 #include "autoswarm/util/error.h"
@@ -64,6 +67,18 @@ class TomlReader {
     out = *node->value<std::string>();
   }
 
+  // A user: a name, or a numeric uid as Harbor allows (`user = 0`).
+  void user(const toml::table* t, const char* table, std::string& out) const {
+    const toml::node* node = t ? t->get("user") : nullptr;
+    if (!node) return;
+    if (auto uid = node->value_exact<int64_t>(); uid && *uid >= 0) {
+      out = std::to_string(*uid);
+      return;
+    }
+    if (!node->is_string()) fail(*node, where(table, "user") + " must be a user name or a numeric uid");
+    out = *node->value<std::string>();
+  }
+
   void boolean(const toml::table* t, const char* table, const char* key, bool& out) const {
     const toml::node* node = t ? t->get(key) : nullptr;
     if (!node) return;
@@ -115,6 +130,8 @@ class TomlReader {
   fs::path file_;
 };
 
+std::vector<std::string> ignored_fields(const toml::table& root);
+
 // The fields task.toml sets, over the defaults already in `task`.
 void read_task_toml(Task& task, std::string_view toml_text, const fs::path& file) {
   // toml++ assumes UTF-8 and may abort inside its decoder on other bytes.
@@ -157,11 +174,11 @@ void read_task_toml(Task& task, std::string_view toml_text, const fs::path& file
 
   const toml::table* agent = r.table("agent");
   r.number(agent, "agent", "timeout_sec", task.agent.timeout_sec);
-  r.string(agent, "agent", "user", task.agent.user);
+  r.user(agent, "agent", task.agent.user);
 
   const toml::table* verifier = r.table("verifier");
   r.number(verifier, "verifier", "timeout_sec", task.verifier.timeout_sec);
-  r.string(verifier, "verifier", "user", task.verifier.user);
+  r.user(verifier, "verifier", task.verifier.user);
   r.env(verifier, "verifier", task.verifier.env);
 
   const toml::table* e = r.table("environment");
@@ -173,10 +190,40 @@ void read_task_toml(Task& task, std::string_view toml_text, const fs::path& file
   r.size_mb(e, "storage_mb", "storage", env.storage_mb);
   r.integer(e, "environment", "gpus", env.gpus);
   r.boolean(e, "environment", "allow_internet", env.allow_internet);
+  env.allow_internet_declared = e && e->get("allow_internet") && env.allow_internet;
   r.env(e, "environment", env.env);
   r.string(e, "environment", "os", env.os);
 
   r.env(r.table("solution"), "solution", task.solution.env);
+  task.ignored_fields = ignored_fields(root);
+}
+
+// The fields of task.toml that this reader acts on, by table ("" for the top level); every
+// other key is named in Task::ignored_fields. [metadata] is free-form: none of it is ignored.
+std::vector<std::string> ignored_fields(const toml::table& root) {
+  static const std::map<std::string, std::set<std::string>> kRead = {
+      {"", {"schema_version", "version", "task", "metadata", "agent", "verifier", "environment", "solution"}},
+      {"task", {"name", "description"}},
+      {"agent", {"timeout_sec", "user"}},
+      {"verifier", {"timeout_sec", "user", "env"}},
+      {"environment", {"build_timeout_sec", "docker_image", "cpus", "memory_mb", "memory", "storage_mb",
+                       "storage", "gpus", "allow_internet", "env", "os"}},
+      {"solution", {"env"}},
+  };
+  std::vector<std::string> ignored;
+  for (const auto& [key, node] : root) {
+    const std::string name(key.str());
+    if (!kRead.at("").count(name)) {
+      ignored.push_back(node.is_array_of_tables() ? "[[" + name + "]]" : node.is_table() ? "[" + name + "]" : name);
+      continue;
+    }
+    auto known = kRead.find(name);
+    if (known == kRead.end() || !node.is_table()) continue;
+    for (const auto& [field, value] : *node.as_table()) {
+      if (!known->second.count(std::string(field.str()))) ignored.push_back("[" + name + "]." + std::string(field.str()));
+    }
+  }
+  return ignored;
 }
 
 }  // namespace
@@ -198,11 +245,6 @@ Task load_task(const fs::path& dir_in) {
   if (!task.dir.has_filename()) task.dir = task.dir.parent_path();  // "dir/" → "dir"
   task.name = task.dir.filename().string();
 
-  const fs::path instruction = task.dir / "instruction.md";
-  if (!fs::is_regular_file(instruction)) {
-    throw FileError(instruction.string() + ": missing (every task needs instruction.md)");
-  }
-  task.instruction = util::read_file(instruction);
   if (fs::exists(task.task_toml())) {
     // toml++ would wait forever on a FIFO named task.toml.
     if (!fs::is_regular_file(task.task_toml())) {
@@ -211,6 +253,16 @@ Task load_task(const fs::path& dir_in) {
     }
     read_task_toml(task, util::read_file(task.task_toml()), task.task_toml());
   }
+  const fs::path instruction = task.dir / "instruction.md";
+  if (!fs::is_regular_file(instruction)) {
+    const auto& ignored = task.ignored_fields;
+    if (std::find(ignored.begin(), ignored.end(), "[[steps]]") != ignored.end()) {
+      throw FileError(task.task_toml().string() + ": a multi-step task ([[steps]]), which autoswarm bench "
+                      "does not run yet (it runs tasks with one instruction.md)");
+    }
+    throw FileError(instruction.string() + ": missing (every task needs instruction.md)");
+  }
+  task.instruction = util::read_file(instruction);
   if (task.name.empty()) task.name = task.dir.filename().string();
 
   const fs::path test_sh = task.tests_dir() / "test.sh";

@@ -198,6 +198,36 @@ TEST_CASE("every unusable task names its file and reason", "[bench][task]") {
   }
 }
 
+TEST_CASE("a numeric user is a uid, as Harbor allows", "[bench][task]") {
+  Task t = parse_task_toml("[agent]\nuser = 0\n[verifier]\nuser = \"tester\"\n", "task.toml");
+  CHECK(t.agent.user == "0");
+  CHECK(t.verifier.user == "tester");
+  CHECK_THROWS_WITH(parse_task_toml("[agent]\nuser = -1\n", "task.toml"),
+                    "task.toml:2: [agent].user must be a user name or a numeric uid");
+}
+
+TEST_CASE("fields the loader does not act on are named, and a declared allow_internet noted", "[bench][task]") {
+  Task t = parse_task_toml(
+      "version = \"1.0\"\n[metadata]\nanything = 1\n[agent]\ntimeout_sec = 5\nmcp_servers = []\n"
+      "[environment]\nallow_internet = true\nhealthcheck = { command = \"true\" }\ngpu_types = [\"a100\"]\n"
+      "[[steps]]\nname = \"one\"\n[artifacts]\npaths = [\"/out\"]\n",
+      "task.toml");
+  // In the order of the tables' names, as toml++ keeps them.
+  CHECK(t.ignored_fields == std::vector<std::string>{"[agent].mcp_servers", "[artifacts]", "[environment].gpu_types",
+                                                    "[environment].healthcheck", "[[steps]]"});
+  CHECK(t.environment.allow_internet_declared);
+  CHECK_FALSE(parse_task_toml("", "task.toml").environment.allow_internet_declared);
+  CHECK(parse_task_toml("[environment]\nallow_internet = false\n", "task.toml").ignored_fields.empty());
+}
+
+TEST_CASE("a multi-step task says so instead of 'instruction.md missing'", "[bench][task]") {
+  TempDir tmp;
+  fs::path dir = make_task(tmp.path(), "t", "[[steps]]\nname = \"one\"\n[[steps]]\nname = \"two\"\n");
+  fs::remove(dir / "instruction.md");
+  CHECK_THAT(load_error(dir), Catch::Contains("task.toml: a multi-step task ([[steps]]), which autoswarm bench "
+                                              "does not run yet"));
+}
+
 TEST_CASE("a task.toml that is not UTF-8 is refused with the byte offset, before toml++ reads it", "[bench][task]") {
   TempDir tmp;
   // A Latin-1 "é" in a string, then a lone continuation byte in a comment: toml++ used to abort.

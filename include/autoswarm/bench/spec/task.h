@@ -19,7 +19,7 @@ using EnvMap = std::map<std::string, std::string>;
 // [agent]
 struct AgentConfig {
   double timeout_sec = 600.0;
-  std::string user;  // empty: the image's default user
+  std::string user;  // a name or a numeric uid ("0"); empty: the image's default user
 };
 
 // [verifier]. `env` values may hold ${VAR} / ${VAR:-default}: see expand_env().
@@ -37,7 +37,8 @@ struct EnvironmentConfig {
   int64_t memory_mb = 2048;
   int64_t storage_mb = 10240;
   int gpus = 0;
-  bool allow_internet = true;
+  bool allow_internet = true;        // Harbor's default; AutoSwarm's containers never have a network
+  bool allow_internet_declared = false;  // task.toml says allow_internet = true itself (a warning)
   EnvMap env;
   std::string os = "linux";
 };
@@ -59,6 +60,9 @@ struct Task {
   VerifierConfig verifier;
   EnvironmentConfig environment;
   SolutionConfig solution;
+  // The task.toml fields AutoSwarm reads but does not act on ("[environment].healthcheck",
+  // "[environment].mcp_servers", …), for the one warning a run prints about them.
+  std::vector<std::string> ignored_fields;
 
   std::filesystem::path task_toml() const { return dir / "task.toml"; }
   std::filesystem::path environment_dir() const { return dir / "environment"; }
@@ -76,7 +80,7 @@ struct TaskProblem {
 };
 
 // Reads one task directory. Throws FileError naming the file when instruction.md or
-// tests/test.sh is missing, task.toml does not parse (with its line) or a field has the wrong type.
+// tests/test.sh is missing (for a multi-step task, [[steps]] in task.toml, that it is one), task.toml does not parse (with its line) or a field has the wrong type.
 // A missing task.toml means all defaults.
 Task load_task(const std::filesystem::path& dir);
 
