@@ -70,7 +70,10 @@ int run_reflect(const ReflectFlags& f, const GlobalOptions& global) {
     }
   }
   std::cout << r.summary_line() << "\n" << std::flush;
-  if (r.exit_code() != 0 && !r.no_upstream) {
+  if (r.model_ignores_json) {
+    std::cerr << "error: the model kept answering with something that is not the JSON asked for; the "
+                 "conversations stay unreviewed for the next run (try a larger model, with --model)\n";
+  } else if (r.exit_code() != 0 && !r.no_upstream) {
     std::cerr << "error: every call to the upstream failed; the conversations stay unreviewed for the next run\n";
   }
   return r.exit_code();

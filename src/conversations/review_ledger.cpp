@@ -50,13 +50,23 @@ ReviewLedger::ReviewLedger(std::filesystem::path path, std::chrono::milliseconds
     ReviewMark m;
     m.conversation_id = text_field(j, "id");
     m.at = text_field(j, "at");
-    m.outcome = text_field(j, "outcome");
+    std::optional<ReviewOutcome> outcome = parse_outcome(text_field(j, "outcome"));
+    if (!outcome) {
+      spdlog::warn("{}:{}: unknown outcome '{}', ignored (that conversation will be reviewed again)",
+                   path_.string(), line_no, text_field(j, "outcome"));
+      continue;
+    }
+    m.outcome = *outcome;
     m.skill_id = text_field(j, "skill");
     m.reason = text_field(j, "reason");
     if (auto it = j.find("injected"); it != j.end() && it->is_array()) {
       for (const auto& id : *it) {
         if (id.is_string()) m.injected.push_back(id.get<std::string>());
       }
+    }
+    if (m.outcome == ReviewOutcome::kUnparsable) {
+      ++unparsable_[m.conversation_id];
+      continue;
     }
     if (index_.contains(m.conversation_id)) continue;
     index_.emplace(m.conversation_id, marks_.size());
@@ -73,7 +83,28 @@ ReviewLedger::~ReviewLedger() {
   if (fd_ >= 0) ::close(fd_);
 }
 
+std::string_view outcome_name(ReviewOutcome outcome) {
+  switch (outcome) {
+    case ReviewOutcome::kAdded: return "added";
+    case ReviewOutcome::kSkipped: return "skipped";
+    case ReviewOutcome::kUnparsable: return "unparsable";
+  }
+  return "skipped";
+}
+
+std::optional<ReviewOutcome> parse_outcome(std::string_view name) {
+  for (ReviewOutcome o : {ReviewOutcome::kAdded, ReviewOutcome::kSkipped, ReviewOutcome::kUnparsable}) {
+    if (outcome_name(o) == name) return o;
+  }
+  return std::nullopt;
+}
+
 bool ReviewLedger::contains(const std::string& conversation_id) const { return index_.contains(conversation_id); }
+
+size_t ReviewLedger::unparsable_attempts(const std::string& conversation_id) const {
+  auto it = unparsable_.find(conversation_id);
+  return it == unparsable_.end() ? 0 : it->second;
+}
 
 void ReviewLedger::mark(ReviewMark m) {
   if (index_.contains(m.conversation_id)) return;  // reviewed exactly once
@@ -97,7 +128,7 @@ void ReviewLedger::mark(ReviewMark m) {
       if (::pread(fd_, &last, 1, size - 1) == 1 && last != '\n') prefix = "\n";
     }
   }
-  nlohmann::ordered_json j = {{"id", m.conversation_id}, {"at", m.at}, {"outcome", m.outcome}};
+  nlohmann::ordered_json j = {{"id", m.conversation_id}, {"at", m.at}, {"outcome", outcome_name(m.outcome)}};
   if (!m.skill_id.empty()) j["skill"] = m.skill_id;
   if (!m.reason.empty()) j["reason"] = m.reason;
   if (!m.injected.empty()) j["injected"] = m.injected;
@@ -113,8 +144,12 @@ void ReviewLedger::mark(ReviewMark m) {
     done += static_cast<size_t>(n);
   }
   dirty_ = true;
-  index_.emplace(m.conversation_id, marks_.size());
-  marks_.push_back(std::move(m));
+  if (m.outcome == ReviewOutcome::kUnparsable) {
+    ++unparsable_[m.conversation_id];
+  } else {
+    index_.emplace(m.conversation_id, marks_.size());
+    marks_.push_back(std::move(m));
+  }
   if (std::chrono::steady_clock::now() - last_sync_ >= sync_interval_) sync();
 }
 

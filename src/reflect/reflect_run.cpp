@@ -25,11 +25,12 @@ std::string ReflectResult::summary_line() const {
   std::string line = "reviewed=" + std::to_string(reviewed) + " added=" + std::to_string(added) +
                      " skipped=" + std::to_string(skipped) + " pruned=" + std::to_string(pruned);
   if (failed > 0) line += " failed=" + std::to_string(failed);
+  if (unparsable > 0) line += " unparsable=" + std::to_string(unparsable);
   return line;
 }
 
 int ReflectResult::exit_code() const {
-  if (no_upstream) return 1;
+  if (no_upstream || model_ignores_json) return 1;
   if (failed > 0 && calls_ok == 0) return 1;
   return 0;
 }
@@ -92,7 +93,8 @@ class Run {
           injected = conversations::load_conversation(conversations_dir_, conversation).injected_skills;
         } catch (const Error&) {
         }
-        ledger_->mark({conversation, util::utc_timestamp(), "added", skill, "recorded after an interrupted run", injected});
+        ledger_->mark({conversation, util::utc_timestamp(), conversations::ReviewOutcome::kAdded, skill,
+                       "recorded after an interrupted run", injected});
       }
     }
 
@@ -172,7 +174,7 @@ class Run {
   }
 
   void skip(const std::string& id, const std::string& reason, const std::vector<std::string>& injected) {
-    if (!o_.dry_run) ledger_->mark({id, util::utc_timestamp(), "skipped", "", reason, injected});
+    if (!o_.dry_run) ledger_->mark({id, util::utc_timestamp(), conversations::ReviewOutcome::kSkipped, "", reason, injected});
     ++result_.reviewed;
     ++result_.skipped;
     spdlog::debug("{}: skipped: {}", id, reason);
@@ -204,10 +206,10 @@ class Run {
     ++lesson_calls_ok_;
     const std::string& text = blank(reply->content) ? reply->reasoning_content : reply->content;
     const LessonAnswer a = parse_lesson_answer(text, o_.dry_run ? dry_book() : book_);
+    if (a.kind == LessonAnswer::Kind::kUnparsable) return unparsable(c, a.reason, text);
+    consecutive_unparsable_ = 0;
     switch (a.kind) {
       case LessonAnswer::Kind::kUnparsable:
-        spdlog::debug("{}: the answer could not be read ({}): {}", id, a.reason, snippet(text));
-        skip(id, "unparsable answer: " + a.reason, c.injected_skills);
         return;
       case LessonAnswer::Kind::kNone:
         skip(id, a.reason.empty() ? "no lesson" : "no lesson: " + a.reason, c.injected_skills);
@@ -218,6 +220,28 @@ class Run {
       case LessonAnswer::Kind::kLesson:
         add_lesson(c, a.lesson);
         return;
+    }
+  }
+
+  // An answer that is not the JSON asked for: the conversation is asked about again by a later
+  // run (a model that fumbled once often answers the next time), until max_unparsable_attempts.
+  void unparsable(const Conversation& c, const std::string& reason, const std::string& text) {
+    spdlog::debug("{}: the answer could not be read ({}): {}", c.id, reason, snippet(text));
+    const size_t attempts = ledger_->unparsable_attempts(c.id) + 1;
+    if (attempts >= o_.max_unparsable_attempts) {
+      skip(c.id, "unparsable: " + reason + " (" + std::to_string(attempts) + " answers)", c.injected_skills);
+    } else {
+      if (!o_.dry_run) {
+        ledger_->mark({c.id, util::utc_timestamp(), conversations::ReviewOutcome::kUnparsable, "", reason, c.injected_skills});
+      }
+      ++result_.unparsable;
+    }
+    if (++consecutive_unparsable_ >= o_.max_consecutive_unparsable) {
+      spdlog::error("the model answered {} times in a row with something that is not the JSON asked for: it "
+                    "is not following the instruction; stopping (try a larger model, with --model)",
+                    consecutive_unparsable_);
+      result_.model_ignores_json = true;
+      stop_ = true;
     }
   }
 
@@ -247,7 +271,7 @@ class Run {
     });
     if (!r.added) return skip(c.id, r.vetoed, c.injected_skills);
     book_.skills.push_back(*r.added);
-    ledger_->mark({c.id, util::utc_timestamp(), "added", r.added->id, "", c.injected_skills});
+    ledger_->mark({c.id, util::utc_timestamp(), conversations::ReviewOutcome::kAdded, r.added->id, "", c.injected_skills});
     result_.additions.push_back({r.added->id, r.added->text, c.id, ""});
     ++result_.reviewed;
     ++result_.added;
@@ -321,6 +345,7 @@ class Run {
   bool connect_tried_ = false;
   bool stop_ = false;
   size_t consecutive_failures_ = 0;
+  size_t consecutive_unparsable_ = 0;
   size_t lesson_calls_ok_ = 0;
   ReflectResult result_;
 };

@@ -84,7 +84,8 @@ TEST_CASE("reflect adds novel lessons, skips the rest and prints one summary lin
   auto r = h.run({"reflect", "--upstream", fake.url(), "-v"});
   INFO(r.err);
   CHECK(r.exit_code == 0);
-  CHECK(r.out == "reviewed=8 added=2 skipped=6 pruned=0\n");
+  // topic-4's answer is prose: asked again by the next run, not reviewed.
+  CHECK(r.out == "reviewed=7 added=2 skipped=5 pruned=0 unparsable=1\n");
   CHECK(calls_with(fake, kLessonSystem) == 6);  // not for the failed call or the empty reply
   CHECK(calls_with(fake, kPruneSystem) == 1);
 
@@ -96,7 +97,7 @@ TEST_CASE("reflect adds novel lessons, skips the rest and prints one summary lin
   CHECK(book.skills[1].sources == std::vector<std::string>{ReflectHome::id_for(7)});
 
   auto marks = h.review_marks();
-  CHECK(marks.size() == 8);
+  CHECK(marks.size() == 8);  // 7 reviews and topic-4's unparsable attempt
   for (const auto& [id, count] : marks) CHECK(count == 1);
   const std::string ledger = autoswarm::util::read_file(h.ledger_file());
   INFO(ledger);
@@ -109,16 +110,19 @@ TEST_CASE("reflect adds novel lessons, skips the rest and prints one summary lin
   // The verbose log says why an answer could not be used.
   CHECK_THAT(r.err, Catch::Contains(ReflectHome::id_for(4) + ": the answer could not be read (no JSON object found"));
 
-  // Nothing new: nothing asked, nothing written.
+  // Nothing new: only the unparsable conversation is asked again; nothing else is written.
   fake.clear_requests();
   auto before = h.snapshot();
   auto again = h.run({"reflect", "--upstream", fake.url()});
   CHECK(again.exit_code == 0);
-  CHECK(again.out == "reviewed=0 added=0 skipped=0 pruned=0\n");
-  CHECK(fake.requests().empty());
+  CHECK(again.out == "reviewed=0 added=0 skipped=0 pruned=0 unparsable=1\n");
+  CHECK(calls_with(fake, kLessonSystem) == 1);
+  CHECK(h.review_marks()[ReflectHome::id_for(4)] == 2);
   auto after = h.snapshot();
-  after.erase((h.home() / "reflect.lock").string());
-  before.erase((h.home() / "reflect.lock").string());
+  for (auto* snapshot : {&before, &after}) {
+    snapshot->erase((h.home() / "reflect.lock").string());
+    snapshot->erase(h.ledger_file().string());
+  }
   CHECK(after == before);
 }
 
@@ -212,6 +216,38 @@ TEST_CASE("failed calls leave their conversations unreviewed for the next run", 
   CHECK(h.review_marks().size() == 2);
 }
 
+TEST_CASE("an answer that is not JSON is asked again by later runs, then skipped; five in a row stop the run",
+          "[reflect][cli]") {
+  FakeUpstream fake;
+  ReflectHome h;
+  h.log(1, {.question = "topic-1 question"});
+  h.log(2, {.question = "topic-2 question"});
+  fake.set_script(Script().lesson(1, "I think the user wanted a tar command.").yaml());
+  auto first = h.run({"reflect", "--upstream", fake.url(), "--no-prune"});
+  INFO(first.err);
+  CHECK(first.exit_code == 0);
+  CHECK(first.out == "reviewed=1 added=0 skipped=1 pruned=0 unparsable=1\n");  // topic-2: no lesson
+  fake.set_script(Script().lesson(1, "still prose").yaml());
+  auto second = h.run({"reflect", "--upstream", fake.url(), "--no-prune"});
+  CHECK(second.exit_code == 0);
+  CHECK(second.out == "reviewed=0 added=0 skipped=0 pruned=0 unparsable=1\n");
+  // The third unreadable answer is the last: skipped, with the reason in the ledger.
+  auto third = h.run({"reflect", "--upstream", fake.url(), "--no-prune"});
+  CHECK(third.out == "reviewed=1 added=0 skipped=1 pruned=0\n");
+  CHECK_THAT(autoswarm::util::read_file(h.ledger_file()), Catch::Contains("unparsable: ") && Catch::Contains("(3 answers)"));
+  CHECK(calls_with(fake, kLessonSystem) == 4);
+
+  ReflectHome many;
+  for (int i = 1; i <= 7; ++i) many.log(i, {.question = "topic-" + std::to_string(i) + " question"});
+  FakeUpstream prose;
+  prose.set_script(json{{"rules", json::array()}, {"default_reply", "Sure! Here is my review."}}.dump());
+  auto r = many.run({"reflect", "--upstream", prose.url(), "--no-prune"});
+  CHECK(r.exit_code == 1);
+  CHECK(r.out == "reviewed=0 added=0 skipped=0 pruned=0 unparsable=5\n");
+  CHECK_THAT(r.err, Catch::Contains("not the JSON asked for") && Catch::Contains("--model"));
+  CHECK(calls_with(prose, kLessonSystem) == 5);
+}
+
 TEST_CASE("reflect exits 1 when every call fails or no upstream answers", "[reflect][cli]") {
   ReflectHome h;
   h.log(1, {.question = "topic-1 question"});
@@ -282,6 +318,7 @@ TEST_CASE("reflect --dry-run prints what would be added and pruned and writes no
 
 TEST_CASE("reflect --limit bounds the conversations per run, oldest first", "[reflect][cli]") {
   FakeUpstream fake;
+  fake.set_script(Script().yaml());  // every answer: no lesson
   ReflectHome h;
   for (int n = 1; n <= 5; ++n) h.log(n, {.question = "topic-" + std::to_string(n) + " q"});
   CHECK(h.run({"reflect", "--upstream", fake.url(), "--limit", "2"}).out == "reviewed=2 added=0 skipped=2 pruned=0\n");

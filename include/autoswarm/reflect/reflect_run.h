@@ -31,6 +31,12 @@ struct ReflectOptions {
   PruneOptions prune_options;
   std::chrono::milliseconds ledger_sync_interval{100};
   size_t max_consecutive_failures = 5;     // then the run stops; the rest waits for the next
+  // An answer that is not the JSON asked for leaves its conversation for a later run, up to
+  // this many answers; then it is skipped as unparsable.
+  size_t max_unparsable_attempts = 3;
+  // This many unreadable answers in a row stop the run (exit 1): the model is not following
+  // the JSON instruction, and every later call would be wasted.
+  size_t max_consecutive_unparsable = 5;
   std::chrono::milliseconds llm_read_timeout{300000};  // per read of an LLM call (--timeout)
 };
 
@@ -54,14 +60,18 @@ struct ReflectResult {
   size_t skipped = 0;
   size_t pruned = 0;
   size_t failed = 0;            // LLM calls that failed (their conversations stay unreviewed)
+  size_t unparsable = 0;        // answers that could not be read (asked again by a later run)
+  bool model_ignores_json = false;  // stopped: max_consecutive_unparsable answers in a row
   size_t calls_ok = 0;          // LLM calls answered
   size_t remaining = 0;         // still unreviewed after this run
   std::vector<SkillChange> additions;
   std::vector<SkillChange> removals;
 
-  // "reviewed=12 added=3 skipped=9 pruned=1", plus " failed=N" when calls failed.
+  // "reviewed=12 added=3 skipped=9 pruned=1", plus " failed=N" when calls failed and
+  // " unparsable=N" when answers could not be read.
   std::string summary_line() const;
-  // 1 when no upstream was usable or every LLM call failed; else 0 (also with nothing to do).
+  // 1 when no upstream was usable, every LLM call failed or the model kept answering with
+  // something other than the JSON asked for; else 0 (also with nothing to do).
   int exit_code() const;
 };
 
