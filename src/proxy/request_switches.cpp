@@ -38,6 +38,13 @@ std::optional<RequestSwitches> read_switches(const httplib::Request& req, std::s
   std::optional<bool> no_log =
       read_switch(req, "X-Autoswarm-No-Log", false, "to keep this exchange out of the conversation log", problem);
   if (!no_log) return std::nullopt;
+  std::optional<bool> internal =
+      read_switch(req, "X-Autoswarm-Internal", false, "for a call AutoSwarm itself makes (no skills, no log)", problem);
+  if (!internal) return std::nullopt;
+  // AutoSwarm's own calls (reflect's lesson and prune calls, bench's agents and judges) reach
+  // a proxy when a user points them at one: learning from its own prompts would be learning
+  // from nothing, and skills in a judge's prompt would bias the judgement.
+  if (*internal) return RequestSwitches{.skills = false, .log = false};
   return RequestSwitches{.skills = *skills, .log = !*no_log};
 }
 

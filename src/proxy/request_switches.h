@@ -1,5 +1,6 @@
-// The per-request switches a client sets in headers: X-Autoswarm-Skills (inject skills or not)
-// and X-Autoswarm-No-Log (keep this exchange out of the log). They accept the spellings people
+// The per-request switches a client sets in headers: X-Autoswarm-Skills (inject skills or not),
+// X-Autoswarm-No-Log (keep this exchange out of the log) and X-Autoswarm-Internal (a call
+// AutoSwarm makes itself: neither). They accept the spellings people
 // type; anything else is refused with a message naming the header and the values it takes,
 // because a privacy switch that silently does nothing is worse than an error.
 #pragma once

@@ -57,6 +57,21 @@ TEST_CASE("X-Autoswarm-No-Log takes 1, true, yes and on to keep an exchange out 
   CHECK(p.logs(3, 0).size() == 2);
 }
 
+TEST_CASE("X-Autoswarm-Internal (AutoSwarm's own calls) gets no skills and is not logged", "[proxy][switches]") {
+  ProxyUnderTest p;
+  util::write_file_atomic(p.home / "skills.yaml", kOneSkill);
+  auto c = p.client();
+  REQUIRE(c.Post("/v1/chat/completions", {{"X-Autoswarm-Internal", "1"}}, kListFiles, "application/json")->status == 200);
+  CHECK_FALSE(skill_block_sent(p));
+  REQUIRE(c.Post("/v1/chat/completions", {{"X-Autoswarm-Internal", "0"}}, kListFiles, "application/json")->status == 200);
+  CHECK(skill_block_sent(p));
+  auto bad = c.Post("/v1/chat/completions", {{"X-Autoswarm-Internal", "maybe"}}, kListFiles, "application/json");
+  CHECK(bad->status == 400);
+  CHECK_THAT(error_of(bad)["message"].get<std::string>(), Catch::Contains("X-Autoswarm-Internal"));
+  p.stop();
+  CHECK(p.logs(2, 0).size() == 1);
+}
+
 TEST_CASE("a switch with a value it does not take is a 400 naming the header, and nothing goes upstream",
           "[proxy][switches]") {
   ProxyUnderTest p;
