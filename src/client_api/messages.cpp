@@ -311,7 +311,8 @@ class MessagesStream : public StreamTranslator {
     if (delta.contains("tool_calls") && delta["tool_calls"].is_array()) {
       for (const json& call : delta["tool_calls"]) {
         if (!call.is_object()) continue;
-        const int64_t n = call.value("index", json(0)).is_number_integer() ? call["index"].get<int64_t>() : 0;
+        const json index = call.value("index", json(0));  // absent: one call at a time (Ollama)
+        const int64_t n = index.is_number_integer() ? index.get<int64_t>() : 0;
         const json function = call.value("function", json::object());
         if (open_ != Block::kTool || n != tool_index_) {
           tool_index_ = n;

@@ -223,6 +223,18 @@ TEST_CASE("an empty stream still starts and stops a message; a broken one ends w
   CHECK(events[4].data == json::parse(R"({"type":"error","error":{"type":"api_error","message":"the upstream closed the connection"}})"));
 }
 
+TEST_CASE("a tool call chunk without an index or with odd types is read, never asserted on", "[client_api][messages]") {
+  // Found by fuzz_client_api: a tool_calls entry without "index" was read with operator[].
+  auto t = messages_api().stream_translator(context());
+  std::string text = t->on_chunk(json::parse(R"({"choices":[{"index":0,"delta":{"tool_calls":[
+      {"id":"c1","function":{"name":"f","arguments":"{"}}, {"index":"x","function":7}, 5]}}]})"));
+  ChatResponse reply;
+  text += t->on_finish(reply);
+  const std::vector<Event> events = events_of(text);
+  CHECK(events[2].data["content_block"]["name"] == "f");
+  CHECK(events.back().type == "message_stop");
+}
+
 TEST_CASE("errors are Anthropic error bodies with the type for their status", "[client_api][messages]") {
   CHECK(json::parse(messages_api().error_body(401, "no key", "authentication_error")) ==
         json::parse(R"({"type":"error","error":{"type":"authentication_error","message":"no key"}})"));
