@@ -188,10 +188,10 @@ void run_native_stream(const std::shared_ptr<ProxyState>& st, StreamChannel& ch,
   if (relayed && st->shutting_down && !reader.ended()) {
     o.error = "the proxy is stopping: the reply was cut";
     cut = true;
-  } else if (relayed && !cancelled && !reader.ended()) {
-    o.error = message = "the upstream's stream ended before its last event";
   } else if (relayed && !reader.error().empty()) {
     o.error = reader.error();  // the upstream's error event reached the client as it was sent
+  } else if (relayed && !cancelled && !reader.ended()) {
+    o.error = message = "the upstream's stream ended before its last event";
   }
   {
     std::lock_guard lock(ch.mu);
