@@ -272,6 +272,15 @@ ChatResponse Client::chat(const ChatRequest& request, std::optional<Clock::time_
   });
 }
 
+// One streamed POST, not retried here: the reply's status and headers (and a non-2xx body, at
+// most kMaxErrorBody), whether httplib read it to its end, and why not.
+struct Client::StreamAttempt {
+  HttpReply reply;
+  bool ok = false;
+  httplib::Error error = httplib::Error::Success;
+  Clock::duration idle{};  // how long the connection had been silent when the call ended
+};
+
 ChatResponse Client::chat_stream(const ChatRequest& request, const ChunkHandler& on_chunk) {
   return chat_stream(request.to_json(true), on_chunk);
 }
@@ -286,12 +295,8 @@ ChatResponse Client::chat_stream(json request_body, const ChunkHandler& on_chunk
   return with_retries("streaming chat completion", Method::kPost, [&] {
     StreamAssembler assembler(options_.max_assembled_bytes);
     SseParser parser;
-    int status = 0;
-    std::string error_body, retry_after;
     bool done = false, cancelled = false, delivered = false;
     std::optional<std::string> failure;
-    std::exception_ptr handler_exception;  // never let an exception unwind through httplib
-    auto last_activity = Clock::now();
 
     auto on_event = [&](SseEvent&& event) {
       if (done || cancelled || failure) return;
@@ -316,59 +321,31 @@ ChatResponse Client::chat_stream(json request_body, const ChunkHandler& on_chunk
       if (!on_chunk(chunk, event.data)) cancelled = true;
     };
 
-    httplib::Request req;
-    req.method = "POST";
-    req.path = path;
-    req.headers = json_headers();
-    req.headers.emplace("Accept", "text/event-stream");
-    req.headers.emplace("Content-Type", "application/json");
-    req.body = body;
-    req.response_handler = [&](const httplib::Response& r) {
-      status = r.status;
-      retry_after = r.get_header_value("Retry-After");
-      return true;
-    };
-    req.content_receiver = [&](const char* data, size_t n, uint64_t, uint64_t) {
-      last_activity = Clock::now();
-      if (!is_success(status)) {
-        if (error_body.size() < kMaxErrorBody) error_body.append(data, n);
-        return true;
-      }
+    StreamAttempt attempt = send_streaming(path, body, nullptr, [&](std::string_view bytes, const HttpReply&) {
       try {
-        parser.feed(std::string_view(data, n), on_event);
+        parser.feed(bytes, on_event);
       } catch (const ProtocolError& e) {
         failure = e.what();
-      } catch (...) {
-        handler_exception = std::current_exception();
-        return false;
       }
       return !cancelled && !failure;
-    };
-
-    auto conn = pool_->acquire();
-    httplib::Response res;
-    httplib::Error error = httplib::Error::Success;
-    bool ok = conn->send(req, res, error);
-    if (handler_exception) std::rethrow_exception(handler_exception);
-    if (ok && is_success(status)) {
-      parser.finish(on_event);
-      conn.release();
-    }
+    });
+    const HttpReply& res = attempt.reply;
+    if (attempt.ok && is_success(res.status)) parser.finish(on_event);
     if (cancelled) {
       ChatResponse partial = assembler.result();
       partial.cancelled = true;
       return partial;
     }
     if (failure) throw StreamError(*failure, assembler.result());
-    if (!ok) {
+    if (!attempt.ok) {
       if (delivered) {
         throw StreamError("the stream from " + url + " was cut before it finished (" +
-                              httplib::to_string(error) + ")",
+                              httplib::to_string(attempt.error) + ")",
                           assembler.result());
       }
-      throw_transport_error(error, options_, Clock::now() - last_activity);
+      throw_transport_error(attempt.error, options_, attempt.idle);
     }
-    if (!is_success(status)) throw_http_error(status, error_body, retry_after, options_);
+    if (!is_success(res.status)) throw_http_error(res.status, res.body, res.retry_after, options_);
     ChatResponse reply = assembler.result();
     // Servers end with [DONE]; a stream that stopped without it and without a finish reason was
     // cut short (the upstream died or a proxy in between closed it).
@@ -379,9 +356,79 @@ ChatResponse Client::chat_stream(json request_body, const ChunkHandler& on_chunk
   });
 }
 
-HttpReply Client::post(std::string_view api_path, const std::string& json_body) {
+HttpReply Client::post(std::string_view api_path, const std::string& json_body, const ExtraHeaders& headers) {
   const std::string path = options_.base_url.api_path(api_path);
-  return with_retries("POST", Method::kPost, [&] { return send_bounded("POST", path, &json_body); });
+  return with_retries("POST", Method::kPost,
+                      [&] { return send_bounded("POST", path, &json_body, std::nullopt, &headers); });
+}
+
+HttpReply Client::post_stream(std::string_view api_path, const std::string& json_body, const ExtraHeaders& headers,
+                              const BytesHandler& on_bytes) {
+  const std::string path = options_.base_url.api_path(api_path);
+  return with_retries("streaming POST", Method::kPost, [&] {
+    bool delivered = false;
+    StreamAttempt attempt = send_streaming(path, json_body, &headers, [&](std::string_view bytes, const HttpReply& head) {
+      delivered = true;
+      return on_bytes(bytes, head);
+    });
+    if (attempt.reply.cancelled) return attempt.reply;  // left mid-body: the connection is closed
+    if (!attempt.ok) {
+      if (delivered) {
+        throw StreamError("the stream from " + options_.base_url.str() + " was cut before it finished (" +
+                              httplib::to_string(attempt.error) + ")",
+                          ChatResponse{});
+      }
+      throw_transport_error(attempt.error, options_, attempt.idle);
+    }
+    return attempt.reply;
+  });
+}
+
+Client::StreamAttempt Client::send_streaming(const std::string& path, const std::string& json_body,
+                                             const ExtraHeaders* headers, const BytesHandler& on_bytes) {
+  StreamAttempt attempt;
+  HttpReply& reply = attempt.reply;
+  std::exception_ptr handler_exception;  // never let an exception unwind through httplib
+  auto last_activity = Clock::now();
+
+  httplib::Request req;
+  req.method = "POST";
+  req.path = path;
+  req.headers = json_headers();
+  if (headers != nullptr) {
+    for (const auto& [name, value] : *headers) req.headers.emplace(name, value);
+  }
+  req.headers.emplace("Accept", "text/event-stream");
+  req.headers.emplace("Content-Type", "application/json");
+  req.body = json_body;
+  req.response_handler = [&](const httplib::Response& r) {
+    reply.status = r.status;
+    reply.content_type = r.get_header_value("Content-Type");
+    reply.retry_after = r.get_header_value("Retry-After");
+    return true;
+  };
+  req.content_receiver = [&](const char* data, size_t n, uint64_t, uint64_t) {
+    last_activity = Clock::now();
+    if (!is_success(reply.status)) {
+      if (reply.body.size() < kMaxErrorBody) reply.body.append(data, std::min(n, kMaxErrorBody - reply.body.size()));
+      return true;
+    }
+    try {
+      if (!on_bytes(std::string_view(data, n), reply)) reply.cancelled = true;
+    } catch (...) {
+      handler_exception = std::current_exception();
+      return false;
+    }
+    return !reply.cancelled;
+  };
+
+  auto conn = pool_->acquire();
+  httplib::Response res;
+  attempt.ok = conn->send(req, res, attempt.error);
+  attempt.idle = Clock::now() - last_activity;
+  if (handler_exception) std::rethrow_exception(handler_exception);
+  if (attempt.ok && is_success(reply.status)) conn.release();
+  return attempt;
 }
 
 HttpReply Client::get_api(std::string_view api_path) {
@@ -394,11 +441,15 @@ HttpReply Client::get(std::string_view root_path) {
 }
 
 HttpReply Client::send_bounded(const char* method, const std::string& path, const std::string* json_body,
-                               std::optional<std::chrono::milliseconds> read_timeout) {
+                               std::optional<std::chrono::milliseconds> read_timeout,
+                               const ExtraHeaders* extra_headers) {
   httplib::Request req;
   req.method = method;
   req.path = path;
   req.headers = json_headers();
+  if (extra_headers != nullptr) {
+    for (const auto& [name, value] : *extra_headers) req.headers.emplace(name, value);
+  }
   if (json_body != nullptr) {
     req.headers.emplace("Content-Type", "application/json");
     req.body = *json_body;

@@ -1,6 +1,7 @@
 // One exchange of any protocol the proxy speaks: the client's request is translated to chat
 // completions (client_api; chat completions themselves pass as they are), the model chosen,
 // skills injected, the request relayed, the reply translated back and one record logged.
+// Responses and Messages requests first try the upstream's own route (native_relay.cpp).
 // Non-streaming chat completions are relayed byte for byte. Streams run the upstream request
 // on their own thread, which hands each event (translated, where the protocol needs it) to the
 // client's connection the moment it arrives (never buffered), while the one StreamAssembler
@@ -8,44 +9,19 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
-#include <thread>
 
 #include "autoswarm/llm/errors.h"
 #include "autoswarm/skills/skill_injection.h"
 #include "autoswarm/util/error.h"
 #include "autoswarm/util/json.h"
-#include "autoswarm/util/text.h"
-#include "autoswarm/util/utc_time.h"
+#include "exchange_log.h"
+#include "native_relay.h"
 #include "proxy_state.h"
 #include "request_switches.h"
+#include "stream_channel.h"
 
 namespace autoswarm::proxy {
 namespace {
-
-// Everything decided about one chat request before it goes upstream.
-struct PreparedChat {
-  const client_api::ClientApi* api = nullptr;  // the client's protocol; null: chat completions
-  client_api::ReplyContext context;            // for the translated reply
-  json body;                    // what the upstream receives
-  std::string model;            // the model it names
-  std::string client_body;      // as the client sent it, for the log
-  std::string chat_body;        // a translated request as chat completions, before injection
-  std::vector<std::string> injected_skill_ids;
-  bool stream = false;
-  bool client_wants_usage = false;
-  bool log = true;
-  std::string conversation_id;
-  std::chrono::system_clock::time_point started_at;
-  Clock::time_point started;
-};
-
-// What happened upstream, for the log record.
-struct ChatOutcome {
-  int status = 200;
-  std::string error;
-  llm::ChatResponse reply;
-  bool client_disconnected = false;
-};
 
 PreparedChat prepare(ProxyState& st, json body, const httplib::Request& req, RequestSwitches switches,
                      const client_api::ClientApi* api, json client_request) {
@@ -76,99 +52,6 @@ PreparedChat prepare(ProxyState& st, json body, const httplib::Request& req, Req
   }
   p.body = std::move(body);
   return p;
-}
-
-// One conversation-log record in parts. The request thread only moves them in; the log's
-// writer thread parses the client's body again and builds the JSON, off the reply's path.
-struct ChatLogEntry {
-  std::string id;
-  std::chrono::system_clock::time_point started_at, ended_at;
-  double latency_ms = 0;
-  std::string upstream, model;
-  client_api::Protocol protocol = client_api::Protocol::kChat;
-  bool stream = false;
-  std::string client_body;
-  std::string chat_body;  // empty for chat completions: client_body is the chat request
-  std::vector<std::string> injected_skill_ids;
-  ChatOutcome outcome;
-
-  // `messages`, `tools` and `params` are always chat completions' (what reflect reads, whatever
-  // the protocol); a translated exchange also keeps the client's request exactly as it came.
-  json to_json() const {
-    json client = util::try_parse_json(chat_body.empty() ? client_body : chat_body);
-    if (!client.is_object()) client = json::object();
-    json messages = client.contains("messages") ? std::move(client["messages"]) : json();
-    json tools = client.contains("tools") ? std::move(client["tools"]) : json();
-    json params = std::move(client);  // the request's other fields, with the model it went to
-    params.erase("messages");
-    params.erase("tools");
-    params["model"] = model;
-    const llm::ChatResponse& r = outcome.reply;
-    json reply = {{"content", r.content}, {"tool_calls", json::array()}, {"finish_reason", r.finish_reason}};
-    if (!r.reasoning_content.empty()) reply["reasoning_content"] = r.reasoning_content;
-    if (r.cut_bytes > 0) reply["cut_bytes"] = r.cut_bytes;
-    for (const auto& c : r.tool_calls) reply["tool_calls"].push_back(c.to_json());
-    json record = {
-        {"id", id},
-        {"started_at", util::utc_timestamp_ms(started_at)},
-        {"ended_at", util::utc_timestamp_ms(ended_at)},
-        {"upstream", upstream},
-        {"model", model},
-        {"protocol", client_api::protocol_name(protocol)},
-        {"stream", stream},
-        {"messages", std::move(messages)},
-        {"tools", std::move(tools)},
-        {"params", std::move(params)},
-        {"injected_skills", injected_skill_ids},
-        {"reply", std::move(reply)},
-        {"usage", r.usage.reported ? r.usage.to_json() : json()},
-        {"latency_ms", latency_ms},
-        {"status", outcome.status},
-        {"error", outcome.error.empty() ? json() : json(outcome.error)},
-        {"client_disconnected", outcome.client_disconnected},
-    };
-    if (!chat_body.empty()) {
-      json request = util::try_parse_json(client_body);
-      record["client_request"] = request.is_discarded() ? json() : std::move(request);
-    }
-    return record;
-  }
-};
-
-// Cuts the reply's text to `max_bytes` in all (a non-streamed reply arrives whole; a streamed
-// one was bounded while it was assembled), counting what was cut.
-void keep_within(llm::ChatResponse& r, size_t max_bytes) {
-  size_t left = max_bytes;
-  auto keep = [&](std::string& text) {
-    std::string_view kept = util::utf8_head(text, left);
-    r.cut_bytes += text.size() - kept.size();
-    left = kept.size() < text.size() ? 0 : left - kept.size();
-    text.resize(kept.size());
-  };
-  keep(r.content);
-  keep(r.reasoning_content);
-  for (llm::ToolCall& call : r.tool_calls) keep(call.arguments);
-}
-
-// Hands the finished chat to the conversation log; `p` and `o` are spent afterwards.
-void write_log(ProxyState& st, PreparedChat& p, ChatOutcome& o) {
-  if (!p.log) return;
-  auto entry = std::make_shared<ChatLogEntry>();
-  entry->id = p.conversation_id;
-  entry->started_at = p.started_at;
-  entry->ended_at = std::chrono::system_clock::now();
-  entry->latency_ms = std::chrono::duration<double, std::milli>(Clock::now() - p.started).count();
-  entry->upstream = st.options.upstream.url.str();
-  entry->model = p.model;
-  entry->protocol = p.api ? p.api->protocol() : client_api::Protocol::kChat;
-  entry->stream = p.stream;
-  entry->client_body = std::move(p.client_body);
-  entry->chat_body = std::move(p.chat_body);
-  entry->injected_skill_ids = std::move(p.injected_skill_ids);
-  entry->outcome = std::move(o);
-  keep_within(entry->outcome.reply, st.options.max_log_reply_bytes);
-  std::string id = entry->id;
-  st.log->append(std::move(id), [entry] { return entry->to_json(); });
 }
 
 void relay_whole(ProxyState& st, PreparedChat& p, httplib::Response& res) {
@@ -208,55 +91,6 @@ void relay_whole(ProxyState& st, PreparedChat& p, httplib::Response& res) {
   write_log(st, p, o);
 }
 
-// The hand-off between the upstream thread and the client's connection.
-struct StreamChannel {
-  std::mutex mu;
-  std::condition_variable cv;
-  std::string events;           // text not yet written to the client (whole SSE events or lines)
-  size_t pushed = 0;
-  bool finished = false;        // everything the client gets is in `events`
-  bool cancelled = false;       // the client went away (or the proxy is shutting down)
-  // Set when the upstream failed before anything reached the client: it then gets this
-  // status and error body instead of a stream.
-  int status = 200;
-  std::string error_type, error_message;
-  llm::Usage usage;
-
-  // Past this much unsent text the upstream thread waits for the client to read: it stops
-  // reading the upstream's socket, so TCP slows the upstream down instead of the proxy's
-  // memory growing with a fast upstream and a slow client.
-  static constexpr size_t kMaxQueuedBytes = 1024 * 1024;
-
-  // Queues text for the client; false once it has gone.
-  bool push(std::string_view text) {
-    if (text.empty()) return !cancelled_now();
-    {
-      std::unique_lock lock(mu);
-      cv.wait(lock, [&] { return cancelled || events.size() < kMaxQueuedBytes; });
-      if (cancelled) return false;
-      events.append(text);
-      ++pushed;
-    }
-    cv.notify_all();
-    return true;
-  }
-  bool cancelled_now() {
-    std::lock_guard lock(mu);
-    return cancelled;
-  }
-  bool anything_pushed() {
-    std::lock_guard lock(mu);
-    return pushed > 0;
-  }
-  void cancel() {
-    {
-      std::lock_guard lock(mu);
-      cancelled = true;
-    }
-    cv.notify_all();
-  }
-};
-
 bool is_usage_only(const json& chunk) {
   return chunk.contains("usage") && chunk.contains("choices") && chunk["choices"].is_array() &&
          chunk["choices"].empty();
@@ -269,8 +103,8 @@ std::string sse_data(std::string_view data) {
   return event;
 }
 
-void run_upstream_stream(std::shared_ptr<ProxyState> st, std::shared_ptr<StreamChannel> ch,
-                         std::shared_ptr<PreparedChat> p) {
+void run_upstream_stream(const std::shared_ptr<ProxyState>& st, const std::shared_ptr<StreamChannel>& ch,
+                         const std::shared_ptr<PreparedChat>& p) {
   ChatOutcome o;
   std::string type, message;
   std::unique_ptr<client_api::StreamTranslator> translator =
@@ -334,71 +168,13 @@ void run_upstream_stream(std::shared_ptr<ProxyState> st, std::shared_ptr<StreamC
   // Queued before the client sees the end of its stream: when the log is behind, the client's
   // next request waits for it here, instead of finished streams piling up threads that wait.
   write_log(*st, *p, o);
-  {
-    std::lock_guard lock(ch->mu);
-    ch->finished = true;
-  }
-  ch->cv.notify_all();
-  {
-    std::lock_guard lock(st->streams_mu);
-    --st->active_streams;
-  }
-  st->streams_cv.notify_all();
 }
 
-void relay_stream(const std::shared_ptr<ProxyState>& st, std::shared_ptr<PreparedChat> p,
+void relay_stream(const std::shared_ptr<ProxyState>& st, const std::shared_ptr<PreparedChat>& p,
                   httplib::Response& res) {
   auto ch = std::make_shared<StreamChannel>();
-  {
-    std::lock_guard lock(st->streams_mu);
-    ++st->active_streams;
-  }
-  const client_api::ClientApi* api = p->api;
-  std::thread(run_upstream_stream, st, ch, p).detach();
-
-  // The status line waits for the first event: an upstream that fails before it (refused,
-  // 404 model, 503) gets its own status and error body, as a non-streaming call would.
-  {
-    std::unique_lock lock(ch->mu);
-    ch->cv.wait(lock, [&] { return ch->pushed > 0 || ch->finished; });
-    if (ch->pushed == 0) {
-      request_note().usage = ch->usage;
-      send_error_as(api, res, ch->error_message.empty() ? 502 : ch->status,
-                    ch->error_message.empty() ? "the stream ended before it started" : ch->error_message,
-                    ch->error_type.empty() ? "upstream_error" : ch->error_type);
-      return;
-    }
-  }
-  res.set_header("Cache-Control", "no-cache");
-  res.set_header("X-Accel-Buffering", "no");
-  res.set_chunked_content_provider(
-      std::string(api ? api->stream_content_type() : "text/event-stream"),
-      [ch](size_t, httplib::DataSink& sink) {
-        for (;;) {
-          // Whatever arrived since the last write goes out in one write.
-          std::string text;
-          bool finished = false;
-          {
-            std::unique_lock lock(ch->mu);
-            ch->cv.wait(lock, [&] { return !ch->events.empty() || ch->finished; });
-            text.swap(ch->events);
-            finished = ch->finished;
-            if (finished) request_note().usage = ch->usage;
-          }
-          ch->cv.notify_all();  // an upstream thread waiting for room may go on
-          if (!text.empty() && !sink.write(text.data(), text.size())) {
-            ch->cancel();
-            return false;
-          }
-          if (finished) {
-            sink.done();
-            return true;
-          }
-        }
-      },
-      [ch](bool success) {
-        if (!success) ch->cancel();
-      });
+  start_stream_thread(st, ch, [st, ch, p] { run_upstream_stream(st, ch, p); });
+  answer_from_channel(p->api, ch, res);
 }
 
 // The 400 for a request the proxy cannot take, in the client's protocol.
@@ -454,6 +230,13 @@ void handle_exchange(const std::shared_ptr<ProxyState>& st, const httplib::Reque
     // gets a 400 that says what was wrong rather than a confusing upstream error.
     if (body && problem.empty()) problem = llm::chat_request_problem(*body);
     if (!problem.empty()) body.reset();
+    // An upstream that serves the protocol itself gets the request as the client sent it,
+    // also one the translation refuses; one without the route gets it translated, as below.
+    NativeRoute* route = st->native_route(api->protocol());
+    if (route && route->should_try(Clock::now(), st->options.native_reprobe_interval) &&
+        pass_through(st, req, res, *api, client, body, *switches)) {
+      return;
+    }
   }
   if (!body) return refuse(api, res, problem);
   auto p = std::make_shared<PreparedChat>(prepare(*st, std::move(*body), req, *switches, api, std::move(client)));

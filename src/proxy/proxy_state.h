@@ -28,6 +28,27 @@ namespace autoswarm::proxy {
 
 using nlohmann::json;
 
+// Whether the upstream serves a client protocol's own route (vLLM, LM Studio and Ollama serve
+// POST /v1/responses and /v1/messages): then the proxy passes requests of that protocol
+// through as they are, which keeps every feature of the protocol, instead of translating them.
+enum class NativeSupport { kUnknown, kServed, kNotServed };
+
+// What the proxy has learnt about one native route; read and updated by every request of its
+// protocol, from any thread.
+class NativeRoute {
+ public:
+  // Whether a request should try the route: always, unless the upstream was found without it;
+  // then one request in each `reprobe_interval` tries again, so an upgraded server is found.
+  bool should_try(Clock::time_point now, std::chrono::milliseconds reprobe_interval);
+  void remember_served() { support_ = NativeSupport::kServed; }
+  void remember_not_served(Clock::time_point now);
+  NativeSupport support() const { return support_; }
+
+ private:
+  std::atomic<NativeSupport> support_{NativeSupport::kUnknown};
+  std::atomic<Clock::rep> asked_at_{0};  // when the route was last found missing or re-probed
+};
+
 // Shared by the routes and by the upstream threads of streams still running; held by
 // shared_ptr so a stream finishing after stop() never touches freed state.
 struct ProxyState {
@@ -43,6 +64,9 @@ struct ProxyState {
   std::set<std::string> served_models;          // what the upstream lists, for --model
   std::atomic<bool> shutting_down{false};
 
+  NativeRoute native_responses;  // POST /v1/responses
+  NativeRoute native_messages;   // POST /v1/messages
+
   std::mutex streams_mu;
   std::condition_variable streams_cv;
   size_t active_streams = 0;
@@ -55,6 +79,8 @@ struct ProxyState {
   // naming none or, when --model was given, one the upstream does not serve; else `requested`.
   std::string model_for(const std::string& requested);
   void remember_models(const std::string& models_body);
+  // The native route of `protocol`, null for protocols the proxy always translates.
+  NativeRoute* native_route(client_api::Protocol protocol);
 };
 
 // Fields a handler leaves for the access-log line written after the response.

@@ -2,7 +2,9 @@
 // the protocol (Responses, Messages, Ollama chat, Ollama generate), the rest is a request body.
 // A request is refused with a reason or becomes chat completions that pass the proxy's own
 // check; and the same JSON, taken as an upstream's chunk and reply, gives complete events
-// whose data is JSON (SSE) or whole JSON lines (NDJSON), never a throw.
+// whose data is JSON (SSE) or whole JSON lines (NDJSON), never a throw. The input, and the
+// stream translated from it, are also read as a native reply of the protocol (whole, and as
+// stream bytes split anywhere), never thrown on.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -10,6 +12,7 @@
 #include <string_view>
 
 #include "autoswarm/client_api/client_api.h"
+#include "autoswarm/client_api/native_reply.h"
 #include "autoswarm/llm/errors.h"
 #include "autoswarm/util/json.h"
 
@@ -51,7 +54,11 @@ void check_framing(const ClientApi& api, const std::string& text) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   const ClientApi& api = api_for(data[0]);
-  const json body = autoswarm::util::try_parse_json(std::string_view(reinterpret_cast<const char*>(data) + 1, size - 1));
+  const std::string_view input(reinterpret_cast<const char*>(data) + 1, size - 1);
+  autoswarm::client_api::NativeStreamReader reader(api.protocol(), 4096);
+  reader.feed(input.substr(0, input.size() / 3));
+  reader.feed(input.substr(input.size() / 3));
+  const json body = autoswarm::util::try_parse_json(input);
   if (body.is_discarded()) return 0;
   if (body.is_object()) {
     std::string problem;
@@ -74,6 +81,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   stream += (data[0] & 4) ? translator->on_error(502, "cut", "upstream_error", reply) : translator->on_finish(reply);
   check_framing(api, stream);
+  reader.feed(stream);
+  reader.finish();
+  if (reader.reply().content.size() > 4096) std::abort();  // the reader's bound
+  if (autoswarm::client_api::read_native_reply(api.protocol(), body, 4096).content.size() > 4096) std::abort();
   (void)api.from_chat_reply(reply, context).dump(-1, ' ', false, json::error_handler_t::replace);
   if (autoswarm::util::try_parse_json(api.error_body(400, "bad \xff", "invalid_request_error")).is_discarded()) std::abort();
   return 0;

@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   std::string record;
   std::string api_key;
   int latency_ms = 0;
+  bool native_apis = false;
 
   app.add_option("--flavor", flavor, "Server to imitate: openai, lmstudio, ollama or vllm")
       ->check(CLI::IsMember({"openai", "lmstudio", "ollama", "vllm"}));
@@ -40,6 +41,7 @@ int main(int argc, char** argv) {
   app.add_option("--api-key", api_key, "Require 'Authorization: Bearer KEY' on /v1/*");
   app.add_option("--latency-ms", latency_ms, "Delay before every chat/completions/embeddings answer")
       ->check(CLI::NonNegativeNumber);
+  app.add_flag("--native-apis", native_apis, "Serve POST /v1/responses and /v1/messages natively");
   CLI11_PARSE(app, argc, argv);
 
   if (!autoswarm::util::is_loopback_host(host)) {
@@ -54,6 +56,7 @@ int main(int argc, char** argv) {
   options.record_file = record;
   options.api_key = api_key;
   options.latency_ms = latency_ms;
+  options.native_apis = native_apis;
   options.models.clear();
   auto is_not_loaded = [&](const std::string& id) {
     for (const auto& n : not_loaded) {

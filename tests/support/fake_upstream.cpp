@@ -25,6 +25,8 @@
 #include <httplib.h>
 #include <yaml-cpp/yaml.h>
 
+#include "autoswarm/client_api/client_api.h"
+#include "autoswarm/llm/stream_assembler.h"
 #include "autoswarm/util/loopback.h"
 #include "autoswarm/util/yaml_json.h"
 
@@ -958,8 +960,13 @@ struct FakeUpstream::State {
       ev += "data: " + payloads[i] + eol + eol;
       events->push_back(std::move(ev));
     }
+    send_events(res, events, plan.fault.chunk_delay_ms, cut);
+  }
+
+  // Writes `events` one per provider call, `delay` ms apart; with `cut`, drops the connection
+  // after the last instead of ending the body.
+  void send_events(httplib::Response& res, std::shared_ptr<std::vector<std::string>> events, int delay, bool cut) {
     auto next = std::make_shared<std::size_t>(0);
-    const int delay = plan.fault.chunk_delay_ms;
     res.status = 200;
     res.set_header("Cache-Control", "no-cache");
     res.set_chunked_content_provider(
@@ -978,6 +985,60 @@ struct FakeUpstream::State {
           sink.done();
           return true;
         });
+  }
+
+  // --- native Responses and Messages (native_apis) -----------------------------------------------
+
+  // POST /v1/responses or /v1/messages as a server that speaks the protocol itself: the request
+  // read by the project's translation to chat completions, answered by the chat engine above
+  // (rules, faults, model errors), and the reply written back in the protocol.
+  void native(const httplib::Request& req, httplib::Response& res, const client_api::ClientApi& api) {
+    record(req);
+    if (!authorized(req, res)) return;
+    const nlohmann::json body = nlohmann::json::parse(req.body, nullptr, false);
+    std::string problem = body.is_object() ? "" : "the request body is not a JSON object";
+    std::optional<nlohmann::json> translated;
+    if (problem.empty()) translated = api.to_chat_request(body, &problem);
+    if (!translated) {
+      res.status = 400;
+      res.set_content(api.error_body(400, problem, "invalid_request_error"), "application/json");
+      return;
+    }
+    const json chat = json::parse(translated->dump());
+    const ChatContext ctx = chat_context(chat);
+    const auto model = resolve_model(ctx.model, res);
+    if (!model) return;
+    const Plan plan = plan_for(ctx);
+    if (options.latency_ms > 0) sleep_ms(options.latency_ms);
+    if (plan.fault.first_byte_delay_ms > 0) sleep_ms(plan.fault.first_byte_delay_ms);
+    if (plan.fault.status != 0) {
+      answer_fault_status(plan.fault, res);
+      return;
+    }
+    const std::string id = "chatcmpl-fake-" + std::to_string(++completion_counter);
+    client_api::ReplyContext context;
+    context.model = *model;
+    context.id = "fake" + std::to_string(completion_counter.load());
+    context.created = now_unix();
+    context.request = body;
+    if (!ctx.stream) {
+      const auto reply = llm::ChatResponse::from_json(nlohmann::json::parse(completion_json(id, *model, plan, ctx).dump()));
+      res.set_content(api.from_chat_reply(reply, context).dump(), "application/json");
+      return;
+    }
+    std::unique_ptr<client_api::StreamTranslator> translator = api.stream_translator(context);
+    llm::StreamAssembler assembler;
+    auto events = std::make_shared<std::vector<std::string>>();
+    for (const std::string& payload : stream_payloads(id, *model, plan, ctx, /*include_usage=*/true)) {
+      const nlohmann::json chunk = nlohmann::json::parse(payload);
+      assembler.add(chunk);
+      std::string out = translator->on_chunk(chunk);
+      if (!out.empty()) events->push_back(std::move(out));
+    }
+    events->push_back(translator->on_finish(assembler.result()));
+    const bool cut = plan.fault.cut_after_events >= 0;
+    if (cut) events->resize(std::min<std::size_t>(events->size(), static_cast<std::size_t>(plan.fault.cut_after_events)));
+    send_events(res, events, plan.fault.chunk_delay_ms, cut);
   }
 
   // --- other endpoints ----------------------------------------------------------------------------
@@ -1096,6 +1157,10 @@ struct FakeUpstream::State {
     server.Post("/v1/embeddings", [this](Req req, Res res) { embeddings(req, res); });
     server.Post("/v1/completions", [this](Req req, Res res) { completions(req, res); });
     get_json("/v1/models", [this] { return v1_models(); });
+    if (options.native_apis) {
+      server.Post("/v1/responses", [this](Req req, Res res) { native(req, res, client_api::responses_api()); });
+      server.Post("/v1/messages", [this](Req req, Res res) { native(req, res, client_api::messages_api()); });
+    }
 
     switch (options.flavor) {
       case Flavor::kLmStudio:

@@ -705,6 +705,52 @@ TEST_CASE("fake: api key guards /v1", "[fake]") {
   CHECK(fake.requests().size() == 5);
 }
 
+TEST_CASE("fake: native_apis serves /v1/responses and /v1/messages, off by default", "[fake]") {
+  const json responses = {{"model", "fake-model"}, {"input", "hi"}};
+  const json messages = {{"model", "fake-model"}, {"max_tokens", 16}, {"messages", {user("hi")}}};
+  {
+    FakeUpstream fake(with_flavor(Flavor::kVllm));
+    auto cli = client_for(fake);
+    CHECK(cli.Post("/v1/responses", responses.dump(), "application/json")->status == 404);
+    CHECK(cli.Post("/v1/messages", messages.dump(), "application/json")->status == 404);
+  }
+  FakeUpstreamOptions o = with_flavor(Flavor::kVllm);
+  o.native_apis = true;
+  FakeUpstream fake(o);
+  fake.set_script(R"(rules: [{match: {content: "^hi$"}, reply: {content: "hello"}}])");
+  auto cli = client_for(fake);
+  auto r = cli.Post("/v1/responses", responses.dump(), "application/json");
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  const json response = json::parse(r->body);
+  CHECK(response["object"] == "response");
+  CHECK(response["output"][0]["content"][0]["text"] == "hello");
+  r = cli.Post("/v1/messages", messages.dump(), "application/json");
+  REQUIRE(r);
+  CHECK(json::parse(r->body)["content"][0]["text"] == "hello");
+  json streamed = messages;
+  streamed["stream"] = true;
+  r = cli.Post("/v1/messages", streamed.dump(), "application/json");
+  REQUIRE(r);
+  CHECK(r->get_header_value("Content-Type") == "text/event-stream");
+  CHECK(r->body.rfind("event: message_start\n", 0) == 0);
+  CHECK(r->body.find("event: message_stop\n") != std::string::npos);
+  // A request the translation refuses is a 400 in the protocol's format; a model it does not
+  // serve is the flavor's 404.
+  json bad = messages;
+  bad["messages"][0]["role"] = "system";
+  r = cli.Post("/v1/messages", bad.dump(), "application/json");
+  CHECK(r->status == 400);
+  CHECK(json::parse(r->body)["type"] == "error");
+  json unknown = responses;
+  unknown["model"] = "nope";
+  r = cli.Post("/v1/responses", unknown.dump(), "application/json");
+  CHECK(r->status == 404);
+  CHECK(json::parse(r->body)["error"]["type"] == "NotFoundError");
+  CHECK(fake.requests().size() == 5);
+  CHECK(fake.requests()[1]["path"] == "/v1/messages");
+}
+
 TEST_CASE("fake: serves 64 concurrent streaming clients at once", "[fake]") {
   FakeUpstream fake;
   fake.set_script(R"(

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "autoswarm/llm/base_url.h"
@@ -43,7 +44,12 @@ struct HttpReply {
   std::string body;
   std::string content_type;
   std::string retry_after;  // the Retry-After header of a 429 / 503, for the proxy to pass on
+  bool cancelled = false;   // post_stream: the handler stopped reading the body
 };
+
+// Request headers a caller adds to a POST (the Anthropic client's anthropic-version), as
+// (name, value) pairs.
+using ExtraHeaders = std::vector<std::pair<std::string, std::string>>;
 
 class Client {
  public:
@@ -77,7 +83,22 @@ class Client {
 
   // POST of a JSON body to an API path ("/embeddings"), returning the upstream's status and body
   // as they are, for relaying. Retries connection errors only; the caller interprets the status.
-  HttpReply post(std::string_view api_path, const std::string& json_body);
+  HttpReply post(std::string_view api_path, const std::string& json_body, const ExtraHeaders& headers = {});
+
+  // Called with the bytes of a streamed body as they arrive, split anywhere, and the reply's
+  // status and headers (`head`, its body empty). Returning false stops reading (the reply comes
+  // back with `cancelled`).
+  using BytesHandler = std::function<bool(std::string_view bytes, const HttpReply& head)>;
+
+  // POST of a JSON body whose 2xx reply is handed to `on_bytes` as it arrives, unparsed and
+  // unbuffered (a native protocol's event stream, relayed as it is). The reply returned has
+  // the status, content type and Retry-After; for a non-2xx status also the body (at most
+  // 64 KiB), which never reaches the handler. Every read waits at most read_timeout. Retries
+  // connection errors before anything was sent, like post(). A transport failure before the
+  // first byte throws ConnectionError / TimeoutError; one after it StreamError (with an empty
+  // partial reply: the caller reads the bytes it was given).
+  HttpReply post_stream(std::string_view api_path, const std::string& json_body, const ExtraHeaders& headers,
+                        const BytesHandler& on_bytes);
 
   // GET of an API path ("/models") returning status and body as they are, for relaying.
   HttpReply get_api(std::string_view api_path);
@@ -93,8 +114,12 @@ class Client {
 
  private:
   class Pool;
+  struct StreamAttempt;
+  StreamAttempt send_streaming(const std::string& path, const std::string& json_body, const ExtraHeaders* headers,
+                               const BytesHandler& on_bytes);
   HttpReply send_bounded(const char* method, const std::string& path, const std::string* json_body,
-                         std::optional<std::chrono::milliseconds> read_timeout = std::nullopt);
+                         std::optional<std::chrono::milliseconds> read_timeout = std::nullopt,
+                         const ExtraHeaders* extra_headers = nullptr);
   enum class Method { kGet, kPost };  // a POST that may have run is never sent again
   template <typename Fn>
   auto with_retries(const char* what, Method method, Fn&& attempt);

@@ -42,6 +42,9 @@ struct ProxyOptions {
   std::vector<std::string> cors_origins;
   std::chrono::milliseconds upstream_read_timeout{600000};
   std::chrono::milliseconds shutdown_grace{5000};  // in-flight requests get this long on stop
+  // POST /v1/responses and /v1/messages go to the upstream's own route when it has one; an
+  // upstream found without it is asked again after this long (it may have been upgraded).
+  std::chrono::milliseconds native_reprobe_interval{std::chrono::minutes(10)};
   // What one client can hold (see README "Limits"): a request's headers must arrive within
   // header_timeout in all, however slowly they trickle; over the caps a connection gets a 503.
   std::chrono::milliseconds header_timeout{10000};  // --header-timeout
