@@ -395,6 +395,7 @@ Client::StreamAttempt Client::send_streaming(const std::string& path, const std:
   req.method = "POST";
   req.path = path;
   req.headers = json_headers();
+  if (options_.internal) req.headers.emplace("X-Autoswarm-Internal", "1");
   if (headers != nullptr) {
     for (const auto& [name, value] : *headers) req.headers.emplace(name, value);
   }
@@ -447,6 +448,7 @@ HttpReply Client::send_bounded(const char* method, const std::string& path, cons
   req.method = method;
   req.path = path;
   req.headers = json_headers();
+  if (options_.internal) req.headers.emplace("X-Autoswarm-Internal", "1");
   if (extra_headers != nullptr) {
     for (const auto& [name, value] : *extra_headers) req.headers.emplace(name, value);
   }

@@ -298,6 +298,7 @@ ProxyServer::ProxyServer(ProxyOptions options) : state_(std::make_unique<State>(
   if (o.log_conversations) st->log = std::make_unique<conversations::ConversationLog>(data.conversations());
 
   llm::ClientOptions co = llm::ClientOptions::for_endpoint(o.upstream);
+  co.internal = false;  // it relays its clients' requests, which are not AutoSwarm's own
   co.read_timeout = o.upstream_read_timeout;
   co.max_reply_bytes = o.max_upstream_reply_bytes;
   // A streamed reply is relayed whole; only the copy kept for the log is bounded.

@@ -62,6 +62,20 @@ TEST_CASE("the base URL names the same upstream with or without /v1", "[client]"
   for (const auto& r : fake.requests()) CHECK(r["path"] == "/v1/chat/completions");
 }
 
+TEST_CASE("AutoSwarm's own calls say so with X-Autoswarm-Internal, unless turned off", "[client]") {
+  FakeUpstream fake;
+  auto o = options_for(fake.url());
+  llm::Client own(o);
+  own.chat(hello("hi"));
+  CHECK(fake.requests().back()["headers"]["X-Autoswarm-Internal"] == "1");
+  own.chat_stream(hello("hi"), [](const json&, std::string_view) { return true; });
+  CHECK(fake.requests().back()["headers"]["X-Autoswarm-Internal"] == "1");
+  o.internal = false;
+  llm::Client relay(o);
+  relay.chat(hello("hi"));
+  CHECK_FALSE(fake.requests().back()["headers"].contains("X-Autoswarm-Internal"));
+}
+
 TEST_CASE("chat sends the request as given and returns content and usage", "[client]") {
   FakeUpstream fake;
   fake.set_script(R"(

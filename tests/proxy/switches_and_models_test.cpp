@@ -63,6 +63,8 @@ TEST_CASE("X-Autoswarm-Internal (AutoSwarm's own calls) gets no skills and is no
   auto c = p.client();
   REQUIRE(c.Post("/v1/chat/completions", {{"X-Autoswarm-Internal", "1"}}, kListFiles, "application/json")->status == 200);
   CHECK_FALSE(skill_block_sent(p));
+  // The proxy's own relay is not an internal call: the upstream does not see the header.
+  CHECK_FALSE(p.fake.requests().back()["headers"].contains("X-Autoswarm-Internal"));
   REQUIRE(c.Post("/v1/chat/completions", {{"X-Autoswarm-Internal", "0"}}, kListFiles, "application/json")->status == 200);
   CHECK(skill_block_sent(p));
   auto bad = c.Post("/v1/chat/completions", {{"X-Autoswarm-Internal", "maybe"}}, kListFiles, "application/json");

@@ -33,6 +33,10 @@ struct ClientOptions {
   // kept. Streamed chunks still reach the caller's handler whole.
   size_t max_reply_bytes = 16 * 1024 * 1024;
   size_t max_assembled_bytes = 16 * 1024 * 1024;
+  // Sends "X-Autoswarm-Internal: 1": AutoSwarm's own calls (reflect, bench agents and judges)
+  // say so, and a proxy they are pointed at neither logs them nor injects skills. The proxy
+  // turns it off for what it relays for its clients.
+  bool internal = true;
 
   // The endpoint's URL and key, with the default timeouts and retries.
   static ClientOptions for_endpoint(const Endpoint& endpoint);
