@@ -250,4 +250,27 @@ bool pass_through(const std::shared_ptr<ProxyState>& st, const httplib::Request&
   return pass_whole(*st, *p, *route, headers, res);
 }
 
+bool relay_beside_native(ProxyState& st, const httplib::Request& req, httplib::Response& res,
+                         const client_api::ClientApi& api, const char* method, const std::string& api_path) {
+  NativeRoute* route = st.native_route(api.protocol());
+  if (route == nullptr || route->support() != NativeSupport::kServed) return false;
+  try {
+    llm::HttpReply reply = std::string_view(method) == "GET"
+                               ? st.client->get_api(api_path)
+                               : st.client->post(api_path, req.body.empty() ? "{}" : req.body,
+                                                 forwarded_headers(req, api.protocol()));
+    if (route_missing(reply)) return false;
+    if (is_success(reply.status)) {
+      res.status = reply.status;
+      res.set_content(reply.body, reply.content_type.empty() ? "application/json" : reply.content_type);
+    } else {
+      send_upstream_error_as(&api, res, reply);
+    }
+  } catch (const llm::LlmError& e) {
+    UpstreamFailure f = describe_upstream_failure(e, st.options.upstream.url.str());
+    send_error_as(&api, res, f.status, f.message, f.type);
+  }
+  return true;
+}
+
 }  // namespace autoswarm::proxy

@@ -28,4 +28,12 @@ bool pass_through(const std::shared_ptr<ProxyState>& st, const httplib::Request&
                   const client_api::ClientApi& api, const nlohmann::json& client,
                   const std::optional<nlohmann::json>& translated, RequestSwitches switches);
 
+// A request beside a protocol's main route (POST /v1/messages/count_tokens, GET or cancel of a
+// stored response) relayed to the upstream when its main route is known to be served there:
+// `method` "GET" or "POST", `api_path` under /v1. False, with nothing sent, when the route is
+// not known served or the upstream lacks this one (404/405 naming no model): the caller
+// answers it itself. Other statuses are relayed in the protocol's error format.
+bool relay_beside_native(ProxyState& st, const httplib::Request& req, httplib::Response& res,
+                         const client_api::ClientApi& api, const char* method, const std::string& api_path);
+
 }  // namespace autoswarm::proxy

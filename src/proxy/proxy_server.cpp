@@ -16,6 +16,7 @@
 #include "autoswarm/util/json.h"
 #include "autoswarm/util/loopback.h"
 #include "autoswarm/version.h"
+#include "native_relay.h"
 #include "ollama_routes.h"
 #include "proxy_state.h"
 #include "worker_pool.h"
@@ -168,10 +169,13 @@ const client_api::ClientApi* api_for_path(const std::string& path) {
   return nullptr;
 }
 
-// POST /v1/messages/count_tokens: the request is translated as /v1/messages would be (so a
-// request the proxy could not relay is refused the same way) and its tokens estimated.
-void handle_count_tokens(const httplib::Request& req, httplib::Response& res) {
+// POST /v1/messages/count_tokens: relayed to an upstream that serves /v1/messages and counts;
+// else the request is translated as /v1/messages would be (so a request the proxy could not
+// relay is refused the same way) and its tokens estimated.
+void handle_count_tokens(ProxyState& st, const httplib::Request& req, httplib::Response& res) {
   const client_api::ClientApi& api = client_api::messages_api();
+  // An upstream that serves /v1/messages may count with its own tokenizer (vLLM does).
+  if (relay_beside_native(st, req, res, api, "POST", "/messages/count_tokens")) return;
   std::string why;
   json request = util::try_parse_json(req.body, &why);
   if (request.is_discarded() || !request.is_object()) {
@@ -364,9 +368,16 @@ ProxyServer::ProxyServer(ProxyOptions options) : state_(std::make_unique<State>(
   server.Post("/v1/responses", [weak](const httplib::Request& req, httplib::Response& res) {
     if (auto s = weak.lock()) handle_exchange(s, req, res, &client_api::responses_api());
   });
-  // A response is never stored: the proxy translates each one to chat completions, which
-  // keep nothing, so there is none to fetch, cancel or delete.
-  const auto not_stored = [](const httplib::Request& req, httplib::Response& res) {
+  // A stored response lives on an upstream that serves /v1/responses itself; a translated one
+  // was never stored (chat completions keep nothing), so there is none to fetch or cancel.
+  const auto not_stored = [weak](const httplib::Request& req, httplib::Response& res) {
+    auto s = weak.lock();
+    const bool cancel = req.path.size() > 7 && req.path.compare(req.path.size() - 7, 7, "/cancel") == 0;
+    const std::string api_path = req.path.substr(3);  // without /v1
+    if (s && req.method != "DELETE" &&
+        relay_beside_native(*s, req, res, client_api::responses_api(), cancel ? "POST" : "GET", api_path)) {
+      return;
+    }
     send_error(res, 404,
                "response '" + std::string(req.matches[1]) + "' is not stored: AutoSwarm translates the "
                "Responses API to the upstream's chat completions, which keep no responses; send the "
@@ -379,8 +390,8 @@ ProxyServer::ProxyServer(ProxyOptions options) : state_(std::make_unique<State>(
   server.Post("/v1/messages", [weak](const httplib::Request& req, httplib::Response& res) {
     if (auto s = weak.lock()) handle_exchange(s, req, res, &client_api::messages_api());
   });
-  server.Post("/v1/messages/count_tokens", [](const httplib::Request& req, httplib::Response& res) {
-    handle_count_tokens(req, res);
+  server.Post("/v1/messages/count_tokens", [weak](const httplib::Request& req, httplib::Response& res) {
+    if (auto s = weak.lock()) handle_count_tokens(*s, req, res);
   });
   server.Get("/v1/models", [weak](const httplib::Request& req, httplib::Response& res) {
     if (auto s = weak.lock()) handle_models(*s, req, res);

@@ -356,4 +356,28 @@ TEST_CASE("a passed-through stream cut by the upstream is cut for the client too
   CHECK(logs[0]["reply"]["content"].get<std::string>().size() < std::string("a long answer here").size());
 }
 
+TEST_CASE("count_tokens and a stored response go to an upstream that serves the route, else are answered here",
+          "[proxy][passthrough]") {
+  ProxyUnderTest p({.native_apis = true});
+  json count = messages_body(std::string(400, 'a'), false);
+  count.erase("max_tokens");
+  // Before the route is known served: estimated, nothing asked.
+  auto before = p.client().Post("/v1/messages/count_tokens", count.dump(), "application/json");
+  REQUIRE(before->status == 200);
+  CHECK(paths(p.fake).empty());
+  REQUIRE(p.client().Post("/v1/messages", messages_body("hi", false).dump(), "application/json")->status == 200);
+  // Served: the upstream is asked first (the fake has no count_tokens: a 404, so estimated here).
+  auto after = p.client().Post("/v1/messages/count_tokens", {{"anthropic-version", "2023-06-01"}}, count.dump(),
+                               "application/json");
+  REQUIRE(after->status == 200);
+  CHECK(json::parse(after->body)["input_tokens"] == json::parse(before->body)["input_tokens"]);
+  CHECK(paths(p.fake).back() == "/v1/messages/count_tokens");
+  CHECK(posts(p.fake).back()["headers"]["anthropic-version"] == "2023-06-01");
+
+  REQUIRE(p.client().Post("/v1/responses", responses_body("hi", false).dump(), "application/json")->status == 200);
+  auto stored = p.client().Get("/v1/responses/resp_abc");
+  CHECK(stored->status == 404);
+  CHECK(p.fake.requests().back()["path"] == "/v1/responses/resp_abc");
+}
+
 }  // namespace passthrough_test
