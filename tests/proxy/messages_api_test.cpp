@@ -12,37 +12,13 @@ using nlohmann::json;
 
 namespace {
 
-const char* kSkills = R"(version: 1
-skills:
-  - id: sk-0001
-    text: "Give shell commands in a fenced code block."
-    created: 2026-11-29T10:00:00Z
-)";
-
 json messages_body(const std::string& text, bool stream) {
   return {{"model", "fake-model"}, {"max_tokens", 256}, {"stream", stream},
           {"system", json::array({{{"type", "text"}, {"text", "You are terse."}}})},
           {"messages", json::array({{{"role", "user"}, {"content", text}}})}};
 }
 
-struct Event {
-  std::string type;
-  json data;
-};
-
-std::vector<Event> events_of(const std::string& body) {
-  std::vector<Event> out;
-  size_t pos = 0;
-  while ((pos = body.find("event: ", pos)) != std::string::npos) {
-    const size_t nl = body.find('\n', pos);
-    const size_t data_end = body.find("\n\n", nl);
-    REQUIRE(data_end != std::string::npos);
-    REQUIRE(body.compare(nl + 1, 6, "data: ") == 0);
-    out.push_back({body.substr(pos + 7, nl - pos - 7), json::parse(body.substr(nl + 7, data_end - nl - 7))});
-    pos = data_end;
-  }
-  return out;
-}
+using Event = SseEvent;
 
 // {"type":"error","error":{...}} of an Anthropic error reply.
 json anthropic_error(const httplib::Result& res) {
@@ -58,7 +34,7 @@ json anthropic_error(const httplib::Result& res) {
 
 TEST_CASE("a Messages request is answered as a Message, with skills in the system message upstream", "[proxy][messages]") {
   ProxyUnderTest p;
-  util::write_file_atomic(p.home / "skills.yaml", kSkills);
+  util::write_file_atomic(p.home / "skills.yaml", kOneSkillYaml);
   auto res = p.client().Post("/v1/messages?beta=true", {{"anthropic-version", "2023-06-01"}},
                              messages_body("how do I list files?", false).dump(), "application/json");
   REQUIRE(res);
@@ -104,7 +80,7 @@ rules:
   REQUIRE(res);
   REQUIRE(res->status == 200);
   CHECK(res->get_header_value("Content-Type") == "text/event-stream");
-  const std::vector<Event> events = events_of(res->body);
+  const std::vector<Event> events = sse_events(res->body);
   REQUIRE(events.size() >= 6);
   CHECK(events.front().type == "message_start");
   CHECK(events.back().type == "message_stop");
@@ -188,7 +164,7 @@ TEST_CASE("Messages errors are Anthropic error bodies with the right status", "[
     auto res = p.client().Post("/v1/messages", messages_body("x", true).dump(), "application/json");
     REQUIRE(res);
     CHECK(res->status == 200);
-    const std::vector<Event> events = events_of(res->body);
+    const std::vector<Event> events = sse_events(res->body);
     REQUIRE_FALSE(events.empty());
     CHECK(events.front().type == "message_start");
     CHECK(events.back().type == "error");

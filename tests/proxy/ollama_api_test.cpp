@@ -15,18 +15,6 @@ using nlohmann::json;
 
 namespace {
 
-const char* kSkills = R"(version: 1
-skills:
-  - id: sk-0001
-    text: "Give shell commands in a fenced code block."
-    created: 2026-11-29T10:00:00Z
-)";
-
-const std::string kSkillBlock =
-    "<autoswarm-skills>\nLessons learned from earlier conversations. Apply them when relevant:\n"
-    "- Give shell commands in a fenced code block.\n"
-    "</autoswarm-skills>";
-
 // A reply with known usage, so the counts of the last line can be checked exactly.
 const char* kScriptedText = R"(
 rules:
@@ -101,7 +89,7 @@ TEST_CASE("an /api/chat request is answered as Ollama's reply, with skills in th
           "[proxy][ollama]") {
   ProxyUnderTest p;
   p.fake.set_script(kScriptedText);
-  util::write_file_atomic(p.home / "skills.yaml", kSkills);
+  util::write_file_atomic(p.home / "skills.yaml", kOneSkillYaml);
   auto res = post(p, "/api/chat", chat_body("how do I list files?", false));
   REQUIRE(res);
   REQUIRE(res->status == 200);
@@ -113,7 +101,7 @@ TEST_CASE("an /api/chat request is answered as Ollama's reply, with skills in th
   CHECK(reply == expected);
 
   const json seen = p.fake.requests().back()["body"];
-  CHECK(seen["messages"] == json::array({{{"role", "system"}, {"content", "You are terse.\n\n" + kSkillBlock}},
+  CHECK(seen["messages"] == json::array({{{"role", "system"}, {"content", "You are terse.\n\n" + kOneSkillBlock}},
                                          {{"role", "user"}, {"content", "how do I list files?"}}}));
   CHECK(seen["stream"] == false);
 
@@ -157,7 +145,7 @@ TEST_CASE("/api/generate puts its system field first upstream, with the skills, 
           "[proxy][ollama]") {
   ProxyUnderTest p;
   p.fake.set_script(kScriptedText);
-  util::write_file_atomic(p.home / "skills.yaml", kSkills);
+  util::write_file_atomic(p.home / "skills.yaml", kOneSkillYaml);
   SECTION("whole") {
     auto res = post(p, "/api/generate", generate_body("how do I list files?", false));
     REQUIRE(res);
@@ -182,7 +170,7 @@ TEST_CASE("/api/generate puts its system field first upstream, with the skills, 
     CHECK(lines[3] == last);
   }
   const json seen = p.fake.requests().back()["body"];
-  CHECK(seen["messages"] == json::array({{{"role", "system"}, {"content", "Be brief.\n\n" + kSkillBlock}},
+  CHECK(seen["messages"] == json::array({{{"role", "system"}, {"content", "Be brief.\n\n" + kOneSkillBlock}},
                                          {{"role", "user"}, {"content", "how do I list files?"}}}));
   auto logs = p.logs(1);
   REQUIRE(logs.size() == 1);

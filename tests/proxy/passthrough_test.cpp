@@ -17,13 +17,6 @@ using nlohmann::json;
 namespace passthrough_test {
 namespace {
 
-const char* kSkills = R"(version: 1
-skills:
-  - id: sk-0001
-    text: "Give shell commands in a fenced code block."
-    created: 2026-11-29T10:00:00Z
-)";
-
 json responses_body(const std::string& text, bool stream) {
   return {{"model", "fake-model"}, {"instructions", "Be terse."}, {"input", text}, {"stream", stream},
           {"store", false}, {"max_output_tokens", 256}};
@@ -35,24 +28,7 @@ json messages_body(const std::string& text, bool stream) {
           {"messages", json::array({{{"role", "user"}, {"content", text}}})}};
 }
 
-struct Event {
-  std::string type;
-  json data;
-};
-
-std::vector<Event> events_of(const std::string& body) {
-  std::vector<Event> out;
-  size_t pos = 0;
-  while ((pos = body.find("event: ", pos)) != std::string::npos) {
-    const size_t nl = body.find('\n', pos);
-    const size_t data_end = body.find("\n\n", nl);
-    REQUIRE(data_end != std::string::npos);
-    REQUIRE(body.compare(nl + 1, 6, "data: ") == 0);
-    out.push_back({body.substr(pos + 7, nl - pos - 7), json::parse(body.substr(nl + 7, data_end - nl - 7))});
-    pos = data_end;
-  }
-  return out;
-}
+using Event = SseEvent;
 
 // The POSTs the upstream got (the proxy also lists its models when it starts).
 std::vector<json> posts(const FakeUpstream& fake) {
@@ -89,7 +65,7 @@ std::string text_of(const std::vector<Event>& events, const char* delta_type) {
 TEST_CASE("a Responses request passes through to the upstream's /v1/responses with skills in its instructions",
           "[proxy][passthrough]") {
   ProxyUnderTest p({.native_apis = true});
-  util::write_file_atomic(p.home / "skills.yaml", kSkills);
+  util::write_file_atomic(p.home / "skills.yaml", kOneSkillYaml);
   const json body = responses_body("how do I list files?", false);
   auto res = p.client().Post("/v1/responses", body.dump(), "application/json");
   REQUIRE(res);
@@ -123,7 +99,7 @@ TEST_CASE("a Responses request passes through to the upstream's /v1/responses wi
 
 TEST_CASE("a streamed Responses request is relayed as the upstream's own events", "[proxy][passthrough]") {
   ProxyUnderTest p({.native_apis = true});
-  util::write_file_atomic(p.home / "skills.yaml", kSkills);
+  util::write_file_atomic(p.home / "skills.yaml", kOneSkillYaml);
   p.fake.set_script(R"(
 rules:
   - reply:
@@ -138,7 +114,7 @@ rules:
   REQUIRE(res);
   REQUIRE(res->status == 200);
   CHECK(res->get_header_value("Content-Type") == "text/event-stream");
-  const std::vector<Event> events = events_of(res->body);
+  const std::vector<Event> events = sse_events(res->body);
   REQUIRE(events.size() > 4);
   CHECK(events.front().type == "response.created");
   CHECK(events.back().type == "response.completed");
@@ -169,7 +145,7 @@ rules:
 TEST_CASE("a Messages request passes through with skills as one more system block and Anthropic's headers",
           "[proxy][passthrough]") {
   ProxyUnderTest p({.native_apis = true});
-  util::write_file_atomic(p.home / "skills.yaml", kSkills);
+  util::write_file_atomic(p.home / "skills.yaml", kOneSkillYaml);
   const json body = messages_body("how do I list files?", false);
   auto res = p.client().Post("/v1/messages?beta=true",
                              {{"anthropic-version", "2023-06-01"}, {"anthropic-beta", "fine-grained-tool-streaming-2025-05-14"}},
@@ -216,7 +192,7 @@ rules:
                              "application/json");
   REQUIRE(res);
   REQUIRE(res->status == 200);
-  const std::vector<Event> events = events_of(res->body);
+  const std::vector<Event> events = sse_events(res->body);
   REQUIRE(events.size() >= 6);
   CHECK(events.front().type == "message_start");
   CHECK(events.front().data["message"]["id"].get<std::string>().rfind("msg_fake", 0) == 0);
@@ -227,7 +203,7 @@ rules:
   httplib::Client direct("127.0.0.1", p.fake.port());
   auto straight = direct.Post("/v1/messages", body.dump(), "application/json");
   REQUIRE(straight);
-  const std::vector<Event> expected = events_of(straight->body);
+  const std::vector<Event> expected = sse_events(straight->body);
   REQUIRE(expected.size() == events.size());
   for (size_t i = 0; i < events.size(); ++i) CHECK(events[i].type == expected[i].type);
 

@@ -9,7 +9,9 @@
 #include <algorithm>
 #include <fstream>
 #include <functional>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "autoswarm/proxy/proxy_server.h"
 #include "support/fake_upstream.h"
@@ -80,6 +82,39 @@ inline nlohmann::json error_of(const httplib::Result& res) {
   nlohmann::json j = nlohmann::json::parse(res->body);
   REQUIRE(j.contains("error"));
   return j["error"];
+}
+
+// One skill, as skills.yaml holds it and as the proxy injects it (for the protocol tests).
+inline constexpr const char* kOneSkillYaml = R"(version: 1
+skills:
+  - id: sk-0001
+    text: "Give shell commands in a fenced code block."
+    created: 2026-11-29T10:00:00Z
+)";
+inline const std::string kOneSkillBlock =
+    "<autoswarm-skills>\nLessons learned from earlier conversations. Apply them when relevant:\n"
+    "- Give shell commands in a fenced code block.\n"
+    "</autoswarm-skills>";
+
+// One named SSE event (Responses and Messages streams): "event: <type>\ndata: <json>\n\n".
+struct SseEvent {
+  std::string type;
+  nlohmann::json data;
+};
+
+// The named events of a stream body, each required to be whole and its data JSON.
+inline std::vector<SseEvent> sse_events(const std::string& body) {
+  std::vector<SseEvent> out;
+  size_t pos = 0;
+  while ((pos = body.find("event: ", pos)) != std::string::npos) {
+    const size_t nl = body.find('\n', pos);
+    const size_t data_end = body.find("\n\n", nl);
+    REQUIRE(data_end != std::string::npos);
+    REQUIRE(body.compare(nl + 1, 6, "data: ") == 0);
+    out.push_back({body.substr(pos + 7, nl - pos - 7), nlohmann::json::parse(body.substr(nl + 7, data_end - nl - 7))});
+    pos = data_end;
+  }
+  return out;
 }
 
 }  // namespace autoswarm::testing

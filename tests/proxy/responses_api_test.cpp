@@ -14,18 +14,6 @@ using nlohmann::json;
 
 namespace {
 
-const char* kSkills = R"(version: 1
-skills:
-  - id: sk-0001
-    text: "Give shell commands in a fenced code block."
-    created: 2026-11-29T10:00:00Z
-)";
-
-const std::string kSkillBlock =
-    "<autoswarm-skills>\nLessons learned from earlier conversations. Apply them when relevant:\n"
-    "- Give shell commands in a fenced code block.\n"
-    "</autoswarm-skills>";
-
 // A reply with known usage, so the client's usage object can be checked exactly.
 const char* kScriptedText = R"(
 rules:
@@ -48,28 +36,17 @@ json run_shell_tool() {
                          "parameters":{"type":"object","properties":{"command":{"type":"string"}}}}])");
 }
 
-struct Event {
-  std::string type;
-  json data;
-};
+using Event = SseEvent;
 
 // The SSE events of a body, each checked to carry its own name as `type` and the next
 // sequence_number.
 std::vector<Event> events_of(const std::string& body) {
-  std::vector<Event> out;
-  size_t pos = 0;
-  while ((pos = body.find("event: ", pos)) != std::string::npos) {
-    const size_t nl = body.find('\n', pos);
-    const size_t data_end = body.find("\n\n", nl);
-    REQUIRE(data_end != std::string::npos);
-    REQUIRE(body.compare(nl + 1, 6, "data: ") == 0);
-    Event e{body.substr(pos + 7, nl - pos - 7), json::parse(body.substr(nl + 7, data_end - nl - 7))};
-    CHECK(e.data["type"] == e.type);
-    CHECK(e.data["sequence_number"] == out.size());
-    out.push_back(std::move(e));
-    pos = data_end;
+  std::vector<Event> events = sse_events(body);
+  for (size_t i = 0; i < events.size(); ++i) {
+    CHECK(events[i].data["type"] == events[i].type);
+    CHECK(events[i].data["sequence_number"] == i);
   }
-  return out;
+  return events;
 }
 
 std::vector<std::string> types_of(const std::vector<Event>& events) {
@@ -103,7 +80,7 @@ TEST_CASE("a Responses request is answered as a Response, with skills after the 
           "[proxy][responses]") {
   ProxyUnderTest p;
   p.fake.set_script(kScriptedText);
-  util::write_file_atomic(p.home / "skills.yaml", kSkills);
+  util::write_file_atomic(p.home / "skills.yaml", kOneSkillYaml);
   auto res = post(p, responses_body("how do I list files?", false));
   REQUIRE(res);
   REQUIRE(res->status == 200);
@@ -125,7 +102,7 @@ TEST_CASE("a Responses request is answered as a Response, with skills after the 
                      {"content", json::parse(R"([{"type":"output_text","text":"Use ls -la.","annotations":[]}])")}});
 
   const json seen = p.fake.requests().back()["body"];
-  CHECK(seen["messages"] == json::array({{{"role", "system"}, {"content", "You are terse.\n\n" + kSkillBlock}},
+  CHECK(seen["messages"] == json::array({{{"role", "system"}, {"content", "You are terse.\n\n" + kOneSkillBlock}},
                                          {{"role", "user"}, {"content", "how do I list files?"}}}));
   CHECK(seen["max_tokens"] == 256);
   CHECK_FALSE(seen.contains("stream"));

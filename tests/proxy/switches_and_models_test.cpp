@@ -12,12 +12,6 @@ using nlohmann::json;
 namespace {
 
 const std::string kListFiles = R"({"messages":[{"role":"user","content":"how do I list files?"}]})";
-const char* kOneSkill = R"(version: 1
-skills:
-  - id: sk-0001
-    text: "Give shell commands in a fenced code block."
-    created: 2026-11-29T10:00:00Z
-)";
 
 // Whether the upstream's last request carried the skill block.
 bool skill_block_sent(ProxyUnderTest& p) {
@@ -28,7 +22,7 @@ bool skill_block_sent(ProxyUnderTest& p) {
 
 TEST_CASE("X-Autoswarm-Skills takes off, false, 0, no and none in any case to skip skills", "[proxy][switches]") {
   ProxyUnderTest p;
-  util::write_file_atomic(p.home / "skills.yaml", kOneSkill);
+  util::write_file_atomic(p.home / "skills.yaml", kOneSkillYaml);
   auto c = p.client();
   for (const char* off : {"off", "false", "0", "no", "none", "NONE", " Off "}) {
     INFO(off);
@@ -59,7 +53,7 @@ TEST_CASE("X-Autoswarm-No-Log takes 1, true, yes and on to keep an exchange out 
 
 TEST_CASE("X-Autoswarm-Internal (AutoSwarm's own calls) gets no skills and is not logged", "[proxy][switches]") {
   ProxyUnderTest p;
-  util::write_file_atomic(p.home / "skills.yaml", kOneSkill);
+  util::write_file_atomic(p.home / "skills.yaml", kOneSkillYaml);
   auto c = p.client();
   REQUIRE(c.Post("/v1/chat/completions", {{"X-Autoswarm-Internal", "1"}}, kListFiles, "application/json")->status == 200);
   CHECK_FALSE(skill_block_sent(p));
@@ -94,7 +88,7 @@ TEST_CASE("a switch with a value it does not take is a 400 naming the header, an
 
 TEST_CASE("skills are merged into the first developer message, not put in front of it", "[proxy][skills]") {
   ProxyUnderTest p;
-  util::write_file_atomic(p.home / "skills.yaml", kOneSkill);
+  util::write_file_atomic(p.home / "skills.yaml", kOneSkillYaml);
   json body = {{"messages", json::array({{{"role", "developer"}, {"content", "Be brief."}},
                                          {{"role", "user"}, {"content", "how do I list files?"}}})}};
   auto res = p.client().Post("/v1/chat/completions", body.dump(), "application/json");
