@@ -56,7 +56,9 @@ class KeptOutput {
 
   std::string take() {
     if (half_ == 0) return std::move(head_);
-    if (tail_.size() > half_) {
+    // Whether anything was dropped is a question about the count, not about tail_'s size: a read
+    // that trims tail_ leaves it exactly half_ long, and the cut must still be marked.
+    if (total_ - head_.size() > half_) {
       std::string marker =
           "\n[... " + std::to_string(total_ - head_.size() - half_) + " bytes omitted ...]\n";
       return head_ + marker + tail_.substr(tail_.size() - half_);

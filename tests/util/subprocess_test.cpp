@@ -92,6 +92,17 @@ TEST_CASE("run_process keeps the head and tail of a long output and counts all o
   CHECK(r.err_bytes == 2);
 }
 
+TEST_CASE("run_process marks the cut when the last read is the one that overflows the tail",
+          "[subprocess]") {
+  // 1600 bytes in one write under PIPE_BUF arrive in one read: 500 to the head, 1100 to the
+  // tail, which is cut to its last 500 at once. The 600 bytes dropped must be marked.
+  ProcessOptions options;
+  options.max_output = 1000;
+  auto r = run_process({"sh", "-c", "head -c 1600 /dev/zero | tr '\\000' x"}, options);
+  CHECK(r.out_bytes == 1600);
+  CHECK(r.out == std::string(500, 'x') + "\n[... 600 bytes omitted ...]\n" + std::string(500, 'x'));
+}
+
 TEST_CASE("run_process says when the arguments are over the kernel's limit", "[subprocess]") {
   try {
     run_process({"printf", "%s", std::string(200000, 'x')});
