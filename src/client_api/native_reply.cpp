@@ -5,56 +5,18 @@
 
 #include "autoswarm/llm/errors.h"
 #include "autoswarm/util/json.h"
-#include "autoswarm/util/text.h"
+#include "native_reply_parts.h"
+
+#include <utility>
 
 namespace autoswarm::client_api {
 namespace {
 
-// What a tool call costs beyond its arguments (its id, name and place in the maps): charged to
-// the budget, so that a stream of countless empty calls is bounded too.
-constexpr size_t kCallOverheadBytes = 256;
-
-const json& at(const json& object, const char* key) {
-  static const json kNull;
-  if (!object.is_object()) return kNull;
-  auto it = object.find(key);
-  return it == object.end() ? kNull : *it;
-}
-
-std::string text_at(const json& object, const char* key) {
-  const json& value = at(object, key);
-  return value.is_string() ? value.get<std::string>() : std::string();
-}
-
-std::optional<int64_t> int_at(const json& object, const char* key) {
-  const json& value = at(object, key);
-  if (value.is_number_unsigned()) return static_cast<int64_t>(std::min<uint64_t>(value.get<uint64_t>(), INT64_MAX));
-  if (value.is_number_integer()) return value.get<int64_t>();
-  return std::nullopt;
-}
-
-// Appends what fits of `text` in `*left` on a UTF-8 boundary and counts the rest in `*cut`.
-void append_within(std::string& out, std::string_view text, size_t* left, size_t* cut) {
-  std::string_view kept = util::utf8_head(text, *left);
-  out += kept;
-  *left -= kept.size();
-  *cut += text.size() - kept.size();
-  if (kept.size() < text.size()) *left = 0;  // never a later, smaller piece after a cut
-}
-
-// Takes a call's overhead from the budget; false (the call not kept) when it does not fit.
-bool charge_call(const std::string& id, const std::string& name, size_t* left, size_t* cut) {
-  const size_t cost = kCallOverheadBytes + id.size() + name.size();
-  if (cost > *left) {
-    *cut += id.size() + name.size();
-    *left = 0;
-    return false;
-  }
-  *left -= cost;
-  return true;
-}
-
-std::string dump(const json& value) { return value.dump(-1, ' ', false, json::error_handler_t::replace); }
+using native::append_within;
+using native::at;
+using native::charge_call;
+using native::int_at;
+using native::text_at;
 
 // Anthropic's usage as chat completions count it: its input_tokens leaves out cache reads and
 // writes, which prompt_tokens includes.
@@ -172,7 +134,7 @@ llm::ChatResponse read_message(const json& body, size_t left) {
         call.name = text_at(block, "name");
         if (!charge_call(call.id, call.name, &left, &r.cut_bytes)) continue;
         const json& input = at(block, "input");
-        if (!input.is_null()) append_within(call.arguments, dump(input), &left, &r.cut_bytes);
+        if (!input.is_null()) append_within(call.arguments, native::dump(input), &left, &r.cut_bytes);
         r.tool_calls.push_back(std::move(call));
       }
     }
@@ -196,6 +158,9 @@ llm::ChatResponse read_native_reply(Protocol protocol, const json& body, size_t 
   llm::ChatResponse r;
   if (protocol == Protocol::kResponses) r = read_response(body, max_kept_bytes);
   else if (protocol == Protocol::kMessages) r = read_message(body, max_kept_bytes);
+  else if (protocol == Protocol::kOllamaChat || protocol == Protocol::kOllamaGenerate) {
+    r = native::read_ollama_reply(protocol, body, max_kept_bytes);
+  }
   for (llm::ToolCall& call : r.tool_calls) llm::parse_tool_arguments(call);
   return r;
 }
@@ -205,6 +170,7 @@ NativeStreamReader::NativeStreamReader(Protocol protocol, size_t max_kept_bytes)
 
 void NativeStreamReader::feed(std::string_view bytes) {
   if (broken_ || ended_) return;
+  if (protocol_ == Protocol::kOllamaChat || protocol_ == Protocol::kOllamaGenerate) return feed_ndjson(bytes);
   // SseParser bounds a line; an event of countless data lines is bounded here.
   pending_bytes_ += bytes.size();
   try {
@@ -217,6 +183,10 @@ void NativeStreamReader::feed(std::string_view bytes) {
 
 void NativeStreamReader::finish() {
   if (broken_ || ended_) return;
+  if (protocol_ == Protocol::kOllamaChat || protocol_ == Protocol::kOllamaGenerate) {
+    if (!line_.empty()) on_ndjson_line(std::exchange(line_, {}));
+    return;
+  }
   parser_.finish([this](llm::SseEvent&& event) { on_event(std::move(event)); });
 }
 
@@ -299,7 +269,7 @@ void NativeStreamReader::on_messages_event(const std::string& type, const json& 
       llm::ToolCall* call = open_call(index, text_at(block, "id"), text_at(block, "name"));
       const json& input = at(block, "input");
       // Its input streams as input_json_delta; a start that already holds it has it whole.
-      if (call && input.is_object() && !input.empty()) append(call->arguments, dump(input));
+      if (call && input.is_object() && !input.empty()) append(call->arguments, native::dump(input));
     }
   } else if (type == "content_block_delta") {
     const json& delta = at(data, "delta");

@@ -356,15 +356,16 @@ ChatResponse Client::chat_stream(json request_body, const ChunkHandler& on_chunk
   });
 }
 
-HttpReply Client::post(std::string_view api_path, const std::string& json_body, const ExtraHeaders& headers) {
-  const std::string path = options_.base_url.api_path(api_path);
+HttpReply Client::post(std::string_view server_path, const std::string& json_body, const ExtraHeaders& headers,
+                       PathBase base) {
+  const std::string path = options_.base_url.path(base, server_path);
   return with_retries("POST", Method::kPost,
                       [&] { return send_bounded("POST", path, &json_body, std::nullopt, &headers); });
 }
 
-HttpReply Client::post_stream(std::string_view api_path, const std::string& json_body, const ExtraHeaders& headers,
-                              const BytesHandler& on_bytes) {
-  const std::string path = options_.base_url.api_path(api_path);
+HttpReply Client::post_stream(std::string_view server_path, const std::string& json_body, const ExtraHeaders& headers,
+                              const BytesHandler& on_bytes, PathBase base) {
+  const std::string path = options_.base_url.path(base, server_path);
   return with_retries("streaming POST", Method::kPost, [&] {
     bool delivered = false;
     StreamAttempt attempt = send_streaming(path, json_body, &headers, [&](std::string_view bytes, const HttpReply& head) {

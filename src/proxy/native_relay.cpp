@@ -1,4 +1,6 @@
-// Pass-through of Responses and Messages requests to an upstream that serves them itself. The
+// Pass-through of Responses and Messages requests to an upstream that serves them itself, and of
+// Ollama's /api/chat and /api/generate to an Ollama upstream (which keeps `options` such as
+// num_ctx, `keep_alive`, `format`, `images` and `raw`, which the translation drops). The
 // proxy still does its part — the model, the skills, the log record — but leaves the protocol
 // alone: every field the client sent reaches the upstream and every byte of the reply reaches
 // the client, so what the translation to chat completions cannot carry keeps working.
@@ -18,7 +20,21 @@ namespace {
 
 using client_api::Protocol;
 
-const char* api_path(Protocol protocol) { return protocol == Protocol::kMessages ? "/messages" : "/responses"; }
+// The upstream's route for a protocol: Responses and Messages under /v1, Ollama's at its root.
+struct NativePath {
+  const char* path;
+  llm::PathBase base;
+};
+NativePath native_path(Protocol protocol) {
+  switch (protocol) {
+    case Protocol::kMessages: return {"/messages", llm::PathBase::kApi};
+    case Protocol::kOllamaChat: return {"/api/chat", llm::PathBase::kRoot};
+    case Protocol::kOllamaGenerate: return {"/api/generate", llm::PathBase::kRoot};
+    default: return {"/responses", llm::PathBase::kApi};
+  }
+}
+
+bool is_ollama(Protocol protocol) { return protocol == Protocol::kOllamaChat || protocol == Protocol::kOllamaGenerate; }
 
 std::string dump(const json& value) { return value.dump(-1, ' ', false, json::error_handler_t::replace); }
 
@@ -34,11 +50,18 @@ bool route_missing(const llm::HttpReply& reply) {
 }
 
 // Adds the skill block where the protocol keeps its system prompt: after Responses'
-// `instructions` or Messages' `system` string (a blank line between), as one more text block
-// of a `system` list, or as the whole field when the client sent none. A field of another type
-// is the upstream's to refuse: it is left alone, without skills.
+// `instructions`, Messages' or /api/generate's `system` string (a blank line between), as one
+// more text block of a `system` list, or as the whole field when the client sent none; into
+// /api/chat's first system message as chat completions get it. A field of another type is the
+// upstream's to refuse: it is left alone, without skills.
 bool add_system_text(json& body, Protocol protocol, const std::string& block) {
-  json& field = body[protocol == Protocol::kMessages ? "system" : "instructions"];
+  if (protocol == Protocol::kOllamaChat) {
+    auto messages = body.find("messages");
+    if (messages == body.end() || !messages->is_array()) return false;
+    skills::inject_system_block(*messages, block);
+    return true;
+  }
+  json& field = body[protocol == Protocol::kResponses ? "instructions" : "system"];
   if (field.is_null()) {
     field = block;
   } else if (field.is_string()) {
@@ -85,8 +108,10 @@ std::shared_ptr<PreparedChat> prepare_native(ProxyState& st, const httplib::Requ
     p->injected_skill_ids = inject_native_skills(body, api.protocol(), *st.skills->current(),
                                                  st.options.skills_budget_tokens, translated);
   }
+  // Ollama streams unless told not to; the OpenAI-style protocols only when told to.
   auto stream = body.find("stream");
-  p->stream = stream != body.end() && stream->is_boolean() && stream->get<bool>();
+  const bool given = stream != body.end() && stream->is_boolean();
+  p->stream = given ? stream->get<bool>() : is_ollama(api.protocol());
   p->conversation_id = conversations::new_conversation_id();
   p->body = std::move(body);
   return p;
@@ -110,7 +135,8 @@ bool pass_whole(ProxyState& st, PreparedChat& p, NativeRoute& route, const llm::
   const Protocol protocol = p.api->protocol();
   ChatOutcome o;
   try {
-    llm::HttpReply reply = st.client->post(api_path(protocol), dump(p.body), headers);
+    const NativePath route_path = native_path(protocol);
+    llm::HttpReply reply = st.client->post(route_path.path, dump(p.body), headers, route_path.base);
     if (route_missing(reply)) {
       route.remember_not_served(Clock::now());
       return false;
@@ -145,9 +171,10 @@ void run_native_stream(const std::shared_ptr<ProxyState>& st, StreamChannel& ch,
   client_api::NativeStreamReader reader(protocol, st->options.max_log_reply_bytes);
   std::string type, message;
   bool cut = false, cancelled = false, first = true;
+  const NativePath route_path = native_path(protocol);
   try {
     llm::HttpReply reply = st->client->post_stream(
-        api_path(protocol), dump(p.body), headers, [&](std::string_view bytes, const llm::HttpReply& head) {
+        route_path.path, dump(p.body), headers, [&](std::string_view bytes, const llm::HttpReply& head) {
           if (st->shutting_down) return false;
           if (first) {
             first = false;
@@ -156,7 +183,8 @@ void run_native_stream(const std::shared_ptr<ProxyState>& st, StreamChannel& ch,
           }
           reader.feed(bytes);
           return ch.push(bytes);
-        });
+        },
+        route_path.base);
     o.status = reply.status;
     cancelled = reply.cancelled;
     if (route_missing(reply)) {
@@ -231,9 +259,14 @@ void NativeRoute::remember_not_served(Clock::time_point now) {
 }
 
 NativeRoute* ProxyState::native_route(Protocol protocol) {
+  // Only Ollama serves its own API: an upstream found to be another server is never asked.
+  const llm::ServerKind kind = options.upstream.kind;
+  const bool may_be_ollama = kind == llm::ServerKind::kOllama || kind == llm::ServerKind::kCustom;
   switch (protocol) {
     case Protocol::kResponses: return &native_responses;
     case Protocol::kMessages: return &native_messages;
+    case Protocol::kOllamaChat: return may_be_ollama ? &native_ollama_chat : nullptr;
+    case Protocol::kOllamaGenerate: return may_be_ollama ? &native_ollama_generate : nullptr;
     default: return nullptr;
   }
 }

@@ -1,5 +1,5 @@
-// Internal to the proxy: passing a Responses or Messages request through to an upstream that
-// serves that protocol itself, instead of translating it to chat completions.
+// Internal to the proxy: passing a Responses, Messages or Ollama request through to an upstream
+// that serves that protocol itself, instead of translating it to chat completions.
 #pragma once
 
 #include <httplib.h>
@@ -17,7 +17,8 @@ namespace autoswarm::proxy {
 struct ProxyState;
 
 // Sends the client's request, with the model chosen and skills injected in the protocol's own
-// place (Responses: `instructions`; Messages: `system`), to the upstream's route for `api`'s
+// place (Responses: `instructions`; Messages and /api/generate: `system`; /api/chat: the system
+// message), to the upstream's route for `api`'s
 // protocol and relays the reply as it is: a whole body with its content type, or a stream byte
 // for byte, unbuffered. The log record is a translated exchange's: `translated` is the
 // client's request as chat completions (null when the translation refuses it: the upstream

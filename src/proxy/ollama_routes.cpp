@@ -1,6 +1,7 @@
 // Ollama's own API on the proxy, for the clients that speak only it (the ollama libraries, Open
 // WebUI's Ollama connection, Continue/Cline with provider: ollama). /api/chat and /api/generate
-// go through the one exchange pipeline like every chat; the routes a client calls before it
+// go through the one exchange pipeline like every chat (passed through to an Ollama upstream's
+// own routes, translated for any other: native_relay.cpp); the routes a client calls before it
 // chats are answered from the upstream: relayed from an Ollama upstream's own /api/tags, /api/ps
 // and /api/version, and otherwise translated from its OpenAI /v1/models and /v1/embeddings.
 #include "ollama_routes.h"

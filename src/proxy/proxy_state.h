@@ -29,8 +29,9 @@ namespace autoswarm::proxy {
 using nlohmann::json;
 
 // Whether the upstream serves a client protocol's own route (vLLM, LM Studio and Ollama serve
-// POST /v1/responses and /v1/messages): then the proxy passes requests of that protocol
-// through as they are, which keeps every feature of the protocol, instead of translating them.
+// POST /v1/responses and /v1/messages; Ollama its /api/chat and /api/generate): then the proxy
+// passes requests of that protocol through as they are, which keeps every feature of the
+// protocol, instead of translating them.
 enum class NativeSupport { kUnknown, kServed, kNotServed };
 
 // What the proxy has learnt about one native route; read and updated by every request of its
@@ -66,6 +67,8 @@ struct ProxyState {
 
   NativeRoute native_responses;  // POST /v1/responses
   NativeRoute native_messages;   // POST /v1/messages
+  NativeRoute native_ollama_chat;      // POST /api/chat (an Ollama upstream, or one not identified)
+  NativeRoute native_ollama_generate;  // POST /api/generate
 
   std::mutex streams_mu;
   std::condition_variable streams_cv;

@@ -1,5 +1,5 @@
-// Native Responses and Messages replies (what an upstream serving those APIs itself answers),
-// whole and streamed, as the chat reply the conversation log keeps.
+// Native Responses, Messages and Ollama replies (what an upstream serving those APIs itself
+// answers), whole and streamed, as the chat reply the conversation log keeps.
 #include <catch2/catch.hpp>
 
 #include <string>
@@ -298,5 +298,107 @@ TEST_CASE("what the Messages and Responses translators stream reads back as the 
     CHECK(whole.content == "Listing.");
     CHECK(whole.tool_calls.size() == 1);
     CHECK(whole.finish_reason == "tool_calls");
+  }
+}
+
+TEST_CASE("a native Ollama reply is read as text, thinking, tool calls and usage", "[client_api][native_reply]") {
+  const json chat = json::parse(R"({"model":"qwen3:8b","created_at":"2026-12-04T10:00:00Z",
+    "message":{"role":"assistant","content":"Listing.","thinking":"ls it",
+               "tool_calls":[{"function":{"name":"run_shell","arguments":{"command":"ls"}}}]},
+    "done":true,"done_reason":"stop","prompt_eval_count":20,"eval_count":5})");
+  const ChatResponse r = read_native_reply(Protocol::kOllamaChat, chat);
+  CHECK(r.model == "qwen3:8b");
+  CHECK(r.content == "Listing.");
+  CHECK(r.reasoning_content == "ls it");
+  REQUIRE(r.tool_calls.size() == 1);
+  CHECK(r.tool_calls[0].name == "run_shell");
+  CHECK(r.tool_calls[0].parsed_arguments == json{{"command", "ls"}});
+  CHECK(r.finish_reason == "tool_calls");  // Ollama says "stop"; chat completions says tool_calls
+  CHECK(r.usage.reported);
+  CHECK(r.usage.prompt_tokens == 20);
+  CHECK(r.usage.completion_tokens == 5);
+
+  const json generate = json::parse(R"({"model":"qwen3:8b","response":"Use ls.","done":true,
+    "done_reason":"length","context":[1,2,3],"eval_count":64})");
+  const ChatResponse g = read_native_reply(Protocol::kOllamaGenerate, generate);
+  CHECK(g.content == "Use ls.");
+  CHECK(g.finish_reason == "length");
+  CHECK(g.usage.completion_tokens == 64);
+  CHECK(read_native_reply(Protocol::kOllamaChat, json::parse(R"({"message":5,"done":"yes"})")).content.empty());
+}
+
+TEST_CASE("an Ollama NDJSON stream is read line by line, however its bytes are split", "[client_api][native_reply]") {
+  const std::string stream =
+      R"({"model":"m","message":{"role":"assistant","content":"Use "},"done":false})" "\n"
+      R"({"model":"m","message":{"role":"assistant","content":"ls -la."},"done":false})" "\n"
+      R"({"model":"m","message":{"role":"assistant","content":"","tool_calls":[{"function":{"name":"run_shell","arguments":{"command":"ls"}}}]},"done":false})" "\n"
+      R"({"model":"m","message":{"role":"assistant","content":""},"done":true,"done_reason":"stop","prompt_eval_count":9,"eval_count":4})" "\n";
+  for (size_t piece : {size_t{1}, size_t{7}, size_t{4096}}) {
+    NativeStreamReader reader(Protocol::kOllamaChat);
+    const ChatResponse r = read_stream(Protocol::kOllamaChat, stream, piece, &reader);
+    CHECK(reader.ended());
+    CHECK(reader.error().empty());
+    CHECK(r.content == "Use ls -la.");
+    REQUIRE(r.tool_calls.size() == 1);
+    CHECK(r.tool_calls[0].parsed_arguments == json{{"command", "ls"}});
+    CHECK(r.finish_reason == "tool_calls");
+    CHECK(r.usage.prompt_tokens == 9);
+  }
+  // Cut before its `done` line: no finish reason, not ended; a last line without its newline
+  // still counts.
+  NativeStreamReader cut(Protocol::kOllamaGenerate);
+  const ChatResponse c = read_stream(Protocol::kOllamaGenerate, R"({"response":"Use"})" "\n" R"({"response":" ls"})", 5, &cut);
+  CHECK_FALSE(cut.ended());
+  CHECK(c.content == "Use ls");
+  CHECK(c.finish_reason.empty());
+  // Ollama's mid-stream error is one {"error"} line.
+  NativeStreamReader failed(Protocol::kOllamaChat);
+  read_stream(Protocol::kOllamaChat, R"({"message":{"content":"x"}})" "\n" R"({"error":"model unloaded"})" "\n", 3, &failed);
+  CHECK(failed.error() == "model unloaded");
+}
+
+TEST_CASE("an Ollama stream keeps at most max_kept_bytes and stops reading at a line past the bound",
+          "[client_api][native_reply]") {
+  std::string stream;
+  for (int i = 0; i < 100; ++i) stream += R"({"message":{"content":"0123456789"}})" "\n";
+  const ChatResponse r = read_stream(Protocol::kOllamaChat, stream, 64, nullptr, 95);
+  CHECK(r.content.size() == 95);
+  CHECK(r.cut_bytes == 1000 - 95);
+  // One line longer than an SSE line may be: the reader gives up on the rest, never buffers it.
+  NativeStreamReader reader(Protocol::kOllamaChat);
+  reader.feed(std::string(autoswarm::llm::SseParser::kMaxLineBytes + 1, 'x'));
+  reader.feed("\n" R"({"message":{"content":"late"},"done":true})" "\n");
+  reader.finish();
+  CHECK(reader.reply().content.empty());
+  CHECK_FALSE(reader.ended());
+}
+
+TEST_CASE("what the Ollama translators stream reads back as the reply they streamed", "[client_api][native_reply]") {
+  using autoswarm::client_api::ClientApi;
+  ChatResponse reply;
+  reply.content = "Use ls.";
+  reply.finish_reason = "stop";
+  reply.usage.prompt_tokens = 20;
+  reply.usage.completion_tokens = 5;
+  reply.usage.total_tokens = 25;
+  reply.usage.reported = true;
+  const json chunks = json::parse(R"([
+    {"choices":[{"index":0,"delta":{"role":"assistant","content":"Use "}}]},
+    {"choices":[{"index":0,"delta":{"content":"ls."}}]},
+    {"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}])");
+  for (const ClientApi* api : {&autoswarm::client_api::ollama_chat_api(), &autoswarm::client_api::ollama_generate_api()}) {
+    autoswarm::client_api::ReplyContext context;
+    context.model = "qwen3";
+    auto translator = api->stream_translator(context);
+    std::string stream;
+    for (const json& chunk : chunks) stream += translator->on_chunk(chunk);
+    stream += translator->on_finish(reply);
+    NativeStreamReader reader(api->protocol());
+    const ChatResponse read = read_stream(api->protocol(), stream, 11, &reader);
+    CHECK(reader.ended());
+    CHECK(read.content == "Use ls.");
+    CHECK(read.finish_reason == "stop");
+    CHECK(read.usage.completion_tokens == 5);
+    CHECK(read_native_reply(api->protocol(), api->from_chat_reply(reply, context)).content == "Use ls.");
   }
 }

@@ -185,13 +185,7 @@ TEST_CASE("/api/generate puts its system field first upstream, with the skills, 
 TEST_CASE("the upstream's tool call reaches an Ollama client whole, its arguments an object", "[proxy][ollama]") {
   auto flavor = GENERATE(Flavor::kLmStudio, Flavor::kOllama);  // fragmented and whole tool calls
   ProxyUnderTest p({.flavor = flavor});
-  p.fake.set_script(R"(
-rules:
-  - reply:
-      content: "Listing."
-      tool_calls: [{name: run_shell, arguments: {command: "ls -la"}, id: call_7}]
-    stream: {chunk_size: 3}
-)");
+  p.fake.set_script(kListingWithToolCallScript);
   const json tools = json::parse(R"([{"type":"function","function":{"name":"run_shell","description":"Run",
                                       "parameters":{"type":"object"}}}])");
   const json expected_calls = json::parse(R"([{"id":"call_7","function":{"index":0,"name":"run_shell",

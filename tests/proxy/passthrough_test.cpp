@@ -30,21 +30,6 @@ json messages_body(const std::string& text, bool stream) {
 
 using Event = SseEvent;
 
-// The POSTs the upstream got (the proxy also lists its models when it starts).
-std::vector<json> posts(const FakeUpstream& fake) {
-  std::vector<json> out;
-  for (const json& r : fake.requests()) {
-    if (r["method"] == "POST") out.push_back(r);
-  }
-  return out;
-}
-
-std::vector<std::string> paths(const FakeUpstream& fake) {
-  std::vector<std::string> out;
-  for (const json& r : posts(fake)) out.push_back(r["path"]);
-  return out;
-}
-
 // The client's body with the field the proxy changes replaced by what the upstream got.
 json with_field(json body, const char* key, const json& value) {
   body[key] = value;
@@ -75,8 +60,8 @@ TEST_CASE("a Responses request passes through to the upstream's /v1/responses wi
   CHECK(reply["id"].get<std::string>().rfind("resp_fake", 0) == 0);  // the upstream's, not the proxy's
   CHECK(reply["output"][0]["content"][0]["text"] == "echo: how do I list files?");
 
-  REQUIRE(paths(p.fake) == std::vector<std::string>{"/v1/responses"});
-  const json seen = posts(p.fake)[0]["body"];
+  REQUIRE(upstream_post_paths(p.fake) == std::vector<std::string>{"/v1/responses"});
+  const json seen = upstream_posts(p.fake)[0]["body"];
   const std::string instructions = seen["instructions"];
   CHECK_THAT(instructions, Catch::StartsWith("Be terse.\n\n<autoswarm-skills>") &&
                                Catch::Contains("Give shell commands in a fenced code block."));
@@ -100,13 +85,7 @@ TEST_CASE("a Responses request passes through to the upstream's /v1/responses wi
 TEST_CASE("a streamed Responses request is relayed as the upstream's own events", "[proxy][passthrough]") {
   ProxyUnderTest p({.native_apis = true});
   util::write_file_atomic(p.home / "skills.yaml", kOneSkillYaml);
-  p.fake.set_script(R"(
-rules:
-  - reply:
-      content: "Listing."
-      tool_calls: [{name: run_shell, arguments: {command: "ls -la"}, id: call_7}]
-    stream: {chunk_size: 3}
-)");
+  p.fake.set_script(kListingWithToolCallScript);
   json body = responses_body("list", true);
   body.erase("instructions");
   body["tools"] = json::parse(R"([{"type":"function","name":"run_shell","parameters":{"type":"object"}}])");
@@ -121,8 +100,8 @@ rules:
   CHECK(events.back().data["response"]["id"].get<std::string>().rfind("resp_fake", 0) == 0);
   CHECK(text_of(events, "responses") == "Listing.");
 
-  REQUIRE(paths(p.fake) == std::vector<std::string>{"/v1/responses"});
-  const json seen = posts(p.fake)[0]["body"];
+  REQUIRE(upstream_post_paths(p.fake) == std::vector<std::string>{"/v1/responses"});
+  const json seen = upstream_posts(p.fake)[0]["body"];
   // No instructions of its own: the skill block is the whole of them.
   CHECK_THAT(seen["instructions"].get<std::string>(), Catch::StartsWith("<autoswarm-skills>"));
   CHECK(seen == with_field(body, "instructions", seen["instructions"]));
@@ -156,8 +135,8 @@ TEST_CASE("a Messages request passes through with skills as one more system bloc
   CHECK(reply["id"].get<std::string>().rfind("msg_fake", 0) == 0);
   CHECK(reply["content"] == json::parse(R"([{"type":"text","text":"echo: how do I list files?"}])"));
 
-  REQUIRE(paths(p.fake) == std::vector<std::string>{"/v1/messages"});
-  const json seen = posts(p.fake)[0];
+  REQUIRE(upstream_post_paths(p.fake) == std::vector<std::string>{"/v1/messages"});
+  const json seen = upstream_posts(p.fake)[0];
   CHECK(seen["headers"]["anthropic-version"] == "2023-06-01");
   CHECK(seen["headers"]["anthropic-beta"] == "fine-grained-tool-streaming-2025-05-14");
   const json system = seen["body"]["system"];
@@ -207,7 +186,7 @@ rules:
   REQUIRE(expected.size() == events.size());
   for (size_t i = 0; i < events.size(); ++i) CHECK(events[i].type == expected[i].type);
 
-  const json seen = posts(p.fake)[0];
+  const json seen = upstream_posts(p.fake)[0];
   CHECK(seen["path"] == "/v1/messages");
   CHECK(seen["headers"]["anthropic-beta"] == "a,b");
   CHECK(seen["body"]["system"] == "You are terse.");  // no skills: none in the book
@@ -238,7 +217,7 @@ TEST_CASE("an upstream without the native routes is probed once, then its reques
   }
   // The first found the route missing (a 404 in the flavor's style) and was translated; the
   // second went straight to chat completions.
-  CHECK(paths(p.fake) == std::vector<std::string>{path, "/v1/chat/completions", "/v1/chat/completions"});
+  CHECK(upstream_post_paths(p.fake) == std::vector<std::string>{path, "/v1/chat/completions", "/v1/chat/completions"});
   auto logs = p.logs(2);
   REQUIRE(logs.size() == 2);
   for (const json& log : logs) {
@@ -258,7 +237,7 @@ TEST_CASE("an upstream found without the routes is asked again after the re-prob
   post();
   std::this_thread::sleep_for(std::chrono::milliseconds(400));
   post();
-  CHECK(paths(p.fake) == std::vector<std::string>{"/v1/responses", "/v1/chat/completions", "/v1/chat/completions",
+  CHECK(upstream_post_paths(p.fake) == std::vector<std::string>{"/v1/responses", "/v1/chat/completions", "/v1/chat/completions",
                                                   "/v1/responses", "/v1/chat/completions"});
 }
 
@@ -277,7 +256,7 @@ TEST_CASE("a 404 that names the model is the upstream's answer, not a missing ro
     CHECK_THAT(error["error"]["message"].get<std::string>(), Catch::Contains("llama3.2"));
   }
   // Both went to the native route: the route exists, the model does not.
-  CHECK(paths(p.fake) == std::vector<std::string>{"/v1/messages", "/v1/messages"});
+  CHECK(upstream_post_paths(p.fake) == std::vector<std::string>{"/v1/messages", "/v1/messages"});
   auto logs = p.logs(2);
   REQUIRE(logs.size() == 2);
   CHECK(logs[0]["status"] == 404);
@@ -297,7 +276,7 @@ TEST_CASE("a passed-through request's upstream error reaches the client in its p
   REQUIRE(responses);
   CHECK(responses->status == 503);
   CHECK(error_of(responses)["message"] == "fake failure");
-  CHECK(paths(p.fake) == std::vector<std::string>{"/v1/messages", "/v1/responses"});
+  CHECK(upstream_post_paths(p.fake) == std::vector<std::string>{"/v1/messages", "/v1/responses"});
 }
 
 TEST_CASE("a request the translation refuses still passes through, logged without messages", "[proxy][passthrough]") {
@@ -308,8 +287,8 @@ TEST_CASE("a request the translation refuses still passes through, logged withou
   REQUIRE(res);
   // The fake refuses it as the proxy would (it translates too); a real server may answer it.
   CHECK(res->status == 400);
-  CHECK(paths(p.fake) == std::vector<std::string>{"/v1/messages"});
-  CHECK(posts(p.fake)[0]["body"]["tools"] == body["tools"]);
+  CHECK(upstream_post_paths(p.fake) == std::vector<std::string>{"/v1/messages"});
+  CHECK(upstream_posts(p.fake)[0]["body"]["tools"] == body["tools"]);
   auto logs = p.logs(1);
   REQUIRE(logs.size() == 1);
   CHECK(logs[0]["messages"] == json::array());
@@ -340,15 +319,15 @@ TEST_CASE("count_tokens and a stored response go to an upstream that serves the 
   // Before the route is known served: estimated, nothing asked.
   auto before = p.client().Post("/v1/messages/count_tokens", count.dump(), "application/json");
   REQUIRE(before->status == 200);
-  CHECK(paths(p.fake).empty());
+  CHECK(upstream_post_paths(p.fake).empty());
   REQUIRE(p.client().Post("/v1/messages", messages_body("hi", false).dump(), "application/json")->status == 200);
   // Served: the upstream is asked first (the fake has no count_tokens: a 404, so estimated here).
   auto after = p.client().Post("/v1/messages/count_tokens", {{"anthropic-version", "2023-06-01"}}, count.dump(),
                                "application/json");
   REQUIRE(after->status == 200);
   CHECK(json::parse(after->body)["input_tokens"] == json::parse(before->body)["input_tokens"]);
-  CHECK(paths(p.fake).back() == "/v1/messages/count_tokens");
-  CHECK(posts(p.fake).back()["headers"]["anthropic-version"] == "2023-06-01");
+  CHECK(upstream_post_paths(p.fake).back() == "/v1/messages/count_tokens");
+  CHECK(upstream_posts(p.fake).back()["headers"]["anthropic-version"] == "2023-06-01");
 
   REQUIRE(p.client().Post("/v1/responses", responses_body("hi", false).dump(), "application/json")->status == 200);
   auto stored = p.client().Get("/v1/responses/resp_abc");

@@ -96,6 +96,16 @@ inline const std::string kOneSkillBlock =
     "- Give shell commands in a fenced code block.\n"
     "</autoswarm-skills>";
 
+// A fake script: the reply "Listing." and one run_shell call (id call_7, {"command":"ls -la"}),
+// streamed 3 characters a chunk, for the tests of a reply with text and a tool call.
+inline constexpr const char* kListingWithToolCallScript = R"(
+rules:
+  - reply:
+      content: "Listing."
+      tool_calls: [{name: run_shell, arguments: {command: "ls -la"}, id: call_7}]
+    stream: {chunk_size: 3}
+)";
+
 // One named SSE event (Responses and Messages streams): "event: <type>\ndata: <json>\n\n".
 struct SseEvent {
   std::string type;
@@ -114,6 +124,21 @@ inline std::vector<SseEvent> sse_events(const std::string& body) {
     out.push_back({body.substr(pos + 7, nl - pos - 7), nlohmann::json::parse(body.substr(nl + 7, data_end - nl - 7))});
     pos = data_end;
   }
+  return out;
+}
+
+// The POSTs the upstream got, in order (the proxy also lists its models when it starts), and
+// their paths: what a pass-through test asserts about where requests went.
+inline std::vector<nlohmann::json> upstream_posts(const FakeUpstream& fake) {
+  std::vector<nlohmann::json> out;
+  for (const nlohmann::json& r : fake.requests()) {
+    if (r["method"] == "POST") out.push_back(r);
+  }
+  return out;
+}
+inline std::vector<std::string> upstream_post_paths(const FakeUpstream& fake) {
+  std::vector<std::string> out;
+  for (const nlohmann::json& r : upstream_posts(fake)) out.push_back(r["path"]);
   return out;
 }
 

@@ -171,13 +171,7 @@ TEST_CASE("the upstream's tool call reaches a Responses client as a function_cal
           "[proxy][responses]") {
   auto flavor = GENERATE(Flavor::kLmStudio, Flavor::kOllama);  // fragmented and whole tool calls
   ProxyUnderTest p({.flavor = flavor});
-  p.fake.set_script(R"(
-rules:
-  - reply:
-      content: "Listing."
-      tool_calls: [{name: run_shell, arguments: {command: "ls -la"}, id: call_7}]
-    stream: {chunk_size: 3}
-)");
+  p.fake.set_script(kListingWithToolCallScript);
   const json expected_call = {{"type", "function_call"}, {"status", "completed"}, {"call_id", "call_7"},
                               {"name", "run_shell"}, {"arguments", "{\"command\":\"ls -la\"}"}};
   auto without_id = [](json item) {

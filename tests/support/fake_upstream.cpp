@@ -965,12 +965,13 @@ struct FakeUpstream::State {
 
   // Writes `events` one per provider call, `delay` ms apart; with `cut`, drops the connection
   // after the last instead of ending the body.
-  void send_events(httplib::Response& res, std::shared_ptr<std::vector<std::string>> events, int delay, bool cut) {
+  void send_events(httplib::Response& res, std::shared_ptr<std::vector<std::string>> events, int delay, bool cut,
+                   const std::string& content_type = "text/event-stream") {
     auto next = std::make_shared<std::size_t>(0);
     res.status = 200;
     res.set_header("Cache-Control", "no-cache");
     res.set_chunked_content_provider(
-        "text/event-stream", [this, events, next, delay, cut](std::size_t /*offset*/, httplib::DataSink& sink) {
+        content_type, [this, events, next, delay, cut](std::size_t /*offset*/, httplib::DataSink& sink) {
           if (stopping) return false;
           if (*next < events->size()) {
             if (*next > 0 && delay > 0) {
@@ -1038,7 +1039,7 @@ struct FakeUpstream::State {
     events->push_back(translator->on_finish(assembler.result()));
     const bool cut = plan.fault.cut_after_events >= 0;
     if (cut) events->resize(std::min<std::size_t>(events->size(), static_cast<std::size_t>(plan.fault.cut_after_events)));
-    send_events(res, events, plan.fault.chunk_delay_ms, cut);
+    send_events(res, events, plan.fault.chunk_delay_ms, cut, std::string(api.stream_content_type()));
   }
 
   // --- other endpoints ----------------------------------------------------------------------------
@@ -1175,6 +1176,10 @@ struct FakeUpstream::State {
         get_json("/api/version", [] { return json{{"version", "0.12.6"}}; });
         get_json("/api/tags", [this] { return ollama_tags(); });
         get_json("/api/ps", [this] { return ollama_ps(); });
+        if (options.native_apis) {
+          server.Post("/api/chat", [this](Req req, Res res) { native(req, res, client_api::ollama_chat_api()); });
+          server.Post("/api/generate", [this](Req req, Res res) { native(req, res, client_api::ollama_generate_api()); });
+        }
         break;
       case Flavor::kVllm:
         server.Get("/health", [this](Req req, Res res) {

@@ -18,7 +18,8 @@
 //
 // Endpoints (all flavors): POST /v1/chat/completions (stream and non-stream),
 // POST /v1/embeddings, POST /v1/completions, GET /v1/models; anything else is a 404.
-// With native_apis: POST /v1/responses and POST /v1/messages (stream and non-stream).
+// With native_apis: POST /v1/responses and POST /v1/messages (stream and non-stream), and for
+// the ollama flavor also its own POST /api/chat and /api/generate (NDJSON streams).
 // Per flavor additionally:
 //   lmstudio  GET /api/v1/models, GET /api/v0/models
 //   ollama    GET / ("Ollama is running"), GET /api/version, GET /api/tags, GET /api/ps
@@ -72,8 +73,9 @@ struct FakeUpstreamOptions {
   // Fixed delay before every chat / completions / embeddings answer.
   int latency_ms = 0;
   // Also serve POST /v1/responses and POST /v1/messages natively, as vLLM, LM Studio and
-  // recent Ollama do (off: they are 404s in the flavor's style, as on older servers). They
-  // answer through the project's client_api translations and the same script.
+  // recent Ollama do (off: they are 404s in the flavor's style, as on older servers), and with
+  // the ollama flavor Ollama's /api/chat and /api/generate. They answer through the project's
+  // client_api translations and the same script.
   bool native_apis = false;
 };
 

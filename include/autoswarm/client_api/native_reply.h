@@ -1,5 +1,6 @@
 // Reading the reply of an upstream that serves the client's protocol itself (vLLM, LM Studio
-// and Ollama answer POST /v1/responses and POST /v1/messages): the proxy then relays the
+// and Ollama answer POST /v1/responses and POST /v1/messages; Ollama its own /api/chat and
+// /api/generate): the proxy then relays the
 // request and its reply as they are, and only reads the reply for the conversation log, which
 // keeps every exchange as chat completions' reply whatever the protocol. Pure functions of
 // JSON or bytes in: no sockets, no files; what they keep is bounded like a translated reply.
@@ -25,7 +26,9 @@ namespace autoswarm::client_api {
 // the finish reason chat completions would give (stop, tool_calls, length, content_filter) and
 // the usage. At most `max_kept_bytes` of text (content, reasoning, tool arguments) is kept; the
 // rest is counted in cut_bytes. Anything unreadable is skipped: an empty reply, never a throw.
-// Only kResponses and kMessages have native replies; other protocols give an empty reply.
+// Ollama's reply is one object with `done: true`: /api/chat's `message` (content, thinking,
+// tool_calls) or /api/generate's `response` and `thinking`, its done_reason and eval counts.
+// kChat has no native reply: an empty one.
 llm::ChatResponse read_native_reply(Protocol protocol, const json& body, size_t max_kept_bytes = SIZE_MAX);
 
 // Reads a native event stream as it is relayed, bytes split anywhere: Responses'
@@ -33,6 +36,8 @@ llm::ChatResponse read_native_reply(Protocol protocol, const json& body, size_t 
 // response.function_call_arguments.delta and the terminal response.completed / .incomplete /
 // .failed; or Messages' message_start, content_block_start, content_block_delta (text_delta,
 // thinking_delta, input_json_delta), message_delta and message_stop; and either's error event.
+// Ollama streams NDJSON instead: one reply object per line, the last with `done: true`, or an
+// {"error"} line; a line is bounded like an SSE line.
 // Keeps at most `max_kept_bytes` of text like read_native_reply, and a bounded share per tool
 // call, so a stream's memory does not grow with the upstream's reply.
 class NativeStreamReader {
@@ -53,6 +58,8 @@ class NativeStreamReader {
 
  private:
   void on_event(llm::SseEvent&& event);
+  void feed_ndjson(std::string_view bytes);  // Ollama's protocols
+  void on_ndjson_line(std::string_view line);
   void on_responses_event(const std::string& type, const json& data);
   void on_messages_event(const std::string& type, const json& data);
   // The tool call at a Responses output_index / Messages block index, opening it when new
@@ -69,6 +76,7 @@ class NativeStreamReader {
   bool ended_ = false;
   size_t pending_bytes_ = 0;  // fed since the last whole event
   bool broken_ = false;       // an event past SseParser's bound: the rest is not read
+  std::string line_;          // Ollama: the NDJSON line still arriving
   std::string error_;
   // Messages' usage fields as the latest event that carried each (counts are cumulative);
   // null until one did.

@@ -8,6 +8,10 @@
 
 namespace autoswarm::llm {
 
+// Where a path handed to llm::Client is on the server: under the OpenAI API base ("/models"
+// is /v1/models), or at the server's root (Ollama's own "/api/chat").
+enum class PathBase { kApi, kRoot };
+
 struct BaseUrl {
   std::string scheme;   // "http" or "https"
   std::string host;     // "127.0.0.1", "api.example.com", "::1" (no brackets)
@@ -25,6 +29,10 @@ struct BaseUrl {
   std::string api_path(std::string_view path) const;
   // A server path outside /v1 (Ollama's /api/tags, vLLM's /health): prefix + path.
   std::string root_path(std::string_view path) const;
+  // api_path or root_path, as `base` says.
+  std::string path(PathBase base, std::string_view path) const {
+    return base == PathBase::kApi ? api_path(path) : root_path(path);
+  }
 
   bool operator==(const BaseUrl&) const = default;
 };

@@ -85,9 +85,11 @@ class Client {
   // client sent); "stream" and "stream_options.include_usage" are set on it.
   ChatResponse chat_stream(json body, const ChunkHandler& on_chunk);
 
-  // POST of a JSON body to an API path ("/embeddings"), returning the upstream's status and body
-  // as they are, for relaying. Retries connection errors only; the caller interprets the status.
-  HttpReply post(std::string_view api_path, const std::string& json_body, const ExtraHeaders& headers = {});
+  // POST of a JSON body to an API path ("/embeddings"; with PathBase::kRoot a server path such as
+  // Ollama's "/api/chat"), returning the upstream's status and body as they are, for relaying.
+  // Retries connection errors only; the caller interprets the status.
+  HttpReply post(std::string_view path, const std::string& json_body, const ExtraHeaders& headers = {},
+                 PathBase base = PathBase::kApi);
 
   // Called with the bytes of a streamed body as they arrive, split anywhere, and the reply's
   // status and headers (`head`, its body empty). Returning false stops reading (the reply comes
@@ -101,8 +103,8 @@ class Client {
   // connection errors before anything was sent, like post(). A transport failure before the
   // first byte throws ConnectionError / TimeoutError; one after it StreamError (with an empty
   // partial reply: the caller reads the bytes it was given).
-  HttpReply post_stream(std::string_view api_path, const std::string& json_body, const ExtraHeaders& headers,
-                        const BytesHandler& on_bytes);
+  HttpReply post_stream(std::string_view path, const std::string& json_body, const ExtraHeaders& headers,
+                        const BytesHandler& on_bytes, PathBase base = PathBase::kApi);
 
   // GET of an API path ("/models") returning status and body as they are, for relaying.
   HttpReply get_api(std::string_view api_path);
