@@ -2,8 +2,10 @@
 # Drives the official npm clients — `openai` (responses.create), `@anthropic-ai/sdk`
 # (messages.create) and `ollama` — against `autoswarm start` in front of the fake upstream:
 # each tests/clients/<protocol>.mjs script checks stream and not and one tool-call round trip,
-# and the proxy must have logged exchanges of that protocol (the record's "protocol"). The packages are installed with npm into a cache
-# directory (AUTOSWARM_NPM_DIR, default <build>/npm-clients) the first time.
+# and the proxy must have logged exchanges of that protocol (the record's "protocol"). Twice:
+# with an upstream that speaks chat completions only (the proxy translates) and with one that
+# serves every protocol itself (the proxy passes requests through). The packages are installed
+# with npm into a cache directory (AUTOSWARM_NPM_DIR, default <build>/npm-clients) the first time.
 #
 # Usage: tests/clients/run_clients.sh [BUILD_DIR]
 # Exit 0 when every script passed, 1 when one failed; when node/npm is missing or the npm
@@ -71,47 +73,67 @@ rules:
           arguments: {city: "Paris"}
           id: call_weather_1
 YAML
-"$FAKE_BIN" --flavor openai --port 0 --script "$TMP/script.yaml" >"$TMP/fake.out" 2>&1 &
-PIDS+=($!)
-FAKE_URL=$(wait_for_line "$TMP/fake.out" 'http://127\.0\.0\.1:[0-9]+' 100) || {
-  note "fake_llm did not start:"; cat "$TMP/fake.out" >&2; exit 1; }
-
-PORT=$(free_port)
-mkdir -p "$TMP/home"
-"$AUTOSWARM" --home "$TMP/home" start --upstream "$FAKE_URL" --model fake-model --port "$PORT" \
-  >"$TMP/proxy.out" 2>&1 &
-PROXY_PID=$!
-PIDS+=("$PROXY_PID")
-for _ in $(seq 100); do
-  (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break
-  sleep 0.1
-done
-
 failed=0
-for script in "$ROOT"/tests/clients/*.mjs; do
-  name=$(basename "$script")
-  # Run from the npm directory so that `import … from '<package>'` resolves there.
-  cp "$script" "$NPM_DIR/$name"
-  if (cd "$NPM_DIR" && AUTOSWARM_URL="http://127.0.0.1:$PORT" timeout 120 node "$name"); then
-    echo "PASS $name"
-  else
-    echo "FAIL $name"
-    failed=1
+# One round: a fake upstream started with the given flags, the proxy in front of it, every
+# client script, and every protocol's exchanges in the log (a stopped proxy has flushed it).
+run_round() {  # label, upstream paths the chats must reach, fake_llm flags...
+  local label=$1 chat_paths=$2; shift 2
+  local dir=$TMP/$label
+  mkdir -p "$dir/home"
+  "$FAKE_BIN" "$@" --port 0 --script "$TMP/script.yaml" --record "$dir/upstream.jsonl" >"$dir/fake.out" 2>&1 &
+  local fake_pid=$!
+  PIDS+=("$fake_pid")
+  local fake_url
+  fake_url=$(wait_for_line "$dir/fake.out" 'http://127\.0\.0\.1:[0-9]+' 100) || {
+    note "fake_llm did not start:"; cat "$dir/fake.out" >&2; exit 1; }
+  local port
+  port=$(free_port)
+  "$AUTOSWARM" --home "$dir/home" start --upstream "$fake_url" --model fake-model --port "$port" \
+    >"$dir/proxy.out" 2>&1 &
+  local proxy_pid=$!
+  PIDS+=("$proxy_pid")
+  for _ in $(seq 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+    sleep 0.1
+  done
+  local round_failed=0 script name protocol
+  for script in "$ROOT"/tests/clients/*.mjs; do
+    name=$(basename "$script")
+    # Run from the npm directory so that `import … from '<package>'` resolves there.
+    cp "$script" "$NPM_DIR/$name"
+    if (cd "$NPM_DIR" && AUTOSWARM_URL="http://127.0.0.1:$port" timeout 120 node "$name"); then
+      echo "PASS $label $name"
+    else
+      echo "FAIL $label $name"
+      round_failed=1
+    fi
+  done
+  if [[ $round_failed != 0 ]]; then
+    note "the proxy's output ($label):"; tail -20 "$dir/proxy.out" >&2
   fi
-done
-if [[ $failed != 0 ]]; then
-  note "the proxy's output:"; tail -20 "$TMP/proxy.out" >&2
-  exit 1
-fi
-# Every protocol's exchanges are in the log (a stopped proxy has flushed it).
-kill -TERM "$PROXY_PID"
-wait "$PROXY_PID" || true
-for script in "$ROOT"/tests/clients/*.mjs; do
-  protocol=$(basename "$script" .mjs)
-  if ! grep -lqs "\"protocol\":\"$protocol\"" "$TMP/home/conversations"/*; then
-    echo "FAIL no conversation record with protocol $protocol in $TMP/home/conversations"
-    failed=1
-  fi
-done
+  kill -TERM "$proxy_pid"
+  wait "$proxy_pid" || true
+  for script in "$ROOT"/tests/clients/*.mjs; do
+    protocol=$(basename "$script" .mjs)
+    if ! grep -lqs "\"protocol\":\"$protocol\"" "$dir/home/conversations"/*; then
+      echo "FAIL $label: no conversation record with protocol $protocol in $dir/home/conversations"
+      round_failed=1
+    fi
+  done
+  local path
+  for path in $chat_paths; do
+    if ! grep -qs "\"path\":\"$path\"" "$dir/upstream.jsonl"; then
+      echo "FAIL $label: the upstream got no POST $path"
+      round_failed=1
+    fi
+  done
+  kill -TERM "$fake_pid" 2>/dev/null || true
+  [[ $round_failed == 0 ]] || failed=1
+}
+
+# Translated: an upstream with chat completions only. Passed through: one that serves
+# /v1/responses, /v1/messages and Ollama's /api/chat and /api/generate itself.
+run_round translated "/v1/chat/completions" --flavor openai
+run_round passthrough "/v1/responses /v1/messages /api/chat /api/generate" --flavor ollama --native-apis
 [[ $failed == 0 ]] || exit 1
-echo "all client scripts passed, and their exchanges were logged"
+echo "all client scripts passed, translated and passed through, and their exchanges were logged"

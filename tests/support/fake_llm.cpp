@@ -41,7 +41,7 @@ int main(int argc, char** argv) {
   app.add_option("--api-key", api_key, "Require 'Authorization: Bearer KEY' on /v1/*");
   app.add_option("--latency-ms", latency_ms, "Delay before every chat/completions/embeddings answer")
       ->check(CLI::NonNegativeNumber);
-  app.add_flag("--native-apis", native_apis, "Serve POST /v1/responses and /v1/messages natively");
+  app.add_flag("--native-apis", native_apis, "Serve POST /v1/responses and /v1/messages natively (and /api/chat, /api/generate with --flavor ollama)");
   CLI11_PARSE(app, argc, argv);
 
   if (!autoswarm::util::is_loopback_host(host)) {
