@@ -27,7 +27,7 @@ struct StartFlags {
   UpstreamFlags upstream;
   std::string host = "127.0.0.1";
   int port = 8080;
-  size_t skills_budget = 800;
+  skills::InjectionLimits skills;
   bool no_log = false;
   size_t max_body = 32 * 1024 * 1024;
   size_t max_upstream_reply = 16 * 1024 * 1024;
@@ -151,7 +151,7 @@ int run_start(const StartFlags& f, const GlobalOptions& global) {
   o.model_forced = f.upstream.model.has_value();
   o.data_dir = data.root();
   o.log_conversations = !f.no_log;
-  o.skills_budget_tokens = f.skills_budget;
+  o.skill_limits = f.skills;
   o.max_body_bytes = f.max_body;
   o.max_upstream_reply_bytes = f.max_upstream_reply;
   o.max_log_reply_bytes = f.max_log_reply;
@@ -195,8 +195,15 @@ Runner configure_start(CLI::App& app) {
   f->upstream.add_to(app);
   app.add_option("--host", f->host, "Address to listen on (non-loopback needs --proxy-key)")->capture_default_str();
   app.add_option("--port", f->port, "Port to listen on")->capture_default_str()->check(CLI::Range(0, 65535));
-  app.add_option("--skills-budget", f->skills_budget, "At most this many tokens of skills per request")
+  app.add_option("--skills-budget", f->skills.budget_tokens, "At most this many tokens of skills per request")
       ->capture_default_str();
+  app.add_option("--skills-max", f->skills.max_skills,
+                 "At most this many skills per request, the most relevant first (skills marked always: true come on top)")
+      ->capture_default_str();
+  app.add_option("--skills-min-score", f->skills.min_score,
+                 "How relevant to the conversation a skill must be to be injected, 0 to 1 (0: any, as long as it fits)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
   app.add_flag("--no-log", f->no_log, "Do not log conversations");
   app.add_option("--max-body", f->max_body, "Largest request body accepted (e.g. 32MiB)")
       ->transform(CLI::AsSizeValue(false))

@@ -36,7 +36,7 @@ PreparedChat prepare(ProxyState& st, json body, const httplib::Request& req, Req
     if (api) p.chat_body = body.dump(-1, ' ', false, json::error_handler_t::replace);
   }
   if (switches.skills) {
-    p.injected_skill_ids = inject_skills(body, *st.skills->current(), st.options.skills_budget_tokens);
+    p.injected_skill_ids = inject_skills(body, *st.skills->current(), st.options.skill_limits);
   }
   p.stream = body.value("stream", false) == true;
   const json so = body.value("stream_options", json::object());
@@ -198,10 +198,10 @@ std::optional<json> read_chat_request(std::string_view body_text, std::string* p
 }
 
 std::vector<std::string> inject_skills(json& body, const skills::IndexedSkillBook& skills,
-                                       size_t budget_tokens) {
+                                       const skills::InjectionLimits& limits) {
   const skills::SkillBook& book = skills.book;
-  const std::string query = skills::latest_user_text(body["messages"]);
-  const std::vector<size_t> chosen = skills::choose_skills(book, skills.index, query, budget_tokens);
+  const std::string query = skills::conversation_user_text(body["messages"]);
+  const std::vector<size_t> chosen = skills::choose_skills(book, skills.index, query, limits);
   std::vector<std::string> ids;
   if (chosen.empty()) return ids;
   skills::inject_system_block(body["messages"], skills::render_skill_block(book, chosen));

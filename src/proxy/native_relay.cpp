@@ -75,14 +75,14 @@ bool add_system_text(json& body, Protocol protocol, const std::string& block) {
   return true;
 }
 
-// The skills chosen as inject_skills chooses them, for the latest user text of the request as
-// chat completions (none when it could not be translated: then all that fit the budget).
+// The skills chosen as inject_skills chooses them, for the user's text of the request as chat
+// completions (none when it could not be translated: then only the `always` skills).
 std::vector<std::string> inject_native_skills(json& body, Protocol protocol, const skills::IndexedSkillBook& skills,
-                                              size_t budget_tokens, const std::optional<json>& translated) {
+                                              const skills::InjectionLimits& limits, const std::optional<json>& translated) {
   const skills::SkillBook& book = skills.book;
   const std::string query =
-      translated && translated->contains("messages") ? skills::latest_user_text((*translated)["messages"]) : "";
-  const std::vector<size_t> chosen = skills::choose_skills(book, skills.index, query, budget_tokens);
+      translated && translated->contains("messages") ? skills::conversation_user_text((*translated)["messages"]) : "";
+  const std::vector<size_t> chosen = skills::choose_skills(book, skills.index, query, limits);
   std::vector<std::string> ids;
   if (chosen.empty() || !add_system_text(body, protocol, skills::render_skill_block(book, chosen))) return ids;
   for (size_t i : chosen) ids.push_back(book.skills[i].id);
@@ -106,7 +106,7 @@ std::shared_ptr<PreparedChat> prepare_native(ProxyState& st, const httplib::Requ
   }
   if (switches.skills) {
     p->injected_skill_ids = inject_native_skills(body, api.protocol(), *st.skills->current(),
-                                                 st.options.skills_budget_tokens, translated);
+                                                 st.options.skill_limits, translated);
   }
   // Ollama streams unless told not to; the OpenAI-style protocols only when told to.
   auto stream = body.find("stream");

@@ -32,6 +32,16 @@ std::string answer_text(const json& answer, const char* key) {
   return s;
 }
 
+// Every skill may be shown, the closest to the conversation first, as many as fit: the model
+// must see the near duplicates of a lesson to leave it out.
+skills::InjectionLimits shown_skill_limits() {
+  skills::InjectionLimits limits;
+  limits.budget_tokens = kShownSkillsChars / skills::kCharsPerToken;
+  limits.max_skills = SIZE_MAX;
+  limits.min_score = 0;
+  return limits;
+}
+
 }  // namespace
 
 llm::ChatRequest lesson_request(const conversations::Conversation& c, const skills::SkillBook& book,
@@ -43,7 +53,7 @@ llm::ChatRequest lesson_request(const conversations::Conversation& c, const skil
   } else {
     user += prompts::kLessonSkillsHeading;
     // The skills closest to this conversation, when the whole book does not fit.
-    for (size_t i : skills::choose_skills(book, transcript, kShownSkillsChars / skills::kCharsPerToken)) {
+    for (size_t i : skills::choose_skills(book, transcript, shown_skill_limits())) {
       user += "- [" + book.skills[i].id + "] " + book.skills[i].text + "\n";
     }
   }

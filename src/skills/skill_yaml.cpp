@@ -90,6 +90,13 @@ Skill SkillYamlReader::skill(const YAML::Node& node, const char* entry) const {
       fail(inj.Mark(), "'injected' must be a whole number");
     }
   }
+  if (const YAML::Node always = node["always"]; always && !always.IsNull()) {
+    try {
+      s.always = always.as<bool>();
+    } catch (const YAML::Exception&) {
+      fail(always.Mark(), "'always' must be true or false");
+    }
+  }
   return s;
 }
 
@@ -99,6 +106,7 @@ void emit_skill_fields(YAML::Emitter& out, const Skill& s) {
   out << YAML::Key << "created" << YAML::Value << s.created;
   out << YAML::Key << "sources" << YAML::Value << YAML::Flow << s.sources;
   out << YAML::Key << "injected" << YAML::Value << s.injected;
+  if (s.always) out << YAML::Key << "always" << YAML::Value << true;
 }
 
 }  // namespace autoswarm::skills

@@ -389,7 +389,7 @@ TEST_CASE("the proxy keeps serving while reflect runs and injects what it learne
   CHECK(served > 0);
 
   proxy.fake.clear_requests();
-  REQUIRE(chat("topic-2 and now?") == 200);
+  REQUIRE(chat("topic-2 and a tar command that keeps permissions?") == 200);  // on the lesson's topic
   const std::string system = proxy.fake.requests().at(0)["body"]["messages"][0]["content"];
   CHECK_THAT(system, Catch::Contains("- " + kLessonA));
 }

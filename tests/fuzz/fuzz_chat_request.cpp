@@ -39,7 +39,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   // A small budget, so that which skills fit depends on the query.
-  (void)autoswarm::proxy::inject_skills(*body, skill_book(), 40);
+  autoswarm::skills::InjectionLimits limits;
+  limits.budget_tokens = 40;
+  (void)autoswarm::proxy::inject_skills(*body, skill_book(), limits);
   (void)body->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return 0;
 }

@@ -3,8 +3,8 @@
 //
 // Builds a book of N skills with realistic, varied one-sentence texts, writes it as skills.yaml
 // (--write), and times: parsing the file (SkillBook::load), choosing the skills to inject into
-// one request (skills::choose_skills with the proxy's default 800-token budget, mean of 50
-// queries) and one novelty check of a new lesson against the whole book. Prints one JSON object:
+// one request (skills::choose_skills with the proxy's default limits: 800 tokens, 5 skills and
+// the relevance floor; mean of 50 queries) and one novelty check of a new lesson against the whole book. Prints one JSON object:
 //
 //   {"skills": N, "yaml_bytes": B, "parse_ms": P, "choose_ms": C, "chosen": K, "novelty_ms": V}
 //
@@ -90,7 +90,7 @@ int main(int argc, char** argv) {
   start = Clock::now();
   for (int q = 0; q < kQueries; ++q) {
     const std::string query = "How do I handle " + pick(rng, kTopics) + " and " + pick(rng, kTopics) + "?";
-    chosen += autoswarm::skills::choose_skills(loaded, index, query, 800).size();
+    chosen += autoswarm::skills::choose_skills(loaded, index, query, autoswarm::skills::InjectionLimits{}).size();
   }
   const double choose_ms = ms_since(start) / kQueries;
 

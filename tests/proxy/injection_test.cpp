@@ -1,5 +1,6 @@
 // What the upstream's system prompt looks like with skills: appended to the first system message
-// or a new one first, off per request, re-read when skills.yaml changes, bounded by the budget.
+// or a new one first, off per request, re-read when skills.yaml changes, only those relevant to
+// the conversation, bounded by the budget.
 #include <catch2/catch.hpp>
 
 #include "autoswarm/util/files.h"
@@ -17,9 +18,11 @@ skills:
     text: "Give shell commands in a fenced code block."
     created: 2026-11-29T10:00:00Z
     sources: [c1]
+    always: true
   - id: sk-0002
     text: "Answer in the user's language."
     created: 2026-11-29T10:05:00Z
+    always: true
 )";
 
 const std::string kBlock =
@@ -78,7 +81,7 @@ TEST_CASE("skills.yaml is re-read when it changes", "[proxy][skills]") {
   util::write_file_atomic(p.home / "skills.yaml", kSkills);
   CHECK(post(p, messages).at(0)["content"] == kBlock);
   util::write_file_atomic(p.home / "skills.yaml",
-                          "version: 1\nskills:\n  - {id: sk-0003, text: \"Be brief.\"}\n");
+                          "version: 1\nskills:\n  - {id: sk-0003, text: \"Be brief.\", always: true}\n");
   CHECK(post(p, messages).at(0)["content"].get<std::string>().find("- Be brief.\n") != std::string::npos);
   SECTION("a broken edit keeps the skills loaded before") {
     std::ofstream(p.home / "skills.yaml") << "skills: [ {id: x\n";
@@ -93,7 +96,7 @@ TEST_CASE("when the skills do not fit the budget, the relevant ones are chosen",
             std::to_string(i) + " about writing clear prose and good paragraphs.\"}\n";
   }
   yaml += "  - {id: sk-docker, text: \"When a docker container exits at once, check the CMD and the logs with docker logs.\"}\n";
-  ProxyUnderTest p({}, [](proxy::ProxyOptions& o) { o.skills_budget_tokens = 60; });
+  ProxyUnderTest p({}, [](proxy::ProxyOptions& o) { o.skill_limits.budget_tokens = 60; });
   util::write_file_atomic(p.home / "skills.yaml", yaml);
   json seen = post(p, json::array({{{"role", "user"}, {"content", "my docker container exits immediately"}}}));
   std::string system = seen.at(0).at("content");
@@ -102,4 +105,33 @@ TEST_CASE("when the skills do not fit the budget, the relevant ones are chosen",
   auto ids = p.logs(1).at(0)["injected_skills"];
   CHECK(std::find(ids.begin(), ids.end(), "sk-docker") != ids.end());
   CHECK(ids.size() < 41);
+}
+
+TEST_CASE("only skills relevant to the conversation are injected, chosen by everything the user wrote",
+          "[proxy][skills]") {
+  ProxyUnderTest p;
+  util::write_file_atomic(p.home / "skills.yaml", R"(version: 1
+skills:
+  - {id: sk-make, text: "Write Makefile recipes with tabs, never spaces."}
+  - {id: sk-pip, text: "Install Python packages with pip inside a virtual environment, never with sudo."}
+  - {id: sk-clippy, text: "Run cargo clippy before committing Rust code."}
+)");
+  // A question on none of their topics gets no skill at all: the system prompt stays the client's.
+  json unrelated = json::array({{{"role", "system"}, {"content", "You are terse."}},
+                                {{"role", "user"}, {"content", "what is the capital of Peru?"}}});
+  CHECK(post(p, unrelated) == unrelated);
+  // A Makefile question gets the Makefile skill, and only it ("makefiles" is "Makefile").
+  json seen = post(p, json::array({{{"role", "user"}, {"content", "my makefiles fail with missing separator"}}}));
+  CHECK(seen.at(0)["content"].get<std::string>().find("- Write Makefile recipes") != std::string::npos);
+  CHECK(seen.at(0)["content"].get<std::string>().find("pip") == std::string::npos);
+  // A follow-up that names no topic keeps the conversation's: the earlier user turns count.
+  json follow_up = post(p, json::array({{{"role", "user"}, {"content", "my makefiles fail with missing separator"}},
+                                        {{"role", "assistant"}, {"content", "Use a tab."}},
+                                        {{"role", "user"}, {"content", "and now it says nothing to be done?"}}}));
+  CHECK(follow_up.at(0)["content"].get<std::string>().find("- Write Makefile recipes") != std::string::npos);
+  auto logs = p.logs(3);
+  REQUIRE(logs.size() == 3);
+  CHECK(logs[0]["injected_skills"].empty());
+  CHECK(logs[1]["injected_skills"] == json{"sk-make"});
+  CHECK(logs[2]["injected_skills"] == json{"sk-make"});
 }

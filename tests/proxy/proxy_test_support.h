@@ -84,12 +84,15 @@ inline nlohmann::json error_of(const httplib::Result& res) {
   return j["error"];
 }
 
-// One skill, as skills.yaml holds it and as the proxy injects it (for the protocol tests).
+// One skill, as skills.yaml holds it and as the proxy injects it (for the protocol tests). It is
+// `always: true`, so every request gets it whatever it asks: these tests are about where the
+// block goes, tests/proxy/injection_test.cpp about which skills are chosen.
 inline constexpr const char* kOneSkillYaml = R"(version: 1
 skills:
   - id: sk-0001
     text: "Give shell commands in a fenced code block."
     created: 2026-11-29T10:00:00Z
+    always: true
 )";
 inline const std::string kOneSkillBlock =
     "<autoswarm-skills>\nLessons learned from earlier conversations. Apply them when relevant:\n"

@@ -28,7 +28,8 @@ struct ProxyOptions {
   std::map<std::string, std::string> model_aliases;
   std::filesystem::path data_dir;                // holds skills.yaml and conversations/
   bool log_conversations = true;                 // --no-log turns it off
-  size_t skills_budget_tokens = 800;             // --skills-budget
+  // --skills-budget, --skills-max, --skills-min-score: how many skills a request gets.
+  skills::InjectionLimits skill_limits;
   size_t max_body_bytes = 32 * 1024 * 1024;      // --max-body
   // A non-streaming upstream reply larger than this is a 502 (upstream_reply_too_large); a
   // streamed one is relayed whole, with back-pressure, whatever its size.
@@ -58,10 +59,10 @@ struct ProxyOptions {
 // The request body as JSON (nesting bounded by util::parse_json) with its messages' shapes
 // checked; nullopt with `problem` set to the 400 message, naming the field, otherwise.
 std::optional<nlohmann::json> read_chat_request(std::string_view body_text, std::string* problem);
-// Injects into body["messages"] the skills of `skills` chosen, within `budget_tokens`, for the
-// latest user message; returns their ids. `body` must have passed read_chat_request.
+// Injects into body["messages"] the skills of `skills` chosen within `limits` for what the user
+// wrote in the conversation; returns their ids. `body` must have passed read_chat_request.
 std::vector<std::string> inject_skills(nlohmann::json& body, const skills::IndexedSkillBook& skills,
-                                       size_t budget_tokens);
+                                       const skills::InjectionLimits& limits);
 
 class ProxyServer {
  public:

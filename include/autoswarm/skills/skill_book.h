@@ -8,6 +8,7 @@
 //       created: 2026-11-29T14:03:11Z
 //       sources: [2026-11-29T14-01-02Z-8c1d]   # conversation ids it was learned from
 //       injected: 12             # requests it was injected into (derived from the logs)
+//       always: true             # optional: injected into every request, relevant or not
 //
 // The proxy only reads it (and re-reads it when it changes); `reflect` and `skills` write it.
 #pragma once
@@ -25,6 +26,7 @@ struct Skill {
   std::string created;               // UTC, ISO-8601 ("2026-11-29T14:03:11Z")
   std::vector<std::string> sources;  // conversation ids
   int64_t injected = 0;
+  bool always = false;  // injected whatever the request is about (written only when true)
 };
 
 struct SkillBook {
