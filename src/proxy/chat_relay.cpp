@@ -35,7 +35,8 @@ PreparedChat prepare(ProxyState& st, json body, const httplib::Request& req, Req
     p.client_body = req.body;
     if (api) p.chat_body = body.dump(-1, ' ', false, json::error_handler_t::replace);
   }
-  if (switches.skills) {
+  p.kind = conversations::classify_exchange(body["messages"]);
+  if (switches.skills && p.kind == conversations::ExchangeKind::kChat) {
     p.injected_skill_ids = inject_skills(body, *st.skills->current(), st.options.skill_limits);
   }
   p.stream = body.value("stream", false) == true;

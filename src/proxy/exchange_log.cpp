@@ -19,6 +19,7 @@ struct ChatLogEntry {
   double latency_ms = 0;
   std::string upstream, model;
   client_api::Protocol protocol = client_api::Protocol::kChat;
+  conversations::ExchangeKind kind = conversations::ExchangeKind::kChat;
   bool stream = false;
   std::string client_body;
   std::string chat_body;  // empty for chat completions: client_body is the chat request
@@ -48,6 +49,7 @@ struct ChatLogEntry {
         {"upstream", upstream},
         {"model", model},
         {"protocol", client_api::protocol_name(protocol)},
+        {"kind", conversations::kind_name(kind)},
         {"stream", stream},
         {"messages", std::move(messages)},
         {"tools", std::move(tools)},
@@ -95,6 +97,7 @@ void write_log(ProxyState& st, PreparedChat& p, ChatOutcome& o) {
   entry->upstream = st.options.upstream.url.str();
   entry->model = p.model;
   entry->protocol = p.api ? p.api->protocol() : client_api::Protocol::kChat;
+  entry->kind = p.kind;
   entry->stream = p.stream;
   entry->client_body = std::move(p.client_body);
   entry->chat_body = std::move(p.chat_body);

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "autoswarm/client_api/client_api.h"
+#include "autoswarm/conversations/exchange_kind.h"
 #include "autoswarm/llm/chat.h"
 #include "gated_server.h"
 
@@ -30,6 +31,9 @@ struct PreparedChat {
   // as the translation reads it), for the log; empty for chat completions themselves.
   std::string chat_body;
   std::vector<std::string> injected_skill_ids;
+  // A front end's background task (a title, tags, follow-ups) gets no skills and is logged as
+  // a helper call, which reflect never reviews.
+  conversations::ExchangeKind kind = conversations::ExchangeKind::kChat;
   bool stream = false;
   bool client_wants_usage = false;
   bool log = true;

@@ -104,7 +104,8 @@ std::shared_ptr<PreparedChat> prepare_native(ProxyState& st, const httplib::Requ
     p->client_body = req.body;
     p->chat_body = dump(translated ? *translated : json{{"messages", json::array()}});
   }
-  if (switches.skills) {
+  if (translated && translated->contains("messages")) p->kind = conversations::classify_exchange((*translated)["messages"]);
+  if (switches.skills && p->kind == conversations::ExchangeKind::kChat) {
     p->injected_skill_ids = inject_native_skills(body, api.protocol(), *st.skills->current(),
                                                  st.options.skill_limits, translated);
   }

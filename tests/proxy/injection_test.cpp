@@ -135,3 +135,21 @@ skills:
   CHECK(logs[1]["injected_skills"] == json{"sk-make"});
   CHECK(logs[2]["injected_skills"] == json{"sk-make"});
 }
+
+TEST_CASE("a front end's background task gets no skills and is logged as a helper call", "[proxy][skills]") {
+  ProxyUnderTest p;
+  util::write_file_atomic(p.home / "skills.yaml", kSkills);  // two always-skills
+  json task = json::array({{{"role", "user"},
+                            {"content", "### Task:\nGenerate a concise, 3-5 word title summarizing the chat history.\n"
+                                        "### Chat History:\n<chat_history>\nUSER: hi\n</chat_history>"}}});
+  CHECK(post(p, task) == task);  // the upstream got it untouched
+  json chat = json::array({{{"role", "user"}, {"content", "hi"}}});
+  CHECK(post(p, chat).at(0)["content"] == kBlock);
+  auto logs = p.logs(2);
+  REQUIRE(logs.size() == 2);
+  std::sort(logs.begin(), logs.end(), [](const json& a, const json& b) { return a["kind"] > b["kind"]; });
+  CHECK(logs[0]["kind"] == "helper");
+  CHECK(logs[0]["injected_skills"].empty());
+  CHECK(logs[1]["kind"] == "chat");
+  CHECK(logs[1]["injected_skills"] == json{"sk-0001", "sk-0002"});
+}
