@@ -83,10 +83,9 @@ void relay_whole(ProxyState& st, PreparedChat& p, httplib::Response& res) {
       send_upstream_error_as(p.api, res, reply);
     }
   } catch (const llm::LlmError& e) {
-    UpstreamFailure f = describe_upstream_failure(e, st.options.upstream.url.str());
+    const UpstreamFailure f = send_upstream_failure(st, p.api, res, e);
     o.status = f.status;
     o.error = f.message;
-    send_error_as(p.api, res, f.status, f.message, f.type);
   }
   request_note().usage = o.reply.usage;
   write_log(st, p, o);

@@ -153,10 +153,9 @@ bool pass_whole(ProxyState& st, PreparedChat& p, NativeRoute& route, const llm::
       send_upstream_error_as(p.api, res, reply);
     }
   } catch (const llm::LlmError& e) {
-    UpstreamFailure f = describe_upstream_failure(e, st.options.upstream.url.str());
+    const UpstreamFailure f = send_upstream_failure(st, p.api, res, e);
     o.status = f.status;
     o.error = f.message;
-    send_error_as(p.api, res, f.status, f.message, f.type);
   }
   request_note().usage = o.reply.usage;
   write_log(st, p, o);
@@ -301,8 +300,7 @@ bool relay_beside_native(ProxyState& st, const httplib::Request& req, httplib::R
       send_upstream_error_as(&api, res, reply);
     }
   } catch (const llm::LlmError& e) {
-    UpstreamFailure f = describe_upstream_failure(e, st.options.upstream.url.str());
-    send_error_as(&api, res, f.status, f.message, f.type);
+    send_upstream_failure(st, &api, res, e);
   }
   return true;
 }

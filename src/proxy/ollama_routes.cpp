@@ -37,8 +37,7 @@ std::optional<json> model_list(ProxyState& st, httplib::Response& res) {
     st.remember_models(reply.body);
     return util::try_parse_json(reply.body);
   } catch (const llm::LlmError& e) {
-    UpstreamFailure f = describe_upstream_failure(e, st.options.upstream.url.str());
-    send_ollama_error(res, f.status, f.message);
+    send_upstream_failure(st, &ollama(), res, e);
     return std::nullopt;
   }
 }
@@ -115,8 +114,7 @@ void handle_embed(ProxyState& st, const httplib::Request& req, httplib::Response
     const json out = legacy ? client_api::ollama_embedding_from_openai(openai) : client_api::ollama_embed_from_openai(openai);
     res.set_content(out.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
   } catch (const llm::LlmError& e) {
-    UpstreamFailure f = describe_upstream_failure(e, st.options.upstream.url.str());
-    send_ollama_error(res, f.status, f.message);
+    send_upstream_failure(st, &ollama(), res, e);
   }
 }
 

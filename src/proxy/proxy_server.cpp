@@ -93,8 +93,7 @@ void relay_plain(ProxyState& st, const httplib::Request& req, httplib::Response&
       send_upstream_error(res, reply);
     }
   } catch (const llm::LlmError& e) {
-    UpstreamFailure f = describe_upstream_failure(e, st.options.upstream.url.str());
-    send_error(res, f.status, f.message, f.type);
+    send_upstream_failure(st, nullptr, res, e);
   }
 }
 
@@ -253,6 +252,13 @@ UpstreamFailure describe_upstream_failure(const std::exception& e, const std::st
     f.type = "upstream_unreachable";
     f.message += "; the upstream " + upstream + " is not answering — run `autoswarm doctor` to see what is running";
   }
+  return f;
+}
+
+UpstreamFailure send_upstream_failure(ProxyState& st, const client_api::ClientApi* api, httplib::Response& res,
+                                      const std::exception& e) {
+  UpstreamFailure f = describe_upstream_failure(e, st.options.upstream.url.str());
+  send_error_as(api, res, f.status, f.message, f.type);
   return f;
 }
 

@@ -116,6 +116,11 @@ UpstreamFailure describe_upstream_failure(const std::exception& e, const std::st
 void send_error_as(const client_api::ClientApi* api, httplib::Response& res, int status,
                    const std::string& message, const std::string& type);
 void send_upstream_error_as(const client_api::ClientApi* api, httplib::Response& res, const llm::HttpReply& reply);
+// A call to the upstream that failed before any byte reached the client (refused, timed out,
+// an HTTP error thrown by llm::Client), answered in `api`'s protocol; returns what was sent,
+// for the log record.
+UpstreamFailure send_upstream_failure(ProxyState& st, const client_api::ClientApi* api, httplib::Response& res,
+                                      const std::exception& e);
 
 // One exchange of any protocol: the request read (and translated to chat completions unless
 // `api` is null: POST /v1/chat/completions), the model chosen, skills injected, the reply
