@@ -7,6 +7,8 @@
 //     latest -> 2025-06-01__14-03-12   latest_link(): always the newest job, a relative link
 //     2025-06-01__14-03-12/            JobDir (create_job_dir)
 //       config.json                    JobDir::config_file(): Harbor's JobConfig
+//       autoswarm_config.json          JobDir::autoswarm_config_file(): the rest of the run's
+//                                      settings, the spec's origin, the tasks (written at start)
 //       result.json                    JobDir::result_file(): Harbor's JobResult
 //       autoswarm.json                 JobDir::summary_file(): AutoSwarm's summary and flags
 //       hello-world__Xk3pQ9a/          TrialDir (JobDir::new_trial): <task[:32]>__<7 chars>
@@ -69,6 +71,11 @@ class JobDir {
   std::string name() const { return dir_.filename().string(); }
 
   std::filesystem::path config_file() const;   // config.json: Harbor's JobConfig
+  // autoswarm_config.json, written once when the job starts, beside config.json: what Harbor's
+  // JobConfig has no field for (the flags bench resume needs, e.g. the spec file and the
+  // upstream), where the spec came from (its sha256, git commit, dirty tree), the tasks planned
+  // and the tasks skipped as unusable. Read by bench resume and bench record.
+  std::filesystem::path autoswarm_config_file() const;
   std::filesystem::path result_file() const;   // result.json: Harbor's JobResult, nothing else
   // autoswarm.json: what Harbor's models have no field for (passed, avg_score, topology,
   // task_scores, the command's flags and the spec file), read by record, compare and eval.
@@ -83,9 +90,17 @@ class JobDir {
   // not followed, so nothing counts twice. Empty when the directory cannot be read.
   std::vector<TrialDir> trials() const;
 
+  // Every subdirectory named as a trial (is_trial_name), finished or not, by name; links are
+  // not followed. What bench resume looks at: a trial killed mid-run has no result.json yet.
+  std::vector<TrialDir> trial_dirs() const;
+
  private:
   std::filesystem::path dir_;
 };
+
+// Whether `name` is one new_trial() makes: up to 32 characters, "__", and 7 characters of
+// shortuuid's alphabet.
+bool is_trial_name(const std::string& name);
 
 // A random (version 4) UUID, "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx": the `id` of Harbor's job
 // and trial results.
