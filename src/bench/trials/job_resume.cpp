@@ -10,6 +10,7 @@
 #include "autoswarm/util/error.h"
 #include "autoswarm/util/files.h"
 #include "autoswarm/util/json.h"
+#include "autoswarm/util/sha256.h"
 #include "autoswarm/util/utc_time.h"
 #include "job_run.h"
 
@@ -160,10 +161,11 @@ ResumePlan plan_resume(const JobDir& job, const RecordedRun& run) {
 void require_unchanged_spec(const RecordedRun& run) {
   std::string spec_file = util::string_field(run.run, "spec_file");
   if (spec_file.empty() || !run.spec || run.spec->sha256.empty()) return;
-  SpecOrigin now = spec_origin(spec_file);
-  if (now.sha256 == run.spec->sha256) return;
+  std::error_code ec;
+  const bool exists = fs::is_regular_file(spec_file, ec);
+  if (exists && util::sha256_hex(util::read_file(spec_file)) == run.spec->sha256) return;
   std::string commit = run.spec->git_short_commit.empty() ? "" : ", commit " + run.spec->commit_column();
-  throw Error(spec_file + (now.sha256.empty() ? " is gone" : " has changed") + " since the job " +
+  throw Error(spec_file + (exists ? " has changed" : " is gone") + " since the job " +
               run.job_name + " ran it (sha256 " + run.spec->sha256 + commit +
               "): resuming would mix two specs in one job; put back the file the job ran, or start a "
               "new job with `autoswarm bench run`");
