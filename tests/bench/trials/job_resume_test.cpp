@@ -16,85 +16,20 @@
 #include "autoswarm/util/files.h"
 #include "autoswarm/util/json.h"
 #include "autoswarm/util/sha256.h"
-#include "fake_verifier_scripts.h"
-#include "support/fake_environment.h"
+#include "fake_job.h"
 #include "support/temp_dir.h"
 
 using namespace autoswarm;
 using namespace autoswarm::bench;
-using autoswarm::testing::FakeEnvironment;
+using autoswarm::testing::FakeJob;
 using nlohmann::json;
 namespace fs = std::filesystem;
 
 namespace {
 
-// `n_tasks` oracle tasks, task-1 … task-N, each solved and passing, run -k `attempts` into
-// <tmp>/jobs/job on fake environments that record which task each was started for.
-struct FakeJob {
-  testing::TempDir tmp;
-  std::vector<Task> tasks;
-  JobOptions options;
-  std::atomic<bool> cancel{false};
-  std::mutex mutex;
-  std::vector<std::string> started;               // the task of every environment started
-  std::function<void()> on_start = [] {};         // runs as each environment starts
-
-  FakeJob(size_t n_tasks, size_t attempts) {
-    for (size_t i = 1; i <= n_tasks; ++i) {
-      const fs::path dir = tmp / "tasks" / ("task-" + std::to_string(i));
-      util::ensure_directory(dir / "tests");
-      util::ensure_directory(dir / "solution");
-      util::ensure_directory(dir / "environment");
-      util::write_file_atomic(dir / "environment" / "Dockerfile", "FROM autoswarm-base\n");
-      util::write_file_atomic(dir / "instruction.md", "Do it.\n");
-      util::write_file_atomic(dir / "task.toml", "");
-      util::write_file_atomic(dir / "tests" / "test.sh", "true\n");
-      util::write_file_atomic(dir / "solution" / "solve.sh", "true\n");
-    }
-    tasks = load_tasks(tmp / "tasks").tasks;
-    options.jobs_dir = tmp / "jobs";
-    options.job_name = "job";
-    options.n_concurrent = 3;
-    options.n_attempts = attempts;
-    options.dataset = "tasks";
-    options.dataset_path = tmp / "tasks";
-    options.run_options = {{"tasks_dir", (tmp / "tasks").string()}, {"spec_file", ""}};
-    options.trial.agent = AgentKind::kOracle;
-    options.trial.environment.build_image = [](const Task&, const ImageOptions&) {
-      return std::string("autoswarm-task:fake");
-    };
-    options.trial.environment.start = [this](const ContainerOptions& container) {
-      {
-        std::lock_guard<std::mutex> lock(mutex);
-        started.push_back(container.labels.at("autoswarm.task"));
-      }
-      on_start();
-      auto env = std::make_unique<FakeEnvironment>();
-      testing::act_out_verifier_scripts(*env);
-      env->on_command("cat > /task/instruction.md", ExecResult{.exit_code = 0, .out = "/app\n"});
-      FakeEnvironment& e = *env;
-      env->on_command("bash /tests/test.sh", [&e](const FakeEnvironment::Call&) {
-        e.set_file("/logs/verifier/reward.txt", "1\n");
-        return ExecResult{.exit_code = 0};
-      });
-      return std::unique_ptr<Environment>(std::move(env));
-    };
-  }
-
-  JobDir job() const { return JobDir(tmp / "jobs" / "job"); }
-  JobResult run() { return run_job(tasks, options, cancel); }
-  JobResult resume(const RecordedRun& run, const ResumePlan& plan) {
-    started.clear();
-    return resume_job(tasks, options, job(), run, plan, cancel);
-  }
-  std::multiset<std::string> started_tasks() const { return {started.begin(), started.end()}; }
-};
-
-json read_json(const fs::path& file) { return util::parse_json(util::read_file(file)); }
-
 // What an interruption leaves of a finished trial.
 void make_cancelled(const TrialDir& trial) {
-  json r = read_json(trial.result_file());
+  json r = autoswarm::bench::read_job_json(trial.result_file());
   r["verifier_result"] = nullptr;
   r["exception_info"] = {{"exception_type", "CancelledError"},
                          {"exception_message", "the run was interrupted"},
@@ -111,7 +46,7 @@ void make_never_started(const TrialDir& trial) { fs::remove_all(trial.path()); }
 
 // The task a trial ran (its directory's name, which is the task's name here).
 std::string task_of(const TrialDir& trial) {
-  return fs::path(read_json(trial.config_file())["task"]["path"].get<std::string>()).filename().string();
+  return fs::path(autoswarm::bench::read_job_json(trial.config_file())["task"]["path"].get<std::string>()).filename().string();
 }
 
 }  // namespace
@@ -121,7 +56,7 @@ TEST_CASE("resume of a 16-trial job with 8 finished runs exactly the other 8 aga
   JobResult first = f.run();
   REQUIRE(first.trials.size() == 16);
   REQUIRE(f.started.size() == 16);
-  const std::string job_id = read_json(f.job().result_file())["id"];
+  const std::string job_id = autoswarm::bench::read_job_json(f.job().result_file())["id"];
 
   // Two of each: cancelled, cut short, killed mid-run (no result.json), never started.
   std::vector<TrialDir> trials = f.job().trial_dirs();
@@ -176,25 +111,25 @@ TEST_CASE("resume of a 16-trial job with 8 finished runs exactly the other 8 aga
   for (const TrialDir& t : after) {
     CHECK_FALSE(broken_names.contains(t.name()));
     REQUIRE(fs::exists(t.result_file()));
-    CHECK(read_json(t.result_file())["finished_at"].is_string());
+    CHECK(autoswarm::bench::read_job_json(t.result_file())["finished_at"].is_string());
     ++per_task[task_of(t)];
     if (kept_bytes.contains(t.name())) CHECK(util::read_file(t.result_file()) == kept_bytes[t.name()]);
   }
   for (const auto& [task, n] : per_task) CHECK(n == 2);
   for (const auto& [name, bytes] : kept_bytes) CHECK(fs::exists(f.job().path() / name));
 
-  json result = read_json(f.job().result_file());
+  json result = autoswarm::bench::read_job_json(f.job().result_file());
   CHECK(result["id"] == job_id);
   CHECK(result["finished_at"].is_string());
   CHECK(result["n_total_trials"] == 16);
   CHECK(result["stats"]["n_completed_trials"] == 16);
   CHECK(result["stats"]["n_cancelled_trials"] == 0);
   CHECK(result["stats"]["n_pending_trials"] == 0);
-  json summary = read_json(f.job().summary_file());
+  json summary = autoswarm::bench::read_job_json(f.job().summary_file());
   CHECK(summary["interrupted"] == false);
   CHECK(summary["passed"] == 8);
   CHECK(summary["resumed_at"].is_string());
-  for (const TrialDir& t : after) CHECK(read_json(t.config_file())["job_id"] == job_id);
+  for (const TrialDir& t : after) CHECK(autoswarm::bench::read_job_json(t.config_file())["job_id"] == job_id);
 
   // Done: a second resume finds nothing to do.
   CHECK(plan_resume(f.job(), read_recorded_run(f.job())).complete());
@@ -214,7 +149,7 @@ TEST_CASE("a job killed after its last trial gets its files written, no trial ru
   FakeJob f(2, 1);
   f.run();
   fs::remove(f.job().summary_file());
-  json result = read_json(f.job().result_file());
+  json result = autoswarm::bench::read_job_json(f.job().result_file());
   result["finished_at"] = nullptr;
   util::write_file_atomic(f.job().result_file(), result.dump());
 
@@ -226,8 +161,8 @@ TEST_CASE("a job killed after its last trial gets its files written, no trial ru
   JobResult resumed = f.resume(run, plan);
   CHECK(f.started.empty());
   CHECK(resumed.trials.size() == 2);
-  CHECK(read_json(f.job().summary_file())["passed"] == 2);
-  CHECK(read_json(f.job().result_file())["finished_at"].is_string());
+  CHECK(autoswarm::bench::read_job_json(f.job().summary_file())["passed"] == 2);
+  CHECK(autoswarm::bench::read_job_json(f.job().result_file())["finished_at"].is_string());
   CHECK(plan_resume(f.job(), run).complete());
 }
 
@@ -241,9 +176,9 @@ TEST_CASE("a resume interrupted in turn leaves the rest for the next one", "[ben
   JobResult resumed = f.resume(run, plan_resume(f.job(), run));
   CHECK(resumed.interrupted);
   CHECK(f.started.size() == 1);
-  json summary = read_json(f.job().summary_file());
+  json summary = autoswarm::bench::read_job_json(f.job().summary_file());
   CHECK(summary["interrupted"] == true);
-  CHECK(read_json(f.job().result_file())["stats"]["n_pending_trials"] == 3);
+  CHECK(autoswarm::bench::read_job_json(f.job().result_file())["stats"]["n_pending_trials"] == 3);
 
   f.cancel = false;
   f.on_start = [] {};
