@@ -129,10 +129,7 @@ TEST_CASE("bench record: the spec's commit inside git, '+' when modified, bad fl
   TempDir tmp;
   write_jobs(tmp.path());
   autoswarm::util::write_file_atomic(tmp / "pipeline_spec.yaml", "pipeline: {}\n");
-  git(tmp.path(), {"init", "-q"});
-  git(tmp.path(), {"config", "user.email", "test@example.com"});
-  git(tmp.path(), {"config", "user.name", "Test"});
-  git(tmp.path(), {"config", "commit.gpgsign", "false"});
+  autoswarm::testing::git_init(tmp.path());
   git(tmp.path(), {"add", "pipeline_spec.yaml"});
   git(tmp.path(), {"commit", "-q", "-m", "baseline"});
   std::string head = autoswarm::bench::spec_commit(tmp / "pipeline_spec.yaml");
@@ -164,10 +161,7 @@ TEST_CASE("bench record: the commit the job recorded at run time, not HEAD at re
   TempDir tmp;
   write_jobs(tmp.path());
   autoswarm::util::write_file_atomic(tmp / "pipeline_spec.yaml", "pipeline: {}\n");
-  git(tmp.path(), {"init", "-q"});
-  git(tmp.path(), {"config", "user.email", "test@example.com"});
-  git(tmp.path(), {"config", "user.name", "Test"});
-  git(tmp.path(), {"config", "commit.gpgsign", "false"});
+  autoswarm::testing::git_init(tmp.path());
   git(tmp.path(), {"add", "pipeline_spec.yaml"});
   git(tmp.path(), {"commit", "-q", "-m", "now"});
   const std::string head = autoswarm::bench::spec_commit(tmp / "pipeline_spec.yaml");

@@ -20,10 +20,7 @@ namespace {
 
 // A repository with one commit holding `file`.
 void init_repo(const fs::path& dir, const std::string& file) {
-  git(dir, {"init", "-q"});
-  git(dir, {"config", "user.email", "test@example.com"});
-  git(dir, {"config", "user.name", "Test"});
-  git(dir, {"config", "commit.gpgsign", "false"});
+  autoswarm::testing::git_init(dir);
   git(dir, {"add", file});
   git(dir, {"commit", "-q", "-m", "spec"});
 }

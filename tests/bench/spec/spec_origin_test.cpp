@@ -26,10 +26,7 @@ TEST_CASE("a spec's origin: hash, commit, and uncommitted changes to it or to th
   CHECK(outside.git_commit.empty());
   CHECK(outside.commit_column() == "-");
 
-  git(tmp.path(), {"init", "-q"});
-  git(tmp.path(), {"config", "user.email", "test@example.com"});
-  git(tmp.path(), {"config", "user.name", "Test"});
-  git(tmp.path(), {"config", "commit.gpgsign", "false"});
+  autoswarm::testing::git_init(tmp.path());
   SpecOrigin untracked = spec_origin(spec);
   CHECK(untracked.git_commit.empty());  // no commit yet
 
