@@ -1,7 +1,7 @@
 // The layout of what `bench run` writes under jobs/, in one place, as LevelDB's filename.h is
 // for a database's files: every name and path of a job directory, the `latest` link, creating
 // a job directory and reading one back. Trials write through here (trial.cpp, job.cpp, the
-// agent's outputs); bench eval, record and compare read through here.
+// agent's outputs); bench resume, eval, record and compare read through here.
 //
 //   jobs/                              the jobs directory (`-o/--jobs-dir`)
 //     latest -> 2025-06-01__14-03-12   latest_link(): always the newest job, a relative link

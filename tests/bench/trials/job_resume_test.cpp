@@ -135,6 +135,35 @@ TEST_CASE("resume of a 16-trial job with 8 finished runs exactly the other 8 aga
   CHECK(plan_resume(f.job(), read_recorded_run(f.job())).complete());
 }
 
+TEST_CASE("a job records at its start what resume and record need: autoswarm_config.json",
+          "[bench][resume]") {
+  FakeJob f(2, 3);
+  f.options.skipped_tasks = {TaskProblem{f.tmp / "tasks" / "broken" / "tests" / "test.sh", "missing",
+                                         f.tmp / "tasks" / "broken"}};
+  SpecOrigin origin;
+  origin.file = f.tmp / "pipeline_spec.yaml";
+  origin.sha256 = "ab12";
+  origin.git_commit = "0123456789abcdef0123456789abcdef01234567";
+  origin.git_short_commit = "0123456";
+  origin.tree_dirty = true;
+  f.options.spec_origin = origin;
+  std::atomic<bool> written_first{true};  // before any trial starts (Catch asserts on this thread only)
+  f.on_start = [&] {
+    if (!fs::exists(f.job().autoswarm_config_file())) written_first = false;
+  };
+  f.run();
+  CHECK(written_first);
+  json extra = autoswarm::bench::read_job_json(f.job().autoswarm_config_file());
+  CHECK(extra["job_id"] == autoswarm::bench::read_job_json(f.job().result_file())["id"]);
+  CHECK(extra["tasks"] == json::array({"task-1", "task-2"}));
+  CHECK(extra["skipped_tasks"] ==
+        json::array({{{"task", "broken"}, {"file", (f.tmp / "tasks" / "broken" / "tests" / "test.sh").string()},
+                      {"reason", "missing"}}}));
+  CHECK(extra["run"] == f.options.run_options);
+  CHECK(extra["spec"] == origin.to_json());
+  CHECK((fs::status(f.job().autoswarm_config_file()).permissions() & fs::perms::others_read) != fs::perms::none);
+}
+
 TEST_CASE("a job that ran to its end is complete, and resume would run nothing", "[bench][resume]") {
   FakeJob f(3, 1);
   f.run();

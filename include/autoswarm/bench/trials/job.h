@@ -1,5 +1,5 @@
 // A benchmark job: every task's trial, -n at a time, into a Harbor job directory
-//   <jobs_dir>/<job_name>/{config.json, result.json, autoswarm.json, <trial>/…}
+//   <jobs_dir>/<job_name>/{config.json, autoswarm_config.json, result.json, autoswarm.json, <trial>/…}
 // and <jobs_dir>/latest → it (the layout: job_dir.h). config.json and result.json, and each
 // trial's, are Harbor's models (JobConfig, JobResult, TrialConfig, TrialResult) as
 // tests/harbor_schema/ describes them; AutoSwarm's summary is autoswarm.json.
