@@ -25,6 +25,7 @@ constexpr const char* kConfigFile = "config.json";
 constexpr const char* kResultFile = "result.json";
 constexpr const char* kAutoswarmConfigFile = "autoswarm_config.json";
 constexpr const char* kSummaryFile = "autoswarm.json";
+constexpr const char* kLockFile = ".autoswarm.lock";
 constexpr const char* kExceptionFile = "exception.txt";
 constexpr const char* kAgentDir = "agent";
 constexpr const char* kInstructionFile = "instruction.md";
@@ -80,6 +81,7 @@ fs::path JobDir::autoswarm_config_file() const { return dir_ / kAutoswarmConfigF
 fs::path JobDir::result_file() const { return dir_ / kResultFile; }
 
 fs::path JobDir::summary_file() const { return dir_ / kSummaryFile; }
+fs::path JobDir::lock_file() const { return dir_ / kLockFile; }
 
 namespace {
 

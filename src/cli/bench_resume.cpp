@@ -33,6 +33,7 @@ std::string plan_line(const bench::ResumePlan& plan, const bench::JobDir& job) {
 int run_resume(const ResumeFlags& f, const GlobalOptions& global) {
   const bench::JobDir job(f.job_dir);
   const bench::RecordedRun run = bench::read_recorded_run(job);
+  const auto lock = bench::lock_resume(job);
   const bench::ResumePlan plan = bench::plan_resume(job, run);
   if (plan.complete()) {
     std::cout << "job " << job.path().string() << " is complete: all " << plan.kept.size()

@@ -101,3 +101,21 @@ TEST_CASE("bench resume refuses a job whose spec changed since it ran", "[bench]
                         Catch::Contains("put back the file the job ran"));
   CHECK(f.job().trial_dirs().size() == 2);  // nothing removed
 }
+
+TEST_CASE("bench resume leaves alone a job that a run or resume is still writing", "[bench][cli][resume]") {
+  autoswarm::testing::FakeJob f(2, 1);
+  f.run();
+  fs::remove(f.job().trial_dirs().front().result_file());  // looks killed mid-trial, but is running
+  {
+    autoswarm::util::FileLock running(f.job().lock_file());
+    auto r = resume({"jobs/job"}, f.tmp.path());
+    CHECK(r.exit_code == 1);
+    CHECK(r.err == "error: the job jobs/job is being written by another autoswarm (a bench run or bench resume "
+                   "still going): wait for it to end, or stop it, then resume\n");
+    CHECK(f.job().trial_dirs().size() == 2);  // nothing removed
+  }
+  auto unlocked = resume({"jobs/job"}, f.tmp.path());  // gets past the lock, to docker (missing here)
+  CHECK(unlocked.exit_code == 1);
+  CHECK_THAT(unlocked.err, Catch::Contains("docker") && !Catch::Contains("being written"));
+  CHECK(f.job().trial_dirs().size() == 2);  // nothing removed before everything is ready
+}

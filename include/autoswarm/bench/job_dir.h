@@ -11,6 +11,7 @@
 //                                      settings, the spec's origin, the tasks (written at start)
 //       result.json                    JobDir::result_file(): Harbor's JobResult
 //       autoswarm.json                 JobDir::summary_file(): AutoSwarm's summary and flags
+//       .autoswarm.lock                JobDir::lock_file(): held while a run or resume writes it
 //       hello-world__Xk3pQ9a/          TrialDir (JobDir::new_trial): <task[:32]>__<7 chars>
 //         config.json  result.json     Harbor's TrialConfig and TrialResult
 //         exception.txt
@@ -80,6 +81,10 @@ class JobDir {
   // autoswarm.json: what Harbor's models have no field for (passed, avg_score, topology,
   // task_scores, the command's flags and the spec file), read by record, compare and eval.
   std::filesystem::path summary_file() const;
+  // .autoswarm.lock: an exclusive flock (util::FileLock) held by the bench run or bench resume
+  // writing the job, so that a resume never removes the trials of a run still going; a killed
+  // process releases it.
+  std::filesystem::path lock_file() const;
 
   // A new trial directory's path (not created) for the task whose directory is named
   // `task_dir_name`, named as Harbor names trials: the name's first 32 characters (trailing

@@ -356,6 +356,7 @@ JobResult run_job(const std::vector<Task>& tasks, JobOptions options,
   JobResult job;
   job.job_name = options.job_name;
   const JobDir job_dir = create_job_dir(options.jobs_dir, job.job_name);
+  const util::FileLock lock(job_dir.lock_file());  // a new directory: nobody else holds it
   job.job_dir = job_dir.path();
   job.id = new_uuid();
   job.n_attempts = options.n_attempts;

@@ -103,6 +103,15 @@ RecordedRun read_recorded_run(const JobDir& job) {
   return run;
 }
 
+std::unique_ptr<util::FileLock> lock_resume(const JobDir& job) {
+  auto lock = std::make_unique<util::FileLock>(job.lock_file(), util::FileLock::Wait::kTry);
+  if (!lock->held()) {
+    throw Error("the job " + job.path().string() + " is being written by another autoswarm (a bench run "
+                "or bench resume still going): wait for it to end, or stop it, then resume");
+  }
+  return lock;
+}
+
 std::vector<TrialDir> ResumePlan::to_remove() const {
   std::vector<TrialDir> out = cancelled;
   out.insert(out.end(), unfinished.begin(), unfinished.end());

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,6 +17,7 @@
 #include "autoswarm/bench/job_dir.h"
 #include "autoswarm/bench/spec/spec_origin.h"
 #include "autoswarm/bench/trials/job.h"
+#include "autoswarm/util/files.h"
 
 namespace autoswarm::bench {
 
@@ -63,6 +65,11 @@ struct ResumePlan {
   bool complete() const { return rerun.empty() && to_remove().empty() && ended; }
 };
 
+// The job's lock (JobDir::lock_file), taken without waiting: throws Error when a bench run or
+// bench resume of the job is still going (its trials are not to be touched). Take it after
+// read_recorded_run (which makes sure the directory is a job) and hold it to the end.
+std::unique_ptr<util::FileLock> lock_resume(const JobDir& job);
+
 // Looks at every trial directory of `job` (JobDir::trial_dirs). A kept trial of a task the run
 // did not plan is kept, with a warning. Reads only; removes nothing.
 ResumePlan plan_resume(const JobDir& job, const RecordedRun& run);
@@ -76,7 +83,8 @@ void require_unchanged_spec(const RecordedRun& run);
 // interruption) over `tasks` (a planned task missing from them is warned about and its trials
 // stay pending), then writes result.json and autoswarm.json over the kept trials and the new
 // ones. The job keeps its id, name and started_at; `latest` is not moved. Docker is checked
-// and swept as run_job does when the trials use it.
+// and swept as run_job does when the trials use it. The caller holds the job's lock
+// (lock_resume) from before plan_resume.
 JobResult resume_job(const std::vector<Task>& tasks, JobOptions options, const JobDir& job,
                      const RecordedRun& run, const ResumePlan& plan,
                      const std::atomic<bool>& cancel, const JobCallbacks& callbacks = {});
