@@ -23,7 +23,9 @@ namespace {
 // Every name of the layout (see the top of job_dir.h).
 constexpr const char* kConfigFile = "config.json";
 constexpr const char* kResultFile = "result.json";
+constexpr const char* kAutoswarmConfigFile = "autoswarm_config.json";
 constexpr const char* kSummaryFile = "autoswarm.json";
+constexpr const char* kLockFile = ".autoswarm.lock";
 constexpr const char* kExceptionFile = "exception.txt";
 constexpr const char* kAgentDir = "agent";
 constexpr const char* kInstructionFile = "instruction.md";
@@ -75,9 +77,11 @@ fs::path TrialDir::reward_txt_file() const { return verifier_dir() / kRewardTxtF
 fs::path TrialDir::reward_json_file() const { return verifier_dir() / kRewardJsonFile; }
 
 fs::path JobDir::config_file() const { return dir_ / kConfigFile; }
+fs::path JobDir::autoswarm_config_file() const { return dir_ / kAutoswarmConfigFile; }
 fs::path JobDir::result_file() const { return dir_ / kResultFile; }
 
 fs::path JobDir::summary_file() const { return dir_ / kSummaryFile; }
+fs::path JobDir::lock_file() const { return dir_ / kLockFile; }
 
 namespace {
 
@@ -104,6 +108,14 @@ TrialDir JobDir::new_trial(const std::string& task_dir_name) const {
   return TrialDir(dir_ / name);
 }
 
+bool is_trial_name(const std::string& name) {
+  constexpr size_t kSuffix = 2 + 7;  // "__" and the random part
+  if (name.size() < kSuffix || name.size() > 32 + kSuffix) return false;
+  const size_t at = name.size() - kSuffix;
+  if (name.compare(at, 2, "__") != 0) return false;
+  return name.find_first_not_of(kShortUuidAlphabet, at + 2) == std::string::npos;
+}
+
 std::string new_uuid() {
   std::uniform_int_distribution<int> nibble(0, 15);
   static const char* digits = "0123456789abcdef";
@@ -125,6 +137,17 @@ std::vector<TrialDir> JobDir::trials() const {
     if (entry.is_symlink(ec) || !entry.is_directory(ec)) continue;
     fs::file_status result = fs::symlink_status(TrialDir(entry.path()).result_file(), ec);
     if (fs::is_regular_file(result)) dirs.push_back(entry.path());
+  }
+  std::sort(dirs.begin(), dirs.end());
+  return {dirs.begin(), dirs.end()};
+}
+
+std::vector<TrialDir> JobDir::trial_dirs() const {
+  std::vector<fs::path> dirs;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir_, ec)) {
+    if (entry.is_symlink(ec) || !entry.is_directory(ec)) continue;
+    if (is_trial_name(entry.path().filename().string())) dirs.push_back(entry.path());
   }
   std::sort(dirs.begin(), dirs.end());
   return {dirs.begin(), dirs.end()};

@@ -16,6 +16,8 @@ const Subcommand kBenchSubcommands[] = {
      configure_bench_validate},
     {"run", "Run the pipeline (or oracle) over Harbor tasks in Docker and score every trial",
      configure_bench_run},
+    {"resume", "Finish an interrupted job: keep its finished trials, run the rest, rewrite its result",
+     configure_bench_resume},
     {"eval", "Score every stage of every trial of a job with an LLM judge", configure_bench_eval},
     {"record", "Append the job's row (commit, scores, topology, status) to results.tsv",
      configure_bench_record},

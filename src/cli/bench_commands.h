@@ -9,6 +9,7 @@ namespace autoswarm::cli {
 // The bench subcommands
 Runner configure_bench_validate(CLI::App& app);
 Runner configure_bench_run(CLI::App& app);
+Runner configure_bench_resume(CLI::App& app);
 Runner configure_bench_eval(CLI::App& app);
 Runner configure_bench_record(CLI::App& app);
 Runner configure_bench_compare(CLI::App& app);

@@ -1,11 +1,13 @@
-// `autoswarm bench record --status keep|discard|crash [--description TEXT] [JOB_DIR]`: appends
-// one row for the job to results.tsv (created with its header) and prints it.
+// `autoswarm bench record --status keep|discard|crash [--description TEXT] [--force] [JOB_DIR]`:
+// appends one row for the job to results.tsv (created with its header) and prints it. A job
+// that did not run to its end is not recorded as kept without --force.
 #include <filesystem>
 #include <iostream>
 #include <memory>
 
 #include "autoswarm/bench/job_dir.h"
 #include "autoswarm/bench/loop/results_log.h"
+#include "autoswarm/util/error.h"
 #include "autoswarm/util/json.h"
 #include "bench_commands.h"
 
@@ -20,31 +22,39 @@ struct RecordFlags {
   std::string description;
   std::string results = "results.tsv";
   std::optional<std::string> spec;
+  bool force = false;
 };
 
-// The spec whose commit the row names: --spec, else the one the job ran, else ./pipeline_spec.yaml.
+// For a job that did not record its spec's origin: the spec the job ran, else ./pipeline_spec.yaml.
 fs::path spec_of(const RecordFlags& f) {
-  if (f.spec) return *f.spec;
   const bench::JobDir job(f.job_dir);
   nlohmann::json summary = bench::try_read_job_json(job.summary_file());
-  std::string ran = summary.is_object() ? util::string_field(summary.value("run", nlohmann::json::object()), "spec_file") : "";
+  std::string ran = summary.is_object() ? util::string_field(util::object_field(summary, "run"), "spec_file") : "";
   return ran.empty() ? "pipeline_spec.yaml" : ran;
 }
 
 int run_record(const RecordFlags& f) {
-  bench::ResultsRow row;
-  if (f.status == "crash" && !fs::exists(bench::JobDir(f.job_dir).summary_file())) {
-    row.avg_score = "0.0000";  // the run never finished
-    row.passed = "0/0";
-    row.cost_usd = "0.0000";
-  } else {
-    row = bench::results_row_for_job(f.job_dir);
+  if (f.status == "keep" && !f.force) {
+    std::string why = bench::unfinished_job_reason(f.job_dir);
+    if (!why.empty()) {
+      throw Error("refusing to record " + f.job_dir + " as keep: " + why +
+                  ". Finish it with `autoswarm bench resume " + f.job_dir +
+                  "` and record it then, record it as discard or crash, or pass --force");
+    }
   }
-  row.commit = bench::spec_commit(spec_of(f));
+  bench::ResultsRow row = bench::results_row_for_job(f.job_dir, f.status == "crash");
+  // The commit the job ran, as it recorded it; --spec, or a job from before that record: now.
+  if (f.spec) row.commit = bench::spec_commit(*f.spec);
+  else if (row.commit.empty()) row.commit = bench::spec_commit(spec_of(f));
   row.status = f.status;
   row.description = f.description;
-  bench::append_results_row(f.results, row);
-  std::cout << f.results << ": " << row.to_line() << std::endl;
+  bench::AppendedRow appended = bench::append_results_row(f.results, row);
+  if (appended.layout == bench::ResultsLayout::kNineColumns) {
+    std::cerr << "note: " << f.results << " has the nine columns of an older autoswarm, so the row "
+              << "has them too (passed as passed/n_tasks, without job and n_tasks); see "
+              << "docs/benchmark-mode.md to move it to the eleven\n";
+  }
+  std::cout << f.results << ": " << appended.line << std::endl;
   return 0;
 }
 
@@ -59,7 +69,10 @@ Runner configure_bench_record(CLI::App& app) {
   app.add_option("--description", f->description, "What this experiment changed");
   app.add_option("--results", f->results, "The experiment log to append to")->capture_default_str();
   app.add_option("--spec", f->spec,
-                 "The spec whose git commit the row names (default: the one the job ran)");
+                 "The spec whose git commit (now) the row names (default: the commit the job "
+                 "recorded when it ran)");
+  app.add_flag("--force", f->force,
+               "Record an interrupted or partial job as keep all the same");
   return [f](const GlobalOptions&) { return run_record(*f); };
 }
 

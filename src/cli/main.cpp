@@ -19,7 +19,7 @@ namespace {
 const Subcommand kSubcommands[] = {
     {"start", "Run the skill-injecting OpenAI-compatible proxy (default 127.0.0.1:8080)", configure_start},
     {"doctor", "Check the local LLM servers and the setup, with copy-paste fixes", configure_doctor},
-    {"bench", "Benchmark agent pipelines on Harbor tasks (validate, run, eval, record, compare, plot, init)", configure_bench},
+    {"bench", "Benchmark agent pipelines on Harbor tasks (validate, run, resume, eval, record, compare, plot, init)", configure_bench},
     {"reflect", "Learn skills from new conversations and prune wrong ones (for cron)", configure_reflect},
     {"skills", "List, add, remove, restore or clear the learned skills", configure_skills},
 };

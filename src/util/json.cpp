@@ -71,6 +71,24 @@ std::string string_field(const nlohmann::json& object, std::string_view key) {
   return it != object.end() && it->is_string() ? it->get<std::string>() : "";
 }
 
+const nlohmann::json& object_field(const nlohmann::json& object, std::string_view key) {
+  static const nlohmann::json kEmpty = nlohmann::json::object();
+  if (!object.is_object()) return kEmpty;
+  auto it = object.find(key);
+  return it != object.end() && it->is_object() ? *it : kEmpty;
+}
+
+std::vector<std::string> string_list_field(const nlohmann::json& object, std::string_view key) {
+  std::vector<std::string> out;
+  if (!object.is_object()) return out;
+  auto it = object.find(key);
+  if (it == object.end() || !it->is_array()) return out;
+  for (const auto& v : *it) {
+    if (v.is_string()) out.push_back(v.get<std::string>());
+  }
+  return out;
+}
+
 std::string field_text(const nlohmann::json& object, std::string_view key) {
   if (!object.is_object()) return "";
   auto it = object.find(key);

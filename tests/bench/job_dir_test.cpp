@@ -4,6 +4,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include <filesystem>
 #include <regex>
 
@@ -21,6 +23,7 @@ TEST_CASE("every file of a job directory has its Harbor name", "[bench][job_dir]
   CHECK(job.name() == "2025-06-01__14-03-12");
   CHECK(job.config_file() == "jobs/2025-06-01__14-03-12/config.json");
   CHECK(job.result_file() == "jobs/2025-06-01__14-03-12/result.json");
+  CHECK(job.autoswarm_config_file() == "jobs/2025-06-01__14-03-12/autoswarm_config.json");
   CHECK(job.summary_file() == "jobs/2025-06-01__14-03-12/autoswarm.json");
   CHECK(latest_link("jobs") == "jobs/latest");
 
@@ -98,6 +101,36 @@ TEST_CASE("a job's trials are its subdirectories with a result.json, by name", "
   for (const TrialDir& t : job.trials()) names.push_back(t.name());
   CHECK(names == std::vector<std::string>{"hello-world", "log-errors"});  // csv-summary: no result
   CHECK(JobDir(tmp / "missing").trials().empty());
+}
+
+TEST_CASE("a job's trial directories are the subdirectories named as trials, finished or not",
+          "[bench][job_dir]") {
+  testing::TempDir tmp;
+  const JobDir job(tmp / "job");
+  const TrialDir finished = job.new_trial("hello-world");
+  const TrialDir running = job.new_trial("a-task-whose-directory-name-is-longer-than-32");
+  util::ensure_directory(finished.path());
+  util::ensure_directory(running.path());
+  util::write_file_atomic(finished.result_file(), "{}");
+  util::ensure_directory(job.path() / "notes");                 // not a trial's name
+  util::ensure_directory(job.path() / "hello__abc");            // too short a suffix
+  fs::create_directory_symlink(finished.name(), job.path() / "hello__Abcdefg");  // a link
+
+  std::vector<std::string> names;
+  for (const TrialDir& t : job.trial_dirs()) names.push_back(t.name());
+  std::vector<std::string> expected{running.name(), finished.name()};
+  std::sort(expected.begin(), expected.end());
+  CHECK(names == expected);
+  CHECK(job.trials().size() == 1);
+
+  CHECK(is_trial_name("hello-world__Xk3pQ9a"));
+  CHECK(is_trial_name(running.name()));
+  CHECK(is_trial_name("__Xk3pQ9a"));
+  CHECK_FALSE(is_trial_name("hello-world__Xk3pQ9"));   // 6 characters
+  CHECK_FALSE(is_trial_name("hello-world__Xk3pQ0a"));  // 0 is not in shortuuid's alphabet
+  CHECK_FALSE(is_trial_name("hello-world_Xk3pQ9ab"));
+  CHECK_FALSE(is_trial_name(std::string(33, 'a') + "__Xk3pQ9a"));
+  CHECK_FALSE(is_trial_name("hello-world"));
 }
 
 TEST_CASE("a job's JSON files read back strictly or tolerantly", "[bench][job_dir]") {

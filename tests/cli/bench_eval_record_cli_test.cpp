@@ -114,14 +114,14 @@ TEST_CASE("bench record: keep, discard and crash rows with tricky descriptions, 
   std::vector<std::string> lines = lines_of(read_file(tmp / "results.tsv"));
   REQUIRE(lines.size() == 4);
   CHECK(lines[0] == autoswarm::bench::kResultsHeader);
-  for (const auto& line : lines) CHECK(tabs_in(line) == 8);
+  for (const auto& line : lines) CHECK(tabs_in(line) == 10);
   CHECK(lines[1] ==
-        "-\t0.5000\t1/2\talpha:1,beta:0\tplan:0.82,execute:0.71\tplan→execute\t0.0000\tkeep\t"
-        "tabs here and new \"lines\" ünïcödé 🚀");
+        "-\t0.5000\t1\talpha:1,beta:0\tplan:0.82,execute:0.71\tplan→execute\t0.0000\tkeep\t"
+        "tabs here and new \"lines\" ünïcödé 🚀\trun-1\t2");
   CHECK(lines[2] ==
-        "-\t0.5000\t1/2\talpha:1,beta:0\tplan:0.82,execute:0.71\tplan→execute\t0.0000\tdiscard\t"
-        "it's 'worse'; $(rm -rf /)");
-  CHECK(lines[3] == "-\t0.0000\t0/0\t\t\t\t0.0000\tcrash\t");
+        "-\t0.5000\t1\talpha:1,beta:0\tplan:0.82,execute:0.71\tplan→execute\t0.0000\tdiscard\t"
+        "it's 'worse'; $(rm -rf /)\trun-1\t2");
+  CHECK(lines[3] == "-\t0.0000\t0\t\t\t\t0.0000\tcrash\t\tnever-finished\t0");
   CHECK(keep.out == "results.tsv: " + lines[1] + "\n");
 }
 
@@ -129,10 +129,7 @@ TEST_CASE("bench record: the spec's commit inside git, '+' when modified, bad fl
   TempDir tmp;
   write_jobs(tmp.path());
   autoswarm::util::write_file_atomic(tmp / "pipeline_spec.yaml", "pipeline: {}\n");
-  git(tmp.path(), {"init", "-q"});
-  git(tmp.path(), {"config", "user.email", "test@example.com"});
-  git(tmp.path(), {"config", "user.name", "Test"});
-  git(tmp.path(), {"config", "commit.gpgsign", "false"});
+  autoswarm::testing::git_init(tmp.path());
   git(tmp.path(), {"add", "pipeline_spec.yaml"});
   git(tmp.path(), {"commit", "-q", "-m", "baseline"});
   std::string head = autoswarm::bench::spec_commit(tmp / "pipeline_spec.yaml");
@@ -158,4 +155,69 @@ TEST_CASE("bench record: the spec's commit inside git, '+' when modified, bad fl
   CHECK(no_job.exit_code == 1);
   CHECK_THAT(no_job.err, Catch::StartsWith("error: ") && Catch::Contains("jobs/none"));
   CHECK(lines_of(read_file(tmp / "log.tsv")).size() == 3);
+}
+
+TEST_CASE("bench record: the commit the job recorded at run time, not HEAD at record time", "[bench][cli]") {
+  TempDir tmp;
+  write_jobs(tmp.path());
+  autoswarm::util::write_file_atomic(tmp / "pipeline_spec.yaml", "pipeline: {}\n");
+  autoswarm::testing::git_init(tmp.path());
+  git(tmp.path(), {"add", "pipeline_spec.yaml"});
+  git(tmp.path(), {"commit", "-q", "-m", "now"});
+  const std::string head = autoswarm::bench::spec_commit(tmp / "pipeline_spec.yaml");
+  autoswarm::util::write_file_atomic(
+      tmp / "jobs" / "run-1" / "autoswarm_config.json",
+      R"({"tasks": ["alpha", "beta"], "skipped_tasks": [{"task": "gamma", "file": "x", "reason": "y"}],
+          "spec": {"file": "pipeline_spec.yaml", "git_short_commit": "0ldc0de", "git_commit": "0ldc0de1",
+                   "spec_modified": false, "git_dirty": false}})");
+  auto r = run_autoswarm({"bench", "record", "--status", "discard"}, tmp.path());
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  std::vector<std::string> lines = lines_of(read_file(tmp / "results.tsv"));
+  REQUIRE(lines.size() == 2);
+  CHECK(lines[1] == "0ldc0de\t0.5000\t1\talpha:1,beta:0\t\tplan→execute\t0.0000\tdiscard\t\trun-1\t3");
+  // --spec names a file's commit now.
+  REQUIRE(run_autoswarm({"bench", "record", "--status", "discard", "--spec", "pipeline_spec.yaml"}, tmp.path())
+              .exit_code == 0);
+  CHECK(lines_of(read_file(tmp / "results.tsv")).at(2).starts_with(head + "\t"));
+}
+
+TEST_CASE("bench record --status keep refuses a job that did not finish, unless --force", "[bench][cli]") {
+  TempDir tmp;
+  write_jobs(tmp.path());
+  autoswarm::util::write_file_atomic(tmp / "jobs" / "run-1" / "result.json",
+                                     R"({"n_total_trials": 3, "stats": {"n_completed_trials": 2}})");
+  auto refused = run_autoswarm({"bench", "record", "--status", "keep"}, tmp.path());
+  CHECK(refused.exit_code == 1);
+  CHECK_THAT(refused.err, Catch::StartsWith("error: refusing to record jobs/latest as keep: only 2 of its 3 "
+                                            "trials finished") &&
+                              Catch::Contains("autoswarm bench resume jobs/latest") && Catch::Contains("--force"));
+  CHECK_FALSE(fs::exists(tmp / "results.tsv"));
+
+  auto discard = run_autoswarm({"bench", "record", "--status", "discard"}, tmp.path());
+  CHECK(discard.exit_code == 0);
+  auto forced = run_autoswarm({"bench", "record", "--status", "keep", "--force"}, tmp.path());
+  CHECK(forced.exit_code == 0);
+  CHECK(lines_of(read_file(tmp / "results.tsv")).size() == 3);
+
+  fs::remove(tmp / "jobs" / "run-1" / "autoswarm.json");  // killed before its end
+  auto killed = run_autoswarm({"bench", "record", "--status", "keep", "--force"}, tmp.path());
+  CHECK(killed.exit_code == 1);  // nothing to record: no scores
+  CHECK_THAT(killed.err, Catch::Contains("autoswarm.json"));
+  CHECK(lines_of(read_file(tmp / "results.tsv")).size() == 3);
+}
+
+TEST_CASE("bench record appends nine-column rows to a results.tsv of an older autoswarm", "[bench][cli]") {
+  TempDir tmp;
+  write_jobs(tmp.path());
+  const std::string old = std::string(autoswarm::bench::kNineColumnHeader) +
+                          "\n-\t0.0000\t0/2\t\t\t\t0.0000\tdiscard\tseed\n";
+  autoswarm::util::write_file_atomic(tmp / "results.tsv", old);
+  auto r = run_autoswarm({"bench", "record", "--status", "keep"}, tmp.path());
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const std::string row = "-\t0.5000\t1/2\talpha:1,beta:0\t\tplan→execute\t0.0000\tkeep\t";
+  CHECK(read_file(tmp / "results.tsv") == old + row + "\n");
+  CHECK(r.out == "results.tsv: " + row + "\n");
+  CHECK_THAT(r.err, Catch::Contains("nine columns") && Catch::Contains("docs/benchmark-mode.md"));
 }

@@ -42,4 +42,12 @@ inline void git(const std::filesystem::path& dir, std::vector<std::string> args)
   REQUIRE(r.exit_code == 0);
 }
 
+// A new git repository in `dir` with a committer and no signing, ready for `git commit`.
+inline void git_init(const std::filesystem::path& dir) {
+  git(dir, {"init", "-q"});
+  git(dir, {"config", "user.email", "test@example.com"});
+  git(dir, {"config", "user.name", "Test"});
+  git(dir, {"config", "commit.gpgsign", "false"});
+}
+
 }  // namespace autoswarm::testing

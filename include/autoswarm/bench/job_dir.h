@@ -1,14 +1,17 @@
 // The layout of what `bench run` writes under jobs/, in one place, as LevelDB's filename.h is
 // for a database's files: every name and path of a job directory, the `latest` link, creating
 // a job directory and reading one back. Trials write through here (trial.cpp, job.cpp, the
-// agent's outputs); bench eval, record and compare read through here.
+// agent's outputs); bench resume, eval, record and compare read through here.
 //
 //   jobs/                              the jobs directory (`-o/--jobs-dir`)
 //     latest -> 2025-06-01__14-03-12   latest_link(): always the newest job, a relative link
 //     2025-06-01__14-03-12/            JobDir (create_job_dir)
 //       config.json                    JobDir::config_file(): Harbor's JobConfig
+//       autoswarm_config.json          JobDir::autoswarm_config_file(): the rest of the run's
+//                                      settings, the spec's origin, the tasks (written at start)
 //       result.json                    JobDir::result_file(): Harbor's JobResult
 //       autoswarm.json                 JobDir::summary_file(): AutoSwarm's summary and flags
+//       .autoswarm.lock                JobDir::lock_file(): held while a run or resume writes it
 //       hello-world__Xk3pQ9a/          TrialDir (JobDir::new_trial): <task[:32]>__<7 chars>
 //         config.json  result.json     Harbor's TrialConfig and TrialResult
 //         exception.txt
@@ -69,10 +72,19 @@ class JobDir {
   std::string name() const { return dir_.filename().string(); }
 
   std::filesystem::path config_file() const;   // config.json: Harbor's JobConfig
+  // autoswarm_config.json, written once when the job starts, beside config.json: what Harbor's
+  // JobConfig has no field for (the flags bench resume needs, e.g. the spec file and the
+  // upstream), where the spec came from (its sha256, git commit, dirty tree), the tasks planned
+  // and the tasks skipped as unusable. Read by bench resume and bench record.
+  std::filesystem::path autoswarm_config_file() const;
   std::filesystem::path result_file() const;   // result.json: Harbor's JobResult, nothing else
   // autoswarm.json: what Harbor's models have no field for (passed, avg_score, topology,
   // task_scores, the command's flags and the spec file), read by record, compare and eval.
   std::filesystem::path summary_file() const;
+  // .autoswarm.lock: an exclusive flock (util::FileLock) held by the bench run or bench resume
+  // writing the job, so that a resume never removes the trials of a run still going; a killed
+  // process releases it.
+  std::filesystem::path lock_file() const;
 
   // A new trial directory's path (not created) for the task whose directory is named
   // `task_dir_name`, named as Harbor names trials: the name's first 32 characters (trailing
@@ -83,9 +95,17 @@ class JobDir {
   // not followed, so nothing counts twice. Empty when the directory cannot be read.
   std::vector<TrialDir> trials() const;
 
+  // Every subdirectory named as a trial (is_trial_name), finished or not, by name; links are
+  // not followed. What bench resume looks at: a trial killed mid-run has no result.json yet.
+  std::vector<TrialDir> trial_dirs() const;
+
  private:
   std::filesystem::path dir_;
 };
+
+// Whether `name` is one new_trial() makes: up to 32 characters, "__", and 7 characters of
+// shortuuid's alphabet.
+bool is_trial_name(const std::string& name);
 
 // A random (version 4) UUID, "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx": the `id` of Harbor's job
 // and trial results.

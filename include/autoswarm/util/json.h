@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -41,6 +42,12 @@ nlohmann::json try_parse_json(std::string_view text, std::string* why = nullptr,
 
 // object[key] when `object` is an object holding a string there; "" otherwise.
 std::string string_field(const nlohmann::json& object, std::string_view key);
+
+// object[key] when `object` is an object holding an object there; an empty object otherwise.
+const nlohmann::json& object_field(const nlohmann::json& object, std::string_view key);
+
+// The strings of the list at object[key] (other elements skipped); empty when there is none.
+std::vector<std::string> string_list_field(const nlohmann::json& object, std::string_view key);
 
 // What kind of value `j` is, in the words of an error message: "null", "boolean", "string",
 // "number", "list" or "object" ("messages must be a list (got object)").

@@ -57,6 +57,15 @@ std::pair<double, std::optional<double>> parse_passed(const std::string& field) 
   return {count, std::nullopt};
 }
 
+// "4" -> 4; anything that is not a number -> nullopt.
+std::optional<double> count_of(const std::string& field) {
+  const char* begin = field.c_str();
+  char* end = nullptr;
+  double count = std::strtod(begin, &end);
+  if (end == begin || *end != '\0' || !std::isfinite(count)) return std::nullopt;
+  return count;
+}
+
 std::string num(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.1f", v);
@@ -143,6 +152,7 @@ std::vector<ExperimentPoint> parse_experiments(const std::string& tsv_text,
     p.number = points.size() + 1;
     p.commit = field("commit");
     std::tie(p.passed, p.trials) = parse_passed(field("passed"));
+    if (!p.trials) p.trials = count_of(field("n_tasks"));  // eleven columns: passed is a count
     p.status = field("status");
     p.description = field("description");
     points.push_back(std::move(p));

@@ -31,7 +31,7 @@ bool passes(const TaskFilter& filter, const std::string& name, const std::string
 // "task.toml:12: reason" → ("<dir>/task.toml", "line 12: reason"); "path: reason" otherwise.
 TaskProblem problem_from(const std::string& message, const fs::path& dir) {
   size_t colon = message.find(": ");
-  if (colon == std::string::npos) return {dir, message};
+  if (colon == std::string::npos) return {dir, message, dir};
   std::string file = message.substr(0, colon);
   std::string reason = message.substr(colon + 2);
   size_t line_colon = file.rfind(':');
@@ -42,7 +42,7 @@ TaskProblem problem_from(const std::string& message, const fs::path& dir) {
     reason = "line " + file.substr(line_colon + 1) + ": " + reason;
     file = file.substr(0, line_colon);
   }
-  return {fs::path(file), reason};
+  return {fs::path(file), reason, dir};
 }
 
 }  // namespace

@@ -4,19 +4,12 @@
 
 #include <algorithm>
 #include <cmath>
-#include <condition_variable>
-#include <cstdio>
-#include <deque>
-#include <mutex>
 #include <optional>
-#include <random>
 #include <set>
-#include <stop_token>
-#include <thread>
 
 #include "autoswarm/bench/agent/trajectory.h"
-#include "autoswarm/bench/trials/container_owner.h"
 #include "autoswarm/util/error.h"
+#include "job_run.h"
 #include "autoswarm/util/files.h"
 #include "autoswarm/util/utc_time.h"
 #include "autoswarm/version.h"
@@ -26,30 +19,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-
-constexpr auto kTick = std::chrono::milliseconds(100);
-
-std::string random_id() {
-  std::mt19937_64 rng{std::random_device{}()};
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(rng()));
-  return buf;
-}
-
-// Removes whatever containers still carry the run's label; returns how many could not be.
-size_t sweep_containers(const DockerCli& docker, const std::string& run_label) {
-  try {
-    std::vector<std::string> ids = docker.containers_with_label(run_label);
-    if (!ids.empty()) spdlog::debug("removing {} container(s) labelled {}", ids.size(), run_label);
-    return docker.remove_containers(ids);
-  } catch (const Error& e) {
-    spdlog::warn(
-        "could not look for containers labelled {}: {} (check with `docker ps -a "
-        "--filter label={}`)",
-        run_label, e.what(), run_label);
-    return 1;
-  }
-}
 
 json null_if_empty(const std::vector<std::string>& v) { return v.empty() ? json(nullptr) : json(v); }
 
@@ -98,22 +67,6 @@ json job_config_json(const JobOptions& options, const JobResult& job) {
       {"tasks", json::array()},
       {"artifacts", json::array()},
   };
-}
-
-TrialResult internal_error_result(const Task& task, const TrialSettings& settings,
-                                  const TrialDir& trial, const std::string& what) {
-  TrialResult r;
-  r.id = new_uuid();
-  r.task_name = task.name;
-  r.source = settings.source;
-  r.agent_name = agent_name(settings.agent);
-  r.config = trial_config_json(task, settings, trial);
-  r.trial_name = trial.name();
-  r.trial_dir = trial.path();
-  r.task_dir = task.dir;
-  r.started_at = r.finished_at = util::utc_timestamp_ms();
-  r.error = TrialError{TrialErrorType::kTrialOutput, what, r.finished_at};
-  return r;
 }
 
 }  // namespace
@@ -348,6 +301,7 @@ json JobResult::summary_json() const {
       {"finished_at", finished_at},
       {"n_total_trials", n_total},
       {"interrupted", interrupted},
+      {"resumed_at", resumed_at.empty() ? json(nullptr) : json(resumed_at)},
       {"n_tasks", n_tasks()},
       {"n_attempts", n_attempts},
       {"passed", passed()},
@@ -371,42 +325,44 @@ json JobResult::summary_json() const {
   };
 }
 
+namespace {
+
+// autoswarm_config.json (job_dir.h): what config.json has no field for, written once at the start.
+json autoswarm_config_json(const JobOptions& options, const JobResult& job,
+                           const std::vector<Task>& tasks) {
+  json planned = json::array(), skipped = json::array();
+  for (const Task& t : tasks) planned.push_back(t.name);
+  for (const TaskProblem& p : options.skipped_tasks) {
+    skipped.push_back({{"task", p.task_dir.filename().string()}, {"file", p.file.string()}, {"reason", p.reason}});
+  }
+  return {{"autoswarm_version", kVersion},
+          {"job_id", job.id},
+          {"job_name", job.job_name},
+          {"started_at", job.started_at},
+          {"tasks", planned},
+          {"skipped_tasks", skipped},
+          {"run", options.run_options.is_object() ? options.run_options : json::object()},
+          {"spec", options.spec_origin ? options.spec_origin->to_json() : json(nullptr)}};
+}
+
+}  // namespace
+
 JobResult run_job(const std::vector<Task>& tasks, JobOptions options,
                   const std::atomic<bool>& cancel, const JobCallbacks& callbacks) {
   if (tasks.empty()) throw Error("no tasks to run");
-  const DockerCli& docker = options.trial.docker;
-  std::string server_version = docker.ping();
-  options.trial.build_network = docker.has_bridge_network();
-  try {
-    OrphanSweep sweep = remove_orphaned_containers(docker);
-    if (!sweep.message().empty()) spdlog::warn("{}", sweep.message());
-  } catch (const Error& e) {
-    spdlog::warn("could not look for containers left by earlier bench runs: {}", e.what());
-  }
+  if (options.n_attempts == 0) throw UsageError("-k/--n-attempts must be at least 1");
+  const std::string docker_server_version = ready_docker(options);  // before creating anything
 
   JobResult job;
   job.job_name = options.job_name;
   const JobDir job_dir = create_job_dir(options.jobs_dir, job.job_name);
+  const util::FileLock lock(job_dir.lock_file());  // a new directory: nobody else holds it
   job.job_dir = job_dir.path();
-  if (options.n_attempts == 0) throw UsageError("-k/--n-attempts must be at least 1");
+  job.id = new_uuid();
   job.n_attempts = options.n_attempts;
   job.n_total = tasks.size() * options.n_attempts;
-  job.agent = to_string(options.trial.agent);
-  job.model = needs_llm(options.trial.agent) ? options.trial.model : "";
-  job.declared_topology = options.trial.agent == AgentKind::kPipeline && options.trial.spec
-                              ? options.trial.spec->topology()
-                          : options.trial.agent == AgentKind::kSingle
-                              ? single_agent_spec().topology()
-                              : job.agent;
+  describe_agent(options, job);
   job.started_at = util::utc_timestamp_ms();
-
-  std::string run_id = random_id();
-  std::string run_label = "autoswarm.run=" + run_id;
-  options.trial.labels[kJobLabel] = job.job_name;
-  options.trial.labels["autoswarm.run"] = run_id;
-  options.trial.cancel = &cancel;
-
-  job.id = new_uuid();
   job.dataset = options.dataset;
   job.run_options = options.run_options.is_object() ? options.run_options : json::object();
   job.run_options["tasks"] = [&] {
@@ -414,151 +370,21 @@ JobResult run_job(const std::vector<Task>& tasks, JobOptions options,
     for (const auto& t : tasks) names.push_back(t.name);
     return names;
   }();
-  job.run_options["container_labels"] = options.trial.labels;
-  job.run_options["docker_server_version"] = server_version;
-  options.trial.job_id = job.id;
-  options.trial.source = options.dataset;
+  const std::string run_label = label_trials(options, job, cancel, docker_server_version);
   util::write_file_atomic(job_dir.config_file(), job_config_json(options, job).dump(2) + "\n",
                           kJobFileMode);
+  util::write_file_atomic(job_dir.autoswarm_config_file(),
+                          autoswarm_config_json(options, job, tasks).dump(2) + "\n", kJobFileMode);
   point_latest_at(options.jobs_dir, job.job_name);
   spdlog::debug("job {}: {} task(s), -n {}, containers labelled {}={}", job.job_dir.string(),
                 tasks.size(), options.n_concurrent, kJobLabel, job.job_name);
 
-  // Workers take the next task until none is left or the run is interrupted; the calling
-  // thread reports, ticks and handles the interruption.
-  std::mutex mutex;
-  std::condition_variable changed;
-  size_t next = 0, running = 0;
-  std::deque<size_t> finished;
   // Trial i is attempt i / tasks.size() of task i % tasks.size(): every task's first attempt
   // comes before any second one, so an interrupted -k run has as many tasks begun as it can.
-  const size_t n_trials = job.n_total;
-  std::vector<std::optional<TrialResult>> results(n_trials);
-  auto started = std::chrono::steady_clock::now();
-
-  // A stop request comes only from the workers' destructors: this thread is leaving by an
-  // exception, and the workers finish the trial they run and take no new one.
-  auto worker = [&](const std::stop_token& stop) {
-    for (;;) {
-      size_t index;
-      {
-        std::lock_guard<std::mutex> lock(mutex);
-        if (cancel.load() || stop.stop_requested() || next >= n_trials) return;
-        index = next++;
-        ++running;
-      }
-      const Task& task = tasks[index % tasks.size()];
-      const TrialDir trial = [&] {
-        std::lock_guard<std::mutex> lock(mutex);  // two attempts must not draw the same name
-        TrialDir t = job_dir.new_trial(task.dir.filename().string());
-        util::ensure_directory(t.path(), kJobDirMode);
-        return t;
-      }();
-      TrialResult r;
-      for (size_t retry = 0;; ++retry) {
-        try {
-          r = run_trial(task, options.trial, trial);
-        } catch (const std::exception& e) {
-          r = internal_error_result(task, options.trial, trial, e.what());
-          spdlog::error("{}: {}", task.name, e.what());
-        }
-        if (!r.error || retry >= options.retry.max_retries || cancel.load() ||
-            !options.retry.should_retry(to_string(r.error->type))) {
-          break;
-        }
-        auto wait = options.retry.wait_before(retry);
-        spdlog::warn("{}: {} ({}); retrying in {:.0f} s ({} of {})", task.name,
-                     to_string(r.error->type), r.error->message,
-                     std::chrono::duration<double>(wait).count(), retry + 1, options.retry.max_retries);
-        for (auto until = std::chrono::steady_clock::now() + wait;
-             std::chrono::steady_clock::now() < until && !cancel.load();) {
-          std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
-              kTick, until - std::chrono::steady_clock::now()));
-        }
-        if (cancel.load()) break;
-        {
-          std::lock_guard<std::mutex> lock(mutex);
-          ++job.n_retries;
-        }
-        // Harbor retries a trial in its own directory, from a clean one.
-        std::error_code ec;
-        fs::remove_all(trial.path(), ec);
-        util::ensure_directory(trial.path(), kJobDirMode);
-      }
-      {
-        std::lock_guard<std::mutex> lock(mutex);
-        results[index] = std::move(r);
-        finished.push_back(index);
-        --running;
-      }
-      changed.notify_all();
-    }
-  };
-  size_t n_workers = std::max<size_t>(1, std::min(options.n_concurrent, n_trials));
-  std::vector<std::jthread> workers;  // joined below, or by their destructors
-  for (size_t i = 0; i < n_workers; ++i) workers.emplace_back(worker);
-
-  // result.json as the job goes, as Harbor keeps it: the finished trials, the running and
-  // pending counts; a job killed mid-run leaves one that says how far it got.
-  std::vector<size_t> finished_order;
-  auto write_progress = [&](size_t running_now) {
-    JobResult snapshot = [&] {
-      std::lock_guard<std::mutex> lock(mutex);  // n_retries is the workers'
-      JobResult copy = job;
-      return copy;
-    }();
-    for (size_t i : finished_order) snapshot.trials.push_back(*results[i]);
-    snapshot.n_running = running_now;
-    snapshot.updated_at = util::utc_timestamp_ms();
-    util::write_file_atomic(job_dir.result_file(), snapshot.harbor_json().dump(2) + "\n", kJobFileMode);
-  };
-  write_progress(0);
-
-  JobProgress progress;
-  progress.total = n_trials;
-  for (;;) {
-    std::vector<size_t> done_now;
-    bool all_done;
-    {
-      std::unique_lock<std::mutex> lock(mutex);
-      changed.wait_for(lock, kTick, [&] { return !finished.empty(); });
-      done_now.assign(finished.begin(), finished.end());
-      finished.clear();
-      progress.running = running;
-      all_done = running == 0 && (next >= n_trials || cancel.load());
-    }
-    progress.elapsed = std::chrono::steady_clock::now() - started;
-    if (!done_now.empty()) {
-      finished_order.insert(finished_order.end(), done_now.begin(), done_now.end());
-      write_progress(progress.running);
-    }
-    for (size_t index : done_now) {
-      const TrialResult& r = *results[index];
-      ++progress.done;
-      if (r.passed()) ++progress.passed;
-      if (r.error) ++progress.errors;
-      if (callbacks.on_trial_finished) callbacks.on_trial_finished(r, progress);
-    }
-    if (cancel.load() && !job.interrupted) {
-      job.interrupted = true;
-      if (callbacks.on_interrupt) callbacks.on_interrupt();
-      // Removing the containers ends every docker exec at once; the trials then wind down.
-      sweep_containers(docker, run_label);
-    }
-    if (all_done) break;
-    if (callbacks.on_tick) callbacks.on_tick(progress);
-  }
-  for (auto& w : workers) w.join();
-  job.interrupted = job.interrupted || cancel.load();
-
-  // Anything a trial could not remove (or a docker run that raced the interruption).
-  job.containers_left = sweep_containers(docker, run_label);
-  for (auto& r : results) {
-    if (r) job.trials.push_back(std::move(*r));
-  }
-  job.finished_at = util::utc_timestamp_ms();
-  util::write_file_atomic(job_dir.result_file(), job.harbor_json().dump(2) + "\n", kJobFileMode);
-  util::write_file_atomic(job_dir.summary_file(), job.summary_json().dump(2) + "\n", kJobFileMode);
+  std::vector<const Task*> slots;
+  for (size_t i = 0; i < job.n_total; ++i) slots.push_back(&tasks[i % tasks.size()]);
+  run_trials(slots, options, job_dir, run_label, job, cancel, callbacks);
+  write_final_job_files(job_dir, job);
   return job;
 }
 

@@ -1,6 +1,5 @@
 #include "autoswarm/bench/trials/task_image.h"
 
-#include <openssl/evp.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
@@ -13,6 +12,7 @@
 #include <vector>
 
 #include "autoswarm/util/files.h"
+#include "autoswarm/util/sha256.h"
 
 namespace autoswarm::bench {
 namespace {
@@ -20,35 +20,7 @@ namespace {
 namespace fs = std::filesystem;
 using std::chrono::milliseconds;
 
-class Sha256 {
- public:
-  Sha256() : ctx_(EVP_MD_CTX_new(), EVP_MD_CTX_free) {
-    if (!ctx_ || EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr) != 1) {
-      throw Error("SHA-256 is not available from OpenSSL");
-    }
-  }
-  // Each field is length-prefixed, so ("ab","c") and ("a","bc") hash differently.
-  void field(const std::string& data) {
-    std::string size = std::to_string(data.size()) + ":";
-    EVP_DigestUpdate(ctx_.get(), size.data(), size.size());
-    EVP_DigestUpdate(ctx_.get(), data.data(), data.size());
-  }
-  std::string hex() {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
-    EVP_DigestFinal_ex(ctx_.get(), digest, &n);
-    static const char* digits = "0123456789abcdef";
-    std::string out;
-    for (unsigned int i = 0; i < n; ++i) {
-      out += digits[digest[i] >> 4];
-      out += digits[digest[i] & 15];
-    }
-    return out;
-  }
-
- private:
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx_;
-};
+using util::Sha256;
 
 // The images a Dockerfile builds FROM (skipping earlier stages and ARG-dependent names).
 std::vector<std::string> from_images(const std::string& dockerfile) {

@@ -11,7 +11,6 @@
 #include "autoswarm/bench/trials/verifier.h"
 #include "autoswarm/util/files.h"
 #include "autoswarm/util/utc_time.h"
-#include "autoswarm/version.h"
 
 namespace autoswarm::bench {
 namespace {
@@ -28,11 +27,6 @@ using std::chrono::seconds;
 constexpr const char* kPrepareTrialScript =
     "mkdir -p /task /logs/agent /logs/verifier && chmod 777 /logs /logs/agent /logs/verifier && "
     "cat > /task/instruction.md && pwd";
-
-json timing_json(const std::optional<PhaseTiming>& t) {
-  if (!t) return nullptr;
-  return {{"started_at", t->started_at}, {"finished_at", t->finished_at}};
-}
 
 void write(const fs::path& path, const std::string& content) {
   util::write_file_atomic(path, content, kJobFileMode);
@@ -64,8 +58,6 @@ void collect_agent_logs(Environment& env, const TrialDir& trial, const std::stri
 }
 
 }  // namespace
-
-double TrialResult::reward() const { return reward_of(rewards); }
 
 json environment_config_json(const json& kwargs) {
   return {{"type", "docker"},
@@ -115,54 +107,6 @@ json trial_config_json(const Task& task, const TrialSettings& settings, const Tr
       {"verifier", verifier_config_json()},
       {"artifacts", json::array()},
       {"job_id", settings.job_id.empty() ? json(nullptr) : json(settings.job_id)},
-  };
-}
-
-bool TrialResult::passed() const { return is_passing_reward(reward()); }
-
-json TrialResult::to_json() const {
-  json model_info = nullptr;
-  if (!model_name.empty()) {
-    model_info = {{"name", model_name},
-                  {"provider", model_provider.empty() ? json(nullptr) : json(model_provider)}};
-  }
-  json exception_info = nullptr;
-  if (error) {
-    exception_info = {{"exception_type", to_string(error->type)},
-                      {"exception_message", error->message},
-                      {"exception_traceback", ""},
-                      {"occurred_at", error->occurred_at}};
-  }
-  auto optional_text = [](const std::string& s) { return s.empty() ? json(nullptr) : json(s); };
-  return {
-      {"id", id},
-      {"task_name", task_name},
-      {"trial_name", trial_name},
-      {"trial_uri",
-       trial_dir.empty() ? "" : "file://" + fs::absolute(trial_dir).lexically_normal().string()},
-      {"task_id",
-       {{"path", task_dir.empty() ? "" : fs::absolute(task_dir).lexically_normal().string()}}},
-      {"source", optional_text(source)},
-      {"task_checksum", task_checksum},
-      {"config", config.is_object() ? config : json::object()},
-      {"agent_info", {{"name", agent_name}, {"version", kVersion}, {"model_info", model_info}}},
-      {"agent_result",
-       {{"n_input_tokens", usage.prompt_tokens},
-        {"n_cache_tokens", usage.cached_tokens},
-        {"n_output_tokens", usage.completion_tokens},
-        {"cost_usd", usage.cost_usd},
-        {"rollout_details", nullptr},
-        {"metadata", {{"turns", turns}, {"pipeline_topology", topology}}}}},
-      {"verifier_result", rewards.is_null() ? json(nullptr) : json{{"rewards", rewards}}},
-      {"verifier_environment_mode", nullptr},
-      {"exception_info", exception_info},
-      {"started_at", optional_text(started_at)},
-      {"finished_at", optional_text(finished_at)},
-      {"environment_setup", timing_json(environment_setup)},
-      {"agent_setup", nullptr},
-      {"agent_execution", timing_json(agent_execution)},
-      {"verifier", timing_json(verifier)},
-      {"step_results", nullptr},
   };
 }
 

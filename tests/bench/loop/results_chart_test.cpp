@@ -67,6 +67,28 @@ TEST_CASE("columns are found by the header, so a missing stage_scores column is 
   CHECK_THROWS_AS(parse_experiments("commit\tscore\n"), autoswarm::FileError);
 }
 
+TEST_CASE("the eleven columns: passed a count out of n_tasks; both layouts read alike", "[bench][plot]") {
+  const std::string row_tail = "\t\t\tp\t0.0000\tkeep\tx";
+  auto eleven = parse_experiments(
+      "commit\tavg_score\tpassed\ttask_scores\tstage_scores\tpipeline_topology\tcost_usd\tstatus\t"
+      "description\tjob\tn_tasks\n"
+      "abc\t0.7500\t3" + row_tail + "\tjob-1\t5\n"
+      "def\t0.0000\t0" + row_tail + "\tjob-2\t\n");
+  REQUIRE(eleven.size() == 2);
+  CHECK(eleven[0].passed == 3);
+  REQUIRE(eleven[0].trials);
+  CHECK(*eleven[0].trials == 5);
+  CHECK_FALSE(eleven[1].trials);  // an empty n_tasks
+  auto nine = parse_experiments(kHeader + "abc\t0.7500\t3/5" + row_tail + "\n");
+  REQUIRE(nine.size() == 1);
+  CHECK(nine[0].passed == eleven[0].passed);
+  CHECK(nine[0].trials == eleven[0].trials);
+  // Without a header, the eleven columns' order.
+  auto bare = parse_experiments("abc\t0.7500\t3" + row_tail + "\tjob-1\t5\n");
+  REQUIRE(bare.size() == 1);
+  CHECK(bare[0].trials == eleven[0].trials);
+}
+
 TEST_CASE("the running best follows kept experiments only", "[bench][plot]") {
   auto best = running_best(parse_experiments(kResults));
   REQUIRE(best.size() == 5);

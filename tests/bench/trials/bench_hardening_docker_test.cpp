@@ -28,7 +28,6 @@ using namespace autoswarm::testing;
 namespace {
 
 const std::string kFast = "[verifier]\ntimeout_sec = 60.0\n[agent]\ntimeout_sec = 60.0\n";
-const std::string kPassingTest = "echo 1 > /logs/verifier/reward.txt\n";
 
 // One stage with run_shell: what a hostile or careless model gets to call.
 const char* kShellSpec = R"(
@@ -72,16 +71,6 @@ int bench_run_measured(const std::vector<std::string>& args, size_t& peak_kib, s
   int status = run.wait(30s);
   output = run.rest_of_out() + run.err();
   return status;
-}
-
-// Waits (at most 90 s) until the job has a container; false if it never gets one.
-bool wait_for_container(const std::string& job) {
-  using namespace std::chrono_literals;
-  auto deadline = std::chrono::steady_clock::now() + 90s;
-  while (containers_of_job(job).empty() && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(200ms);
-  }
-  return !containers_of_job(job).empty();
 }
 
 // Starts `bench run --agent oracle` over `tasks` as job `job`, and SIGKILLs it once its trial

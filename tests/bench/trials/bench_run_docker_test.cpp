@@ -210,9 +210,9 @@ TEST_CASE("bench run --agent pipeline scores exactly the tasks the fake LLM solv
   INFO(record.err);
   CHECK(record.exit_code == 0);
   std::string tsv = autoswarm::util::read_file(dir / "results.tsv");
-  CHECK_THAT(tsv, Catch::Contains("\t" + std::to_string(n - 1) + "/" + std::to_string(n) + "\t") &&
-                      Catch::Contains("log-errors:0") &&
-                      Catch::Contains("\tplan:0.90,execute:0.90\tplan→execute\t0.0000\tkeep\ttwo stages\n"));
+  CHECK_THAT(tsv, Catch::Contains("\t" + std::to_string(n - 1) + "\t") && Catch::Contains("log-errors:0") &&
+                      Catch::Contains("\tplan:0.90,execute:0.90\tplan→execute\t0.0000\tkeep\ttwo stages\t"
+                                      "pipeline-e2e\t" + std::to_string(n) + "\n"));
 }
 
 TEST_CASE("trial errors get Harbor's names, unusable tasks are skipped, the run goes on",
@@ -256,6 +256,18 @@ TEST_CASE("trial errors get Harbor's names, unusable tasks are skipped, the run 
   INFO(harbor.out << harbor.err);
   CHECK(harbor.exit_code == 0);
   CHECK(containers_of_job("errors-e2e").empty());
+
+  // The skipped task is listed in the job, and counts as failed in the experiment log.
+  json extra = read_json(job / "autoswarm_config.json");
+  REQUIRE(extra["skipped_tasks"].size() == 1);
+  CHECK(extra["skipped_tasks"][0]["task"] == "broken");
+  CHECK(extra["tasks"].size() == 5);
+  auto record = autoswarm::util::run_process({AUTOSWARM_BINARY, "bench", "record", job.string(), "--status",
+                                              "discard", "--results", (dir / "results.tsv").string()});
+  INFO(record.err);
+  REQUIRE(record.exit_code == 0);
+  CHECK_THAT(record.out, Catch::EndsWith("\tdiscard\t\terrors-e2e\t6\n"));
+  CHECK_THAT(record.out, Catch::Contains("\t0.2000\t1\t"));
 }
 
 TEST_CASE("bench run -k 2 -r 1: attempts, named rewards, pass@k and retries as Harbor writes them",

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <regex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "autoswarm/bench/trials/docker_cli.h"
@@ -98,6 +99,19 @@ inline nlohmann::json read_json(const std::filesystem::path& path) {
 inline std::vector<std::string> containers_of_job(const std::string& job) {
   return bench::DockerCli().containers_with_label(std::string("autoswarm.job=") + job);
 }
+
+// Waits (at most 90 s) until the job has a container; false if it never gets one.
+inline bool wait_for_container(const std::string& job) {
+  using namespace std::chrono_literals;
+  auto deadline = std::chrono::steady_clock::now() + 90s;
+  while (containers_of_job(job).empty() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(200ms);
+  }
+  return !containers_of_job(job).empty();
+}
+
+// A tests/test.sh that always passes.
+inline const std::string kPassingTest = "echo 1 > /logs/verifier/reward.txt\n";
 
 // A task FROM autoswarm-base with WORKDIR /app; no tests/test.sh when `test_sh` is empty.
 inline void write_task(const std::filesystem::path& dir, const std::string& toml,

@@ -13,15 +13,16 @@ namespace autoswarm::bench {
 struct ExperimentPoint {
   size_t number = 0;                  // 1-based position in the file
   std::string commit;
-  double passed = 0;                  // the count of "3/4" (0 when the field is not a number)
-  std::optional<double> trials;       // the 4 of "3/4"
+  double passed = 0;                  // `passed`: 3, or the 3 of "3/4" (0 when not a number)
+  std::optional<double> trials;       // out of how many: the `n_tasks` column, or the 4 of "3/4"
   std::string status;                 // keep | discard | crash (anything else is drawn as discard)
   std::string description;
 };
 
 // Reads results.tsv text: tab-split lines, columns found by the header's names (`passed`,
-// `status`, `commit`, `description`), so a file without some column (e.g. stage_scores) is
-// read too; a file without a header is taken in the standard column order. Blank lines are
+// `n_tasks`, `status`, `commit`, `description`), so a file without some column (e.g.
+// stage_scores, or the nine-column layout without n_tasks whose passed reads "3/4") is read
+// too; a file without a header is taken in the standard column order. Blank lines are
 // skipped. `file_name` appears in errors (a header without a `passed` column).
 std::vector<ExperimentPoint> parse_experiments(const std::string& tsv_text,
                                                const std::string& file_name = "results.tsv");

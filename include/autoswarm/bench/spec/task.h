@@ -75,6 +75,7 @@ struct Task {
 struct TaskProblem {
   std::filesystem::path file;
   std::string reason;
+  std::filesystem::path task_dir;  // the task's directory
 
   std::string message() const;  // "<file>: <reason>"
 };

@@ -1,5 +1,5 @@
 // A benchmark job: every task's trial, -n at a time, into a Harbor job directory
-//   <jobs_dir>/<job_name>/{config.json, result.json, autoswarm.json, <trial>/…}
+//   <jobs_dir>/<job_name>/{config.json, autoswarm_config.json, result.json, autoswarm.json, <trial>/…}
 // and <jobs_dir>/latest → it (the layout: job_dir.h). config.json and result.json, and each
 // trial's, are Harbor's models (JobConfig, JobResult, TrialConfig, TrialResult) as
 // tests/harbor_schema/ describes them; AutoSwarm's summary is autoswarm.json.
@@ -18,6 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "autoswarm/bench/spec/spec_origin.h"
 #include "autoswarm/bench/trials/trial.h"
 
 namespace autoswarm::bench {
@@ -50,7 +51,10 @@ struct JobOptions {
   std::filesystem::path dataset_path;   // the tasks directory, config.json's datasets[0].path
   std::vector<std::string> include, exclude;  // -i / -x globs, datasets[0].task_names / exclude_
   std::optional<size_t> n_tasks;        // -l, datasets[0].n_tasks
-  nlohmann::json run_options;           // the command's flags, for autoswarm.json's "run"
+  nlohmann::json run_options;           // the flags config.json has no field for: autoswarm_config.json's
+                                        // "run" (bench resume reads them back), autoswarm.json's "run"
+  std::optional<SpecOrigin> spec_origin;  // the spec's hash and git state: autoswarm_config.json's "spec"
+  std::vector<TaskProblem> skipped_tasks;  // unusable tasks: autoswarm_config.json's "skipped_tasks"
 };
 
 // Counts as the job goes; what a progress display shows.
@@ -87,6 +91,7 @@ struct JobResult {
   bool interrupted = false;
   size_t containers_left = 0;           // could not be removed (named in the log)
   std::string started_at, finished_at;
+  std::string resumed_at;               // when bench resume last ran it ("" : never)
   std::string agent;                    // "pipeline", "oracle", ...
   std::string model;
   std::string declared_topology;        // the spec's (or the agent's name)
@@ -122,11 +127,12 @@ struct JobResult {
 double pass_at_k(size_t n, size_t c, size_t k);
 
 // Creates the job directory (a fresh one: an explicit job_name that already exists is a
-// UsageError), runs the trials, writes result.json (at the start, after every finished trial
-// with the running and pending counts, and at the end), autoswarm.json at the end, and
-// points <jobs_dir>/latest at the job.
+// UsageError), writes config.json and autoswarm_config.json, runs the trials, writes
+// result.json (at the start, after every finished trial with the running and pending counts,
+// and at the end), autoswarm.json at the end, and points <jobs_dir>/latest at the job.
 // Checks the docker daemon first (DockerUnavailableError), and removes the containers earlier
-// runs that are gone left behind, with a warning that says so (remove_orphaned_containers). `cancel` is read, never written.
+// runs that are gone left behind, with a warning that says so (remove_orphaned_containers);
+// neither when the trials' EnvironmentFactory is not docker's. `cancel` is read, never written.
 JobResult run_job(const std::vector<Task>& tasks, JobOptions options,
                   const std::atomic<bool>& cancel, const JobCallbacks& callbacks = {});
 

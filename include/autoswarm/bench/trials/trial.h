@@ -62,6 +62,11 @@ struct TrialResult {
   double reward() const;              // reward_of(rewards) (job_dir.h)
   bool passed() const;                // reward() == 1 (the task fully solved)
   nlohmann::json to_json() const;     // Harbor's TrialResult, for result.json
+  // A result.json read back (bench resume), in the trial directory `trial`; nullopt unless it
+  // is an object naming its task_name and finished_at (what every written one does). Fields
+  // to_json has no place for (duration_sec) stay 0; an exception_type Harbor does not name
+  // reads as InternalError.
+  static std::optional<TrialResult> from_json(const nlohmann::json& j, const TrialDir& trial);
 };
 
 // Where a trial's environment comes from. An empty function means docker: ensure_task_image()
@@ -74,6 +79,9 @@ struct EnvironmentFactory {
   // The environment, started from `options.image`. Throws DockerError: the trial's
   // EnvironmentStartError.
   std::function<std::unique_ptr<Environment>(const ContainerOptions& options)> start;
+
+  // Whether trials need the docker daemon: either function left empty.
+  bool uses_docker() const { return !build_image || !start; }
 };
 
 // What every trial of a job shares.
