@@ -19,16 +19,15 @@ namespace {
 
 std::string errno_text() { return std::strerror(errno); }
 
-// Makes a directory entry durable: after a rename, the directory itself must be synced.
-void fsync_directory(const fs::path& dir) {
+}  // namespace
+
+void sync_directory(const fs::path& dir) {
   int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return;
   ::fsync(fd);
   ::close(fd);
 }
 
-// Writes all of `content` to `fd`, resuming after short writes and signals; false (errno set)
-// on failure.
 bool write_all(int fd, std::string_view content) {
   const char* data = content.data();
   size_t left = content.size();
@@ -43,8 +42,6 @@ bool write_all(int fd, std::string_view content) {
   }
   return true;
 }
-
-}  // namespace
 
 std::string read_file(const fs::path& path) {
   std::error_code ec;
@@ -164,7 +161,7 @@ void write_file_atomic(const fs::path& path, std::string_view content, unsigned 
     ::unlink(tmpl.c_str());
     throw FileError("cannot write " + path.string() + ": rename: " + reason);
   }
-  fsync_directory(dir);
+  sync_directory(dir);
 }
 
 std::vector<std::string> write_files_atomic(const fs::path& dir, const std::vector<NewFile>& files,

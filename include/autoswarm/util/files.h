@@ -49,6 +49,14 @@ std::vector<std::string> write_files_atomic(const std::filesystem::path& dir,
                                             const std::vector<NewFile>& files,
                                             unsigned mode = 0600);
 
+// Writes all of `content` to the descriptor, resuming after short writes and signals. False
+// (errno set) when a write fails; what was written before that stays written.
+bool write_all(int fd, std::string_view content);
+
+// Makes the entries of `dir` durable (fsync of the directory itself): after a file was created
+// or renamed in it. Best effort: a directory that cannot be opened is left as it is.
+void sync_directory(const std::filesystem::path& dir);
+
 // Creates `dir` (and parents) if missing; a directory this call creates gets `mode`.
 // Throws FileError when it exists as a non-directory or cannot be created.
 void ensure_directory(const std::filesystem::path& dir, unsigned mode = 0700);
