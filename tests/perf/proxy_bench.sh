@@ -161,24 +161,27 @@ skills:
     created: 2026-01-01T00:00:00Z
 EOF
 
-"$AUTOSWARM" --home "$TMP/home" start --upstream "$FAKE_URL" --model fake-model --port 0 \
-  "${PROXY_ARGS[@]}" >"$TMP/proxy.out" 2>"$TMP/proxy.err" &
-PROXY_PID=$!
-PIDS+=("$PROXY_PID")
-PROXY_URL=$(wait_for_line "$TMP/proxy.out" 'listening +http://127\.0\.0\.1:[0-9]+' 100) || {
-  note "autoswarm start did not start:"; cat "$TMP/proxy.out" "$TMP/proxy.err" >&2; exit 1; }
-PROXY_URL=http${PROXY_URL#*http}
+# Starts `autoswarm --home DIR start ... ARGS` (output in $TMP/NAME.out and .err); sets
+# STARTED_PID and STARTED_URL.
+start_proxy() {   # name home [args...]
+  local name=$1 home=$2
+  shift 2
+  "$AUTOSWARM" --home "$home" start --upstream "$FAKE_URL" --model fake-model --port 0 "$@" \
+    "${PROXY_ARGS[@]}" >"$TMP/$name.out" 2>"$TMP/$name.err" &
+  STARTED_PID=$!
+  PIDS+=("$STARTED_PID")
+  STARTED_URL=$(wait_for_line "$TMP/$name.out" 'listening +http://127\.0\.0\.1:[0-9]+' 100) || {
+    note "autoswarm start $* did not start:"; cat "$TMP/$name.out" "$TMP/$name.err" >&2; exit 1; }
+  STARTED_URL=http${STARTED_URL#*http}
+}
+start_proxy proxy "$TMP/home"
+PROXY_PID=$STARTED_PID PROXY_URL=$STARTED_URL
 
 # The same proxy without the conversation log, in its own data directory.
 mkdir -p "$TMP/home-nolog"
 cp "$TMP/home/skills.yaml" "$TMP/home-nolog/"
-"$AUTOSWARM" --home "$TMP/home-nolog" start --upstream "$FAKE_URL" --model fake-model --port 0 --no-log \
-  "${PROXY_ARGS[@]}" >"$TMP/nolog.out" 2>"$TMP/nolog.err" &
-NOLOG_PID=$!
-PIDS+=("$NOLOG_PID")
-NOLOG_URL=$(wait_for_line "$TMP/nolog.out" 'listening +http://127\.0\.0\.1:[0-9]+' 100) || {
-  note "autoswarm start --no-log did not start:"; cat "$TMP/nolog.out" "$TMP/nolog.err" >&2; exit 1; }
-NOLOG_URL=http${NOLOG_URL#*http}
+start_proxy nolog "$TMP/home-nolog" --no-log
+NOLOG_PID=$STARTED_PID NOLOG_URL=$STARTED_URL
 
 # --- nginx -----------------------------------------------------------------------------------------
 
