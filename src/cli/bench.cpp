@@ -1,10 +1,5 @@
 // `autoswarm bench`: the parent of the benchmark subcommands. Each one lives in its own file
 // and is one row of kBenchSubcommands; adding one is a row here and a line in bench_commands.h.
-#include <iostream>
-#include <memory>
-#include <utility>
-#include <vector>
-
 #include "bench_commands.h"
 
 namespace autoswarm::cli {
@@ -30,20 +25,6 @@ const Subcommand kBenchSubcommands[] = {
 
 }  // namespace
 
-Runner configure_bench(CLI::App& app) {
-  app.fallthrough();  // global options are accepted after `bench <subcommand>` too
-  auto runners = std::make_shared<std::vector<std::pair<CLI::App*, Runner>>>();
-  for (const Subcommand& sub : kBenchSubcommands) {
-    CLI::App* cmd = app.add_subcommand(sub.name, sub.summary);
-    runners->emplace_back(cmd, sub.configure(*cmd));
-  }
-  return [runners, &app](const GlobalOptions& global) {
-    for (auto& [cmd, runner] : *runners) {
-      if (cmd->parsed()) return runner(global);
-    }
-    std::cerr << "error: `autoswarm bench` needs a subcommand\n" << app.help();
-    return 2;
-  };
-}
+Runner configure_bench(CLI::App& app) { return configure_group(app, kBenchSubcommands); }
 
 }  // namespace autoswarm::cli

@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 
 namespace autoswarm::cli {
@@ -28,11 +29,17 @@ struct Subcommand {
   Runner (*configure)(CLI::App& app);
 };
 
+// For a subcommand that only holds subcommands (`bench`, `conversations`): adds each row of
+// `table` to `app` and returns the runner of whichever was given; without one it prints the
+// help and returns 2 ("`autoswarm <name>` needs a subcommand").
+Runner configure_group(CLI::App& app, std::span<const Subcommand> table);
+
 // The subcommands
 Runner configure_doctor(CLI::App& app);
 Runner configure_start(CLI::App& app);
 Runner configure_bench(CLI::App& app);
 Runner configure_reflect(CLI::App& app);
 Runner configure_skills(CLI::App& app);
+Runner configure_conversations(CLI::App& app);
 
 }  // namespace autoswarm::cli

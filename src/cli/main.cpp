@@ -22,6 +22,7 @@ const Subcommand kSubcommands[] = {
     {"bench", "Benchmark agent pipelines on Harbor tasks (validate, run, resume, eval, record, compare, plot, init)", configure_bench},
     {"reflect", "Learn skills from new conversations and prune wrong ones (for cron)", configure_reflect},
     {"skills", "List, add, remove, restore or clear the learned skills", configure_skills},
+    {"conversations", "List and show the logged conversations; migrate older versions' files", configure_conversations},
 };
 
 constexpr int kUsageExit = 2;

@@ -11,6 +11,8 @@
 #include <random>
 
 #include "autoswarm/util/files.h"
+#include "autoswarm/util/utc_time.h"
+#include "segment_appender.h"
 
 namespace autoswarm::conversations {
 namespace {
@@ -40,18 +42,7 @@ ConversationLog::ConversationLog(std::filesystem::path dir, ConversationLogOptio
   if (options_.max_queued == 0) options_.max_queued = 1;
   if (options_.max_batch == 0) options_.max_batch = 1;
   util::ensure_directory(dir_, 0700);
-  // A writer killed between writing a temp file and renaming it leaves ".<id>.json.tmp"; one
-  // this old belongs to no writer still running.
-  std::error_code ec;
-  const auto stale = std::filesystem::file_time_type::clock::now() - std::chrono::minutes(1);
-  for (std::filesystem::directory_iterator it(dir_, ec), end; !ec && it != end; it.increment(ec)) {
-    const std::string name = it->path().filename().string();
-    std::error_code ignored;
-    if (name.size() > 5 && name.front() == '.' && name.ends_with(".tmp") && it->is_regular_file(ignored) &&
-        it->last_write_time(ignored) < stale) {
-      std::filesystem::remove(it->path(), ignored);
-    }
-  }
+  segments_ = std::make_unique<SegmentAppender>(dir_, options_.segment_bytes);
   writer_ = std::thread([this] { write_loop(); });
 }
 
@@ -60,9 +51,9 @@ ConversationLog::Dropped ConversationLog::dropped() const {
   return dropped_;
 }
 
-void ConversationLog::note_dropped(const std::string& why) {
+void ConversationLog::note_dropped(const std::string& why, size_t count) {
   std::lock_guard lock(dropped_mu_);
-  ++dropped_.count;
+  dropped_.count += count;
   dropped_.last_error = why;
 }
 
@@ -150,25 +141,36 @@ void ConversationLog::write_loop() {
 }
 
 void ConversationLog::write_batch(std::deque<Pending>& batch) {
-  std::vector<util::NewFile> files;
-  files.reserve(batch.size());
+  std::string lines;
+  size_t records = 0;
   for (Pending& p : batch) {
     try {
       if (p.id.empty() || p.id.find('/') != std::string::npos || p.id.front() == '.') {
         throw std::runtime_error("record without a valid id");
       }
+      nlohmann::json record = p.build();
+      if (!record.is_object()) throw std::runtime_error("the record is not a JSON object");
+      record["id"] = p.id;
       // Invalid UTF-8 from a client must not lose the record: replace it rather than throw.
-      files.push_back({p.id + ".json",
-                       p.build().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"});
+      std::string line = record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      if (line.size() > options_.max_record_bytes) {
+        throw std::runtime_error("the record is " + std::to_string(line.size()) + " bytes, more than the " +
+                                 std::to_string(options_.max_record_bytes) + " a record may have");
+      }
+      lines.append(line).push_back('\n');
+      ++records;
     } catch (const std::exception& e) {
       spdlog::error("could not log conversation {}: {}", p.id, e.what());
       note_dropped(e.what());
     }
     p.build = nullptr;  // the record's parts are not needed past this point
   }
-  for (const std::string& failure : util::write_files_atomic(dir_, files, 0600)) {
-    spdlog::error("could not log a conversation: {}", failure);
-    note_dropped(failure);
+  if (records == 0) return;
+  try {
+    segments_->append(util::utc_timestamp().substr(0, 10), lines);
+  } catch (const std::exception& e) {
+    spdlog::error("could not log {} conversation{}: {}", records, records == 1 ? "" : "s", e.what());
+    note_dropped(e.what(), records);
   }
 }
 

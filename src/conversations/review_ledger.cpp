@@ -118,11 +118,7 @@ void ReviewLedger::mark(ReviewMark m) {
     // A torn last line (a power cut mid-append) must not swallow the next record.
     off_t size = ::lseek(fd_, 0, SEEK_END);
     if (size == 0) {  // possibly just created: make its directory entry durable too
-      int dir = ::open(path_.parent_path().empty() ? "." : path_.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      if (dir >= 0) {
-        ::fsync(dir);
-        ::close(dir);
-      }
+      util::sync_directory(path_.parent_path());
     } else {
       char last = '\n';
       if (::pread(fd_, &last, 1, size - 1) == 1 && last != '\n') prefix = "\n";
@@ -134,15 +130,7 @@ void ReviewLedger::mark(ReviewMark m) {
   if (!m.injected.empty()) j["injected"] = m.injected;
   const std::string line = prefix + j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
   // One write(2): a killed process leaves the whole line or none of it.
-  size_t done = 0;
-  while (done < line.size()) {
-    ssize_t n = ::write(fd_, line.data() + done, line.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      fail("write");
-    }
-    done += static_cast<size_t>(n);
-  }
+  if (!util::write_all(fd_, line)) fail("write");
   dirty_ = true;
   if (m.outcome == ReviewOutcome::kUnparsable) {
     ++unparsable_[m.conversation_id];

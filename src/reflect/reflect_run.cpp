@@ -4,7 +4,7 @@
 
 #include <algorithm>
 #include <map>
-#include <set>
+#include <unordered_map>
 #include <system_error>
 
 #include "autoswarm/conversations/conversation_files.h"
@@ -70,15 +70,15 @@ class Run {
     if (!o_.dry_run) store_.tidy();
     const skills::RemovedSkills removed = store_.load_removed();
     ledger_.emplace(data_.review_ledger_file(), o_.ledger_sync_interval);
-    ids_ = conversations::list_conversation_ids(conversations_dir_);
+    records_ = conversations::list_records(conversations_dir_);
+    for (size_t i = 0; i < records_.size(); ++i) by_id_.emplace(records_[i].id, i);
 
     // A conversation that some skill was learned from is reviewed, even when a run was killed
     // between writing the skill and its review mark; such marks are written now.
-    const std::set<std::string> known_ids(ids_.begin(), ids_.end());
     std::map<std::string, std::string> learned;  // conversation id -> skill id
     auto note_sources = [&](const skills::Skill& s) {
       for (const auto& src : s.sources) {
-        if (known_ids.contains(src)) learned.emplace(src, s.id);
+        if (by_id_.contains(src)) learned.emplace(src, s.id);
       }
     };
     for (const auto& s : book_.skills) note_sources(s);
@@ -90,7 +90,7 @@ class Run {
         ++recovered;
         std::vector<std::string> injected;
         try {
-          injected = conversations::load_conversation(conversations_dir_, conversation).injected_skills;
+          injected = conversations::load_conversation(records_[by_id_.at(conversation)]).injected_skills;
         } catch (const Error&) {
         }
         ledger_->mark({conversation, util::utc_timestamp(), conversations::ReviewOutcome::kAdded, skill,
@@ -98,9 +98,9 @@ class Run {
       }
     }
 
-    std::vector<std::string> pending;
-    for (const auto& id : ids_) {
-      if (!ledger_->contains(id) && !learned.contains(id)) pending.push_back(id);
+    std::vector<const conversations::RecordRef*> pending;
+    for (const auto& ref : records_) {
+      if (!ledger_->contains(ref.id) && !learned.contains(ref.id)) pending.push_back(&ref);
     }
     const size_t total_pending = pending.size();
     if (o_.limit > 0 && pending.size() > o_.limit) pending.resize(o_.limit);
@@ -110,9 +110,9 @@ class Run {
                        ? " (" + std::to_string(total_pending - pending.size()) + " more left for later runs by --limit)"
                        : "");
     }
-    for (const auto& id : pending) {
+    for (const conversations::RecordRef* ref : pending) {
       if (stop_) break;
-      review(id);
+      review(*ref);
     }
     result_.remaining = total_pending - result_.reviewed;
     if (stop_ && result_.remaining > 0) {
@@ -180,10 +180,11 @@ class Run {
     spdlog::debug("{}: skipped: {}", id, reason);
   }
 
-  void review(const std::string& id) {
+  void review(const conversations::RecordRef& ref) {
+    const std::string& id = ref.id;
     Conversation c;
     try {
-      c = conversations::load_conversation(conversations_dir_, id);
+      c = conversations::load_conversation(ref);
     } catch (const Error& e) {
       spdlog::warn("{} (skipped)", e.what());
       skip(id, std::string("unreadable: ") + e.what(), {});
@@ -281,9 +282,9 @@ class Run {
   // The most recent conversations worth showing the judge, oldest first.
   std::vector<Conversation> recent_sample() {
     std::vector<Conversation> out;
-    for (auto it = ids_.rbegin(); it != ids_.rend() && out.size() < o_.prune_sample; ++it) {
+    for (auto it = records_.rbegin(); it != records_.rend() && out.size() < o_.prune_sample; ++it) {
       try {
-        Conversation c = conversations::load_conversation(conversations_dir_, *it);
+        Conversation c = conversations::load_conversation(*it);
         if (!c.failed() && !blank(c.reply_content)) out.push_back(std::move(c));
       } catch (const Error&) {
       }
@@ -339,7 +340,8 @@ class Run {
   skills::SkillBook book_;
   std::optional<skills::SkillBook> dry_book_;
   std::optional<conversations::ReviewLedger> ledger_;
-  std::vector<std::string> ids_;
+  std::vector<conversations::RecordRef> records_;  // oldest first
+  std::unordered_map<std::string, size_t> by_id_;   // id -> index in records_
   std::unique_ptr<llm::Client> client_;  // null until connected
   std::string model_;
   bool connect_tried_ = false;

@@ -36,7 +36,7 @@ void add_block(std::string& out, const std::string& label, const std::string& bo
 
 }  // namespace
 
-std::string render_transcript(const conversations::Conversation& c, size_t max_chars) {
+std::string render_transcript(const conversations::Conversation& c, size_t max_chars, std::string_view reply_label) {
   const size_t system_cap = std::max<size_t>(max_chars / 4, 64);
   const size_t message_cap = std::max<size_t>(max_chars / 2, 64);
   std::string out;
@@ -59,7 +59,7 @@ std::string render_transcript(const conversations::Conversation& c, size_t max_c
   std::string reply = c.reply_content;
   std::string calls = tool_call_lines(c.reply_tool_calls);
   if (!calls.empty()) reply += (reply.empty() ? "" : "\n") + calls;
-  add_block(out, "assistant (the reply being reviewed)", reply, message_cap);
+  add_block(out, std::string(reply_label), reply, message_cap);
   return util::cut_middle(out, max_chars);
 }
 

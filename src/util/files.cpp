@@ -19,16 +19,15 @@ namespace {
 
 std::string errno_text() { return std::strerror(errno); }
 
-// Makes a directory entry durable: after a rename, the directory itself must be synced.
-void fsync_directory(const fs::path& dir) {
+}  // namespace
+
+void sync_directory(const fs::path& dir) {
   int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return;
   ::fsync(fd);
   ::close(fd);
 }
 
-// Writes all of `content` to `fd`, resuming after short writes and signals; false (errno set)
-// on failure.
 bool write_all(int fd, std::string_view content) {
   const char* data = content.data();
   size_t left = content.size();
@@ -43,8 +42,6 @@ bool write_all(int fd, std::string_view content) {
   }
   return true;
 }
-
-}  // namespace
 
 std::string read_file(const fs::path& path) {
   std::error_code ec;
@@ -164,63 +161,7 @@ void write_file_atomic(const fs::path& path, std::string_view content, unsigned 
     ::unlink(tmpl.c_str());
     throw FileError("cannot write " + path.string() + ": rename: " + reason);
   }
-  fsync_directory(dir);
-}
-
-std::vector<std::string> write_files_atomic(const fs::path& dir, const std::vector<NewFile>& files,
-                                            unsigned mode) {
-  std::vector<std::string> failures;
-  if (files.empty()) return failures;
-  auto fail = [&](const NewFile& f, const std::string& reason) {
-    failures.push_back("cannot write " + (dir / f.name).string() + ": " + reason);
-  };
-  int dir_fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd < 0) {
-    std::string reason = errno_text();
-    for (const auto& f : files) fail(f, reason);
-    return failures;
-  }
-  // The names are unique within a batch and the temp name is derived from the final one, so
-  // there is no random-name search (mkstemp) in what may be a directory of many files.
-  std::vector<const NewFile*> staged;
-  auto temp_name = [](const NewFile& f) { return "." + f.name + ".tmp"; };
-  for (const auto& f : files) {
-    std::string temp = temp_name(f);
-    int fd = ::openat(dir_fd, temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-    bool ok = fd >= 0 && ::fchmod(fd, mode) == 0 && write_all(fd, f.content);
-    std::string reason = ok ? "" : errno_text();
-    if (fd >= 0 && ::close(fd) != 0 && ok) {
-      ok = false;
-      reason = errno_text();
-    }
-    if (ok) {
-      staged.push_back(&f);
-    } else {
-      ::unlinkat(dir_fd, temp.c_str(), 0);
-      fail(f, reason);
-    }
-  }
-  // Contents durable before any rename makes them visible (no empty file after a power cut),
-  // then the renames themselves.
-  if (::syncfs(dir_fd) != 0) {
-    std::string reason = errno_text();
-    for (const NewFile* f : staged) {
-      ::unlinkat(dir_fd, temp_name(*f).c_str(), 0);
-      fail(*f, "sync: " + reason);
-    }
-    ::close(dir_fd);
-    return failures;
-  }
-  for (const NewFile* f : staged) {
-    if (::renameat(dir_fd, temp_name(*f).c_str(), dir_fd, f->name.c_str()) != 0) {
-      std::string reason = errno_text();
-      ::unlinkat(dir_fd, temp_name(*f).c_str(), 0);
-      fail(*f, "rename: " + reason);
-    }
-  }
-  ::fsync(dir_fd);
-  ::close(dir_fd);
-  return failures;
+  sync_directory(dir);
 }
 
 void ensure_directory(const fs::path& dir, unsigned mode) {

@@ -394,24 +394,47 @@ TEST_CASE("the proxy keeps serving while reflect runs and injects what it learne
   CHECK_THAT(system, Catch::Contains("- " + kLessonA));
 }
 
+TEST_CASE("reflect reviews older versions' <id>.json files beside segment lines, each record once", "[reflect][cli]") {
+  FakeUpstream fake;
+  ReflectHome h;
+  fake.set_script(Script().lesson(1, lesson_json(kLessonA)).lesson(2, lesson_json(kLessonB)).prune(R"({"remove": []})").yaml());
+  h.log_legacy(1, {.question = "topic-1 from an older version"});
+  h.log(2, {.question = "topic-2 from a segment"});
+  // A migration interrupted before it removed the file: the same record in both places.
+  h.log_legacy(3, {.question = "topic-3 in both"});
+  h.log(3, {.question = "topic-3 in both"});
+
+  auto r = h.run({"reflect", "--upstream", fake.url()});
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == "reviewed=3 added=2 skipped=1 pruned=0\n");
+  CHECK(calls_with(fake, kLessonSystem) == 3);
+  const auto marks = h.review_marks();
+  CHECK(marks.size() == 3);
+  for (const auto& [id, count] : marks) CHECK(count == 1);
+  const SkillBook book = h.skills();
+  REQUIRE(book.skills.size() == 2);
+  CHECK(book.skills[0].sources == std::vector<std::string>{ReflectHome::id_for(1)});
+  CHECK(book.skills[1].sources == std::vector<std::string>{ReflectHome::id_for(2)});
+}
+
 TEST_CASE("a record with a malformed message is skipped with a warning and later records are still learned from",
           "[reflect][cli]") {
   FakeUpstream fake;
   ReflectHome h;
   fake.set_script(Script().lesson(2, lesson_json(kLessonA)).prune(R"({"remove": []})").yaml());
-  h.log(1, {.question = "topic-1 first"});
-  h.log(2, {.question = "topic-2 second"});
   // What an older proxy logged for {"role": 5} in a non-final message.
-  const auto bad = h.conversations() / (ReflectHome::id_for(1) + ".json");
-  json record = json::parse(autoswarm::util::read_file(bad));
+  json record = ReflectHome::record(1, {.question = "topic-1 first"});
   record["messages"].insert(record["messages"].begin(), json{{"role", 5}, {"content", "x"}});
-  autoswarm::util::write_file_atomic(bad, record.dump());
+  h.append(record);
+  h.log(2, {.question = "topic-2 second"});
+  const std::string bad = h.segment().string() + ":1";
 
   auto r = h.run({"reflect", "--upstream", fake.url()});
   INFO(r.err);
   CHECK(r.exit_code == 0);
   CHECK(r.out == "reviewed=2 added=1 skipped=1 pruned=0\n");
-  CHECK_THAT(r.err, Catch::Contains(bad.string() + ": messages[0].role must be a string (got number) (skipped)"));
+  CHECK_THAT(r.err, Catch::Contains(bad + ": messages[0].role must be a string (got number) (skipped)"));
   REQUIRE(h.skills().skills.size() == 1);
   CHECK(h.skills().skills[0].text == kLessonA);
   // The next run does not stop at it either.

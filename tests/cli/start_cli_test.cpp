@@ -9,6 +9,7 @@
 #include <thread>
 #include <utility>
 
+#include "autoswarm/conversations/conversation_files.h"
 #include "autoswarm/util/files.h"
 #include "autoswarm/util/subprocess.h"
 #include "support/background_process.h"
@@ -57,7 +58,7 @@ TEST_CASE("start serves until SIGINT, then exits 0 with the log written", "[cli]
   CHECK(proc.wait() == 0);
   CHECK_THAT(proc.err(), Catch::Contains("POST /v1/chat/completions 200 model=llama3:latest"));
   size_t logs = 0;
-  for ([[maybe_unused]] auto& e : std::filesystem::directory_iterator(home / "conversations")) ++logs;
+  autoswarm::conversations::for_each_record(home / "conversations", [&](auto&) { ++logs; });
   CHECK(logs == 1);
 }
 

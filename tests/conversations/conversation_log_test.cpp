@@ -1,19 +1,45 @@
+// The writer of the conversation log: what lands in the segment files, byte for byte.
 #include "autoswarm/conversations/conversation_log.h"
 
 #include <catch2/catch.hpp>
 
 #include <atomic>
 #include <chrono>
+#include <fstream>
 #include <future>
 #include <set>
 #include <thread>
 #include <sys/stat.h>
 
 #include "autoswarm/util/files.h"
+#include "autoswarm/util/utc_time.h"
+#include "conversations/segment_test_support.h"
 #include "support/captured_log.h"
 #include "support/temp_dir.h"
 
 using namespace autoswarm;
+using autoswarm::testing::only_segment;
+using autoswarm::testing::record_ids;
+using autoswarm::testing::segment_lines;
+using nlohmann::json;
+
+namespace {
+
+std::string today() { return util::utc_timestamp().substr(0, 10); }
+
+unsigned mode_of(const std::filesystem::path& path) {
+  struct stat st {};
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  return st.st_mode & 0777;
+}
+
+size_t entries(const std::filesystem::path& dir) {
+  size_t n = 0;
+  for ([[maybe_unused]] auto& e : std::filesystem::directory_iterator(dir)) ++n;
+  return n;
+}
+
+}  // namespace
 
 TEST_CASE("conversation ids sort by time and do not collide", "[log]") {
   std::set<std::string> ids;
@@ -28,31 +54,41 @@ TEST_CASE("conversation ids sort by time and do not collide", "[log]") {
   CHECK(ids.size() == 500);
 }
 
-TEST_CASE("records are written as private files, all of them by flush", "[log]") {
+TEST_CASE("records are written as lines of today's private segment, all of them by flush", "[log]") {
   testing::TempDir dir;
   auto logdir = dir / "conversations";
+  const std::string day_before = today();
   {
     conversations::ConversationLog log(logdir);
     for (int i = 0; i < 20; ++i) log.append({{"id", "c" + std::to_string(i)}, {"n", i}});
     log.flush();
+    const auto segments = conversations::list_segments(logdir);
+    REQUIRE(segments.size() == 1);
+    CHECK((segments[0].day == day_before || segments[0].day == today()));
+    CHECK(segments[0].part == 0);
+    const auto file = logdir / segments[0].file_name();
+    CHECK(mode_of(file) == 0600);
+    const auto lines = segment_lines(file);
+    REQUIRE(lines.size() == 20);
     for (int i = 0; i < 20; ++i) {
-      auto file = logdir / ("c" + std::to_string(i) + ".json");
-      REQUIRE(std::filesystem::exists(file));
-      CHECK(nlohmann::json::parse(util::read_file(file))["n"] == i);
-      struct stat st {};
-      ::stat(file.c_str(), &st);
-      CHECK((st.st_mode & 0777) == 0600);
+      CHECK(lines[i] == json({{"id", "c" + std::to_string(i)}, {"n", i}}).dump());  // compact, in order
     }
     log.append({{"id", "last"}});
   }  // the destructor writes what is still queued
-  CHECK(std::filesystem::exists(logdir / "last.json"));
-  struct stat st {};
-  ::stat(logdir.c_str(), &st);
-  CHECK((st.st_mode & 0777) == 0700);
-  // Only the records: no temp files left behind.
-  size_t files = 0;
-  for ([[maybe_unused]] auto& e : std::filesystem::directory_iterator(logdir)) ++files;
-  CHECK(files == 21);
+  CHECK(record_ids(logdir).back() == "last");
+  CHECK(mode_of(logdir) == 0700);
+  CHECK(entries(logdir) == 1);  // one segment: no file per record, no temp files
+}
+
+TEST_CASE("records appended together are one line each, in one segment", "[log]") {
+  testing::TempDir dir;
+  conversations::ConversationLog log(dir / "c", {.gather = std::chrono::seconds(30)});
+  for (int i = 0; i < 5; ++i) log.append({{"id", "b" + std::to_string(i)}, {"text", "one\ntwo"}});
+  log.flush();
+  const std::string text = util::read_file(only_segment(dir / "c"));
+  CHECK(std::count(text.begin(), text.end(), '\n') == 5);
+  CHECK(text.back() == '\n');
+  CHECK(record_ids(dir / "c") == std::vector<std::string>{"b0", "b1", "b2", "b3", "b4"});
 }
 
 TEST_CASE("invalid UTF-8 from a client does not lose the record", "[log]") {
@@ -60,7 +96,7 @@ TEST_CASE("invalid UTF-8 from a client does not lose the record", "[log]") {
   conversations::ConversationLog log(dir / "c");
   log.append({{"id", "bad"}, {"text", std::string("caf\xC3", 4)}});
   log.flush();
-  CHECK(std::filesystem::exists(dir / "c" / "bad.json"));
+  CHECK(record_ids(dir / "c") == std::vector<std::string>{"bad"});
 }
 
 TEST_CASE("a record is one line of JSON built on the writer thread", "[log]") {
@@ -69,29 +105,43 @@ TEST_CASE("a record is one line of JSON built on the writer thread", "[log]") {
   std::thread::id built_on;
   log.append("deferred", [&] {
     built_on = std::this_thread::get_id();
-    return nlohmann::json{{"id", "deferred"}, {"messages", {{{"role", "user"}, {"content", "a\nb"}}}}};
+    return json{{"messages", {{{"role", "user"}, {"content", "a\nb"}}}}};
   });
   log.flush();
   CHECK(built_on != std::thread::id());
   CHECK(built_on != std::this_thread::get_id());
-  std::string text = util::read_file(dir / "c" / "deferred.json");
-  CHECK(text.find('\n') == text.size() - 1);
-  CHECK(nlohmann::json::parse(text)["messages"][0]["content"] == "a\nb");
+  const auto lines = segment_lines(only_segment(dir / "c"));
+  REQUIRE(lines.size() == 1);
+  const json record = json::parse(lines[0]);
+  CHECK(record["id"] == "deferred");  // the id it was appended with
+  CHECK(record["messages"][0]["content"] == "a\nb");
 }
 
 TEST_CASE("a record that cannot be built or has no valid id is skipped, not the others", "[log]") {
   testing::TempDir dir;
+  testing::CapturedLog captured;
   conversations::ConversationLog log(dir / "c");
-  log.append("broken", []() -> nlohmann::json { throw std::runtime_error("no"); });
-  log.append(nlohmann::json{{"no-id", true}});
-  log.append(nlohmann::json{{"id", "../escape"}});
-  log.append(nlohmann::json{{"id", "fine"}});
+  log.append("broken", []() -> json { throw std::runtime_error("no"); });
+  log.append(json{{"no-id", true}});
+  log.append(json{{"id", "../escape"}});
+  log.append("not-an-object", [] { return json::array(); });
+  log.append(json{{"id", "fine"}});
   log.flush();
-  size_t files = 0;
-  for ([[maybe_unused]] auto& e : std::filesystem::directory_iterator(dir / "c")) ++files;
-  CHECK(files == 1);
-  CHECK(std::filesystem::exists(dir / "c" / "fine.json"));
-  CHECK_FALSE(std::filesystem::exists(dir / "escape.json"));
+  CHECK(record_ids(dir / "c") == std::vector<std::string>{"fine"});
+  CHECK(entries(dir / "c") == 1);
+  CHECK(log.dropped().count == 4);
+}
+
+TEST_CASE("a record longer than the limit is dropped and counted, the rest of its batch written", "[log]") {
+  testing::TempDir dir;
+  testing::CapturedLog captured;
+  conversations::ConversationLog log(dir / "c", {.gather = std::chrono::seconds(30), .max_record_bytes = 100});
+  log.append({{"id", "small"}});
+  log.append({{"id", "big"}, {"text", std::string(200, 'x')}});
+  log.flush();
+  CHECK(record_ids(dir / "c") == std::vector<std::string>{"small"});
+  CHECK(log.dropped().count == 1);
+  CHECK_THAT(log.dropped().last_error, Catch::Contains("more than the 100 a record may have"));
 }
 
 TEST_CASE("a full queue makes append wait for the disk instead of growing", "[log]") {
@@ -105,7 +155,7 @@ TEST_CASE("a full queue makes append wait for the disk instead of growing", "[lo
     return [&, id] {
       ++building;
       released.wait();
-      return nlohmann::json{{"id", id}};
+      return json{{"id", id}};
     };
   };
   log.append("r0", blocked("r0"));  // taken by the writer, which then waits
@@ -124,9 +174,7 @@ TEST_CASE("a full queue makes append wait for the disk instead of growing", "[lo
   late.join();
   CHECK(appended);
   log.flush();
-  for (const char* id : {"r0", "r1", "r2", "r3"}) {
-    CHECK(std::filesystem::exists(dir / "c" / (std::string(id) + ".json")));
-  }
+  CHECK(record_ids(dir / "c") == std::vector<std::string>{"r0", "r1", "r2", "r3"});
 }
 
 TEST_CASE("records gather before a write, but flush and shutdown do not wait for that", "[log]") {
@@ -134,13 +182,54 @@ TEST_CASE("records gather before a write, but flush and shutdown do not wait for
   auto started = std::chrono::steady_clock::now();
   {
     conversations::ConversationLog log(dir / "c", {.gather = std::chrono::seconds(30)});
-    log.append(nlohmann::json{{"id", "gathered"}});
+    log.append(json{{"id", "gathered"}});
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    CHECK_FALSE(std::filesystem::exists(dir / "c" / "gathered.json"));  // still gathering
+    CHECK(record_ids(dir / "c").empty());  // still gathering
     log.flush();
-    CHECK(std::filesystem::exists(dir / "c" / "gathered.json"));
-    log.append(nlohmann::json{{"id", "at-exit"}});
+    CHECK(record_ids(dir / "c") == std::vector<std::string>{"gathered"});
+    log.append(json{{"id", "at-exit"}});
   }
-  CHECK(std::filesystem::exists(dir / "c" / "at-exit.json"));
+  CHECK(record_ids(dir / "c") == std::vector<std::string>{"gathered", "at-exit"});
   CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(10));
+}
+
+TEST_CASE("a torn last line a crash left is cut off by the next writer before it appends", "[log]") {
+  testing::TempDir dir;
+  testing::CapturedLog captured;
+  std::filesystem::create_directories(dir / "c");
+  const auto segment = dir / "c" / (today() + ".jsonl");
+  { std::ofstream(segment) << "{\"id\":\"whole\"}\n{\"id\":\"torn\",\"messa"; }
+  CHECK(record_ids(dir / "c") == std::vector<std::string>{"whole"});  // readers ignore the torn line
+  {
+    conversations::ConversationLog log(dir / "c");
+    log.append({{"id", "next"}});
+    log.flush();
+  }
+  CHECK(util::read_file(segment) == "{\"id\":\"whole\"}\n{\"id\":\"next\"}\n");
+  CHECK(captured.wait_for("cut off a torn last line of 19 bytes", std::chrono::milliseconds(0)));
+  CHECK(record_ids(dir / "c") == std::vector<std::string>{"whole", "next"});
+}
+
+TEST_CASE("a new segment of the day begins when a batch would pass the segment limit", "[log]") {
+  testing::TempDir dir;
+  const std::string line = json{{"id", "r00"}, {"pad", std::string(40, 'x')}}.dump() + "\n";  // 58 bytes
+  {
+    conversations::ConversationLog log(dir / "c", {.segment_bytes = 3 * line.size()});
+    for (int i = 0; i < 7; ++i) {
+      char id[8];
+      std::snprintf(id, sizeof id, "r%02d", i);
+      log.append({{"id", id}, {"pad", std::string(40, 'x')}});
+      log.flush();  // one batch each
+    }
+  }
+  const auto segments = conversations::list_segments(dir / "c");
+  REQUIRE(segments.size() == 3);
+  CHECK(segments[0].file_name() == segments[0].day + ".jsonl");
+  CHECK(segments[1].file_name() == segments[0].day + ".1.jsonl");
+  CHECK(segments[2].file_name() == segments[0].day + ".2.jsonl");
+  CHECK(segment_lines(dir / "c" / segments[0].file_name()).size() == 3);
+  CHECK(segment_lines(dir / "c" / segments[1].file_name()).size() == 3);
+  CHECK(segment_lines(dir / "c" / segments[2].file_name()).size() == 1);
+  CHECK(std::filesystem::file_size(dir / "c" / segments[0].file_name()) == 3 * line.size());
+  CHECK(record_ids(dir / "c") == std::vector<std::string>{"r00", "r01", "r02", "r03", "r04", "r05", "r06"});
 }

@@ -4,55 +4,18 @@
 
 #include <fstream>
 
-#include "autoswarm/conversations/conversation_files.h"
+#include <nlohmann/json.hpp>
+
 #include "autoswarm/util/error.h"
 #include "autoswarm/util/files.h"
 #include "support/temp_dir.h"
 
-using autoswarm::conversations::Conversation;
-using autoswarm::conversations::list_conversation_ids;
-using autoswarm::conversations::load_conversation;
 using autoswarm::conversations::parse_outcome;
 using autoswarm::conversations::ReviewLedger;
 using autoswarm::conversations::ReviewOutcome;
 using autoswarm::testing::TempDir;
 using autoswarm::util::read_file;
 using nlohmann::json;
-
-TEST_CASE("conversation ids are listed oldest first, skipping temp and other files", "[conversations]") {
-  TempDir dir;
-  for (const char* name : {"20260102T000000.000Z-bbbbbb.json", "20260101T000000.000Z-aaaaaa.json",
-                           ".20260103T000000.000Z-cccccc.json.tmp-XyZ123", "reviewed.jsonl", "notes.txt"}) {
-    std::ofstream(dir / name) << "{}";
-  }
-  std::filesystem::create_directory(dir / "sub.json");
-  CHECK(list_conversation_ids(dir.path()) ==
-        std::vector<std::string>{"20260101T000000.000Z-aaaaaa", "20260102T000000.000Z-bbbbbb"});
-  CHECK(list_conversation_ids(dir / "missing").empty());
-}
-
-TEST_CASE("a conversation record loads into its fields", "[conversations]") {
-  TempDir dir;
-  std::ofstream(dir / "c1.json") << R"({"id": "c1", "started_at": "2026-01-01T00:00:00.000Z", "model": "qwen",
-    "messages": [{"role": "user", "content": "hi"}], "injected_skills": ["sk-1"],
-    "reply": {"content": "hello", "tool_calls": [], "finish_reason": "stop"},
-    "status": 200, "error": null, "client_disconnected": false})";
-  Conversation c = load_conversation(dir.path(), "c1");
-  CHECK(c.id == "c1");
-  CHECK(c.model == "qwen");
-  CHECK(c.reply_content == "hello");
-  CHECK(c.injected_skills == std::vector<std::string>{"sk-1"});
-  CHECK_FALSE(c.failed());
-
-  std::ofstream(dir / "c2.json") << R"({"id": "c2", "messages": [], "status": 502, "error": "upstream down"})";
-  CHECK(load_conversation(dir.path(), "c2").failed());
-  std::ofstream(dir / "c3.json") << R"({"id": "c3", "status": 200, "error": "cut mid-stream"})";
-  CHECK(load_conversation(dir.path(), "c3").failed());
-  std::ofstream(dir / "bad.json") << "{not json";
-  CHECK_THROWS_WITH(load_conversation(dir.path(), "bad"), Catch::Contains("bad.json: not valid JSON"));
-  std::ofstream(dir / "odd.json") << R"({"messages": "hi"})";
-  CHECK_THROWS_WITH(load_conversation(dir.path(), "odd"), Catch::Contains("'messages' must be a list (got "));
-}
 
 TEST_CASE("review marks persist, once per conversation, with injection counts", "[conversations]") {
   TempDir dir;

@@ -1,4 +1,4 @@
-// A conversation record as reflect reads it from conversations/<id>.json
+// A conversation record as reflect reads it, a segment line or an older version's <id>.json
 // (conversations/conversation_files.h): either a Conversation or a FileError naming the file.
 #include <cstddef>
 #include <cstdint>

@@ -5,6 +5,8 @@
 #   direct     load generator -> fake_llm
 #   autoswarm  load generator -> `autoswarm start` (logging on, a few skills injected) -> fake_llm
 #   nginx      load generator -> nginx as a plain reverse proxy -> fake_llm   (when installable)
+#   nolog      load generator -> `autoswarm start --no-log` (else the same) -> fake_llm: what the
+#              conversation log costs, measured beside it
 # non-streaming latency and time to first streamed byte at 1 client, requests/s at 1 and 64
 # clients, and the proxy's idle RSS; then prints the added latency, the ratios and the targets.
 #
@@ -33,7 +35,7 @@ KEEP=0
 PROXY_ARGS=()            # extra `autoswarm start` arguments, e.g. --no-log (what-if)
 HEADERS=()               # extra request headers for every target, e.g. "X-Autoswarm-Skills: off"
 
-usage() { sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -159,13 +161,27 @@ skills:
     created: 2026-01-01T00:00:00Z
 EOF
 
-"$AUTOSWARM" --home "$TMP/home" start --upstream "$FAKE_URL" --model fake-model --port 0 \
-  "${PROXY_ARGS[@]}" >"$TMP/proxy.out" 2>"$TMP/proxy.err" &
-PROXY_PID=$!
-PIDS+=("$PROXY_PID")
-PROXY_URL=$(wait_for_line "$TMP/proxy.out" 'listening +http://127\.0\.0\.1:[0-9]+' 100) || {
-  note "autoswarm start did not start:"; cat "$TMP/proxy.out" "$TMP/proxy.err" >&2; exit 1; }
-PROXY_URL=http${PROXY_URL#*http}
+# Starts `autoswarm --home DIR start ... ARGS` (output in $TMP/NAME.out and .err); sets
+# STARTED_PID and STARTED_URL.
+start_proxy() {   # name home [args...]
+  local name=$1 home=$2
+  shift 2
+  "$AUTOSWARM" --home "$home" start --upstream "$FAKE_URL" --model fake-model --port 0 "$@" \
+    "${PROXY_ARGS[@]}" >"$TMP/$name.out" 2>"$TMP/$name.err" &
+  STARTED_PID=$!
+  PIDS+=("$STARTED_PID")
+  STARTED_URL=$(wait_for_line "$TMP/$name.out" 'listening +http://127\.0\.0\.1:[0-9]+' 100) || {
+    note "autoswarm start $* did not start:"; cat "$TMP/$name.out" "$TMP/$name.err" >&2; exit 1; }
+  STARTED_URL=http${STARTED_URL#*http}
+}
+start_proxy proxy "$TMP/home"
+PROXY_PID=$STARTED_PID PROXY_URL=$STARTED_URL
+
+# The same proxy without the conversation log, in its own data directory.
+mkdir -p "$TMP/home-nolog"
+cp "$TMP/home/skills.yaml" "$TMP/home-nolog/"
+start_proxy nolog "$TMP/home-nolog" --no-log
+NOLOG_PID=$STARTED_PID NOLOG_URL=$STARTED_URL
 
 # --- nginx -----------------------------------------------------------------------------------------
 
@@ -243,6 +259,8 @@ THREADS_START=$(threads_of "$PROXY_PID")
 TARGETS=(direct autoswarm)
 declare -A URLS=([direct]=$FAKE_URL [autoswarm]=$PROXY_URL)
 if [[ -n $NGINX_URL ]]; then TARGETS+=(nginx); URLS[nginx]=$NGINX_URL; fi
+TARGETS+=(nolog)
+URLS[nolog]=$NOLOG_URL
 
 LIMIT=$(( MAX_SECONDS + 60 ))   # hard cap per load generator run (one phase plus warm-up)
 
@@ -256,7 +274,7 @@ cpu_ticks() {
   done
   echo "$total"
 }
-declare -A CPU_PIDS=([direct]=$FAKE_PID [autoswarm]=$PROXY_PID)
+declare -A CPU_PIDS=([direct]=$FAKE_PID [autoswarm]=$PROXY_PID [nolog]=$NOLOG_PID)
 
 run_load() {   # name clients mode requests warmup [loadgen args...]
   local name=$1 clients=$2 mode=$3 requests=$4 warmup=$5 out="$TMP/result-$1-c$2-$3.json"
@@ -314,7 +332,17 @@ RSS_PEAK=$(awk '/^VmHWM:/ {print $2}' "/proc/$PROXY_PID/status" 2>/dev/null || e
 THREADS_LOAD=$(threads_of "$PROXY_PID")
 # The conversation log is written by one background thread; give it up to 60 s to catch up, and
 # report how long that took (a backlog is memory held by the proxy).
-logged() { if [[ -d $TMP/home/conversations ]]; then find "$TMP/home/conversations" -name '*.json' | wc -l; else echo 0; fi; }
+# Records: lines of the segments (*.jsonl but the review ledger) and files of older versions (*.json).
+logged() {
+  if [[ -d $TMP/home/conversations ]]; then
+    local lines files
+    lines=$(find "$TMP/home/conversations" -name '*.jsonl' ! -name reviewed.jsonl -exec cat {} + | wc -l)
+    files=$(find "$TMP/home/conversations" -name '*.json' | wc -l)
+    echo $(( lines + files ))
+  else
+    echo 0
+  fi
+}
 LOGGED_AT_END=$(logged)
 DRAIN_START=$(date +%s.%N)
 prev=-1
@@ -407,17 +435,20 @@ rows.append(("errors (all phases)",
              [sum((get(t, c, m, "errors") or 0) for c in (1, n) for m in ("chat", "stream")) for t in targets], 0))
 
 has_nginx = "nginx" in targets
-extra = ["as-direct"] + (["nginx-direct", "as-nginx"] if has_nginx else [])
+# Differences of columns, by name: (heading, minuend, subtrahend).
+extra = [("as-direct", "autoswarm", "direct")]
+if has_nginx: extra += [("nginx-direct", "nginx", "direct"), ("as-nginx", "autoswarm", "nginx")]
+extra += [("log-nolog", "autoswarm", "nolog")]
 print()
 print(f"AutoSwarm proxy benchmark — fake upstream latency {env['LATENCY_MS']} ms, {n} clients for the loaded phases")
-hdr = f"{'':34}" + "".join(f"{t:>12}" for t in targets) + "".join(f"{e:>14}" for e in extra)
+hdr = f"{'':34}" + "".join(f"{t:>12}" for t in targets) + "".join(f"{e[0]:>14}" for e in extra)
 print(hdr)
 print("-" * len(hdr))
 for label, vals, d in rows:
     line = f"{label:34}" + "".join(f"{fmt(v, d):>12}" for v in vals)
     if "(ms)" in label:
-        line += f"{fmt(sub(vals[1], vals[0])):>14}"
-        if has_nginx: line += f"{fmt(sub(vals[2], vals[0])):>14}{fmt(sub(vals[1], vals[2])):>14}"
+        by = dict(zip(targets, vals))
+        line += "".join(f"{fmt(sub(by.get(a), by.get(b))):>14}" for _, a, b in extra)
     print(line)
 
 print()
@@ -428,6 +459,7 @@ for label, c, m in [("chat @1", 1, "chat"), ("stream @1", 1, "stream"), (f"chat 
     if has_nginx:
         g = get("nginx", c, m, "rps")
         parts += [f"autoswarm/nginx {fmt(div(a, g), 2)}", f"nginx/direct {fmt(div(g, d), 2)}"]
+    parts.append(f"autoswarm/nolog {fmt(div(a, get('nolog', c, m, 'rps')), 2)}")
     print(f"  {label:12} " + "   ".join(parts))
 
 rss_start, rss_end, rss_peak = int(env["RSS_START"]) / 1024, int(env["RSS_END"]) / 1024, int(env["RSS_PEAK"]) / 1024
@@ -468,6 +500,13 @@ for m in ("chat", "stream"):
     a, g = get("autoswarm", n, m, "rps"), get("nginx", n, m, "rps") if has_nginx else None
     check(f"{m} requests/s @{n} vs nginx", f"{fmt(a, 1)} vs {fmt(g, 1)}",
           None if a is None or g is None else a >= g, ">= nginx")
+# What the conversation log costs: the same proxy with logging on against --no-log.
+for m in ("chat", "stream"):
+    a, q = get("autoswarm", n, m, "rps"), get("nolog", n, m, "rps")
+    r = div(a, q)
+    check(f"{m} requests/s @{n} log/no-log", fmt(r, 2), None if r is None else r >= 0.9, ">= 0.9")
+l99 = sub(get("autoswarm", 1, "chat", "latency_ms", "p99"), get("nolog", 1, "chat", "latency_ms", "p99"))
+check("p99 @1 added by the log", f"{fmt(l99)} ms", None if l99 is None else l99 <= 1.0, "<= 1 ms")
 for proto in protocols:
     p50, pc50 = added_to(proto, "chat", "latency_ms", "p50"), sub(get(proto, 1, "chat", "latency_ms", "p50"), get("autoswarm", 1, "chat", "latency_ms", "p50"))
     f50 = added_to(proto, "stream", "ttfb_ms", "p50")

@@ -91,8 +91,8 @@ ANSWER="Use \`tar -cpzf backup.tgz dir/\`: -c creates, -p keeps permissions, -z 
 for i in $(seq 1 "$CONVERSATIONS"); do
   id=$(printf '20260101T%02d%02d%02d.000Z-b%05d' $((i / 3600 % 24)) $((i / 60 % 60)) $((i % 60)) "$i")
   printf '{"id":"%s","started_at":"2026-01-01T00:00:00.000Z","ended_at":"2026-01-01T00:00:02.000Z","upstream":"http://127.0.0.1:1234/v1","model":"qwen2.5-7b-instruct","stream":true,"messages":[{"role":"system","content":"You are a helpful assistant for shell questions. Keep answers short."},{"role":"user","content":"topic-%d: how do I make a compressed backup of a directory with tar so that permissions survive? I tried zip but it lost the executable bits on my scripts, and I need to restore it on another machine later."}],"tools":null,"params":{"temperature":0.7},"injected_skills":[],"reply":{"content":"%s","tool_calls":[],"finish_reason":"stop"},"usage":{"prompt_tokens":120,"completion_tokens":110,"total_tokens":230},"latency_ms":1800.0,"status":200,"error":null,"client_disconnected":false}\n' \
-    "$id" "$i" "$ANSWER" > "$HOME_DIR/conversations/$id.json"
-done
+    "$id" "$i" "$ANSWER"
+done > "$HOME_DIR/conversations/2026-01-01.jsonl"   # one day's segment, a line per record, as the proxy writes
 
 # Every 10th conversation yields the same lesson: the first is added, the rest are duplicates.
 cat > "$TMP/script.yaml" <<'EOF'

@@ -1,7 +1,9 @@
-// Every chat completion becomes one private JSON file; secrets never reach it.
+// Every chat completion becomes one line of a private segment file; secrets never reach it.
 #include <catch2/catch.hpp>
 
 #include <sys/stat.h>
+
+#include <algorithm>
 
 #include "autoswarm/util/files.h"
 #include "proxy/proxy_test_support.h"
@@ -14,7 +16,7 @@ namespace {
 const std::string kBody = R"({"model":"fake-model","messages":[{"role":"user","content":"what is 2+2?"}]})";
 }
 
-TEST_CASE("a chat completion is logged as one 0600 JSON file", "[proxy][log]") {
+TEST_CASE("a chat completion is logged as one line of a 0600 segment file", "[proxy][log]") {
   ProxyUnderTest p({.api_key = "sk-upstream-secret"},
                    [](proxy::ProxyOptions& o) { o.upstream.key = "sk-upstream-secret"; });
   p.fake.set_script("rules:\n  - reply: {content: \"4\", usage: {prompt_tokens: 9, completion_tokens: 1}}\n");
@@ -38,7 +40,10 @@ TEST_CASE("a chat completion is logged as one 0600 JSON file", "[proxy][log]") {
   CHECK(log["latency_ms"].get<double>() >= 0);
   CHECK(log["upstream"] == p.fake.url() + "/v1");
 
-  auto file = p.home / "conversations" / (log["id"].get<std::string>() + ".json");
+  // The record is a line of today's segment, the only file in conversations/.
+  const auto segments = conversations::list_segments(p.home / "conversations");
+  REQUIRE(segments.size() == 1);
+  auto file = p.home / "conversations" / segments[0].file_name();
   struct stat st {};
   REQUIRE(::stat(file.c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0600);
@@ -46,6 +51,7 @@ TEST_CASE("a chat completion is logged as one 0600 JSON file", "[proxy][log]") {
   CHECK((st.st_mode & 0777) == 0700);
 
   std::string text = util::read_file(file);
+  CHECK(std::count(text.begin(), text.end(), '\n') == 1);
   CHECK(text.find("sk-client-secret") == std::string::npos);
   CHECK(text.find("sk-upstream-secret") == std::string::npos);
   CHECK(text.find("Authorization") == std::string::npos);

@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "autoswarm/conversations/conversation_files.h"
 #include "autoswarm/proxy/proxy_server.h"
 #include "support/fake_upstream.h"
 #include "support/temp_dir.h"
@@ -50,18 +51,14 @@ struct ProxyUnderTest {
   }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(server->port()); }
 
-  // The conversation logs written so far (the writer is asynchronous: wait for `count`).
+  // The conversation records written so far, read as reflect reads them, by id (the writer is
+  // asynchronous: wait for `count`).
   std::vector<nlohmann::json> logs(size_t count, int wait_ms = 3000) const {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
     for (;;) {
       std::vector<nlohmann::json> out;
-      std::error_code ec;
-      for (const auto& e : std::filesystem::directory_iterator(home / "conversations", ec)) {
-        if (e.path().extension() == ".json") {
-          std::ifstream in(e.path());
-          out.push_back(nlohmann::json::parse(in));
-        }
-      }
+      conversations::for_each_record(home / "conversations",
+                                     [&](conversations::LoggedRecord& r) { out.push_back(std::move(r.record)); });
       if (out.size() >= count || std::chrono::steady_clock::now() > deadline) {
         std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a["id"] < b["id"]; });
         return out;

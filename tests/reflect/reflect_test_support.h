@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <string>
 #include <vector>
@@ -44,11 +45,11 @@ class ReflectHome {
     return buf;
   }
 
-  std::string log(int n, const LoggedChat& chat) const {
-    const std::string id = id_for(n);
+  // The record the proxy writes for chat `n`.
+  static nlohmann::json record(int n, const LoggedChat& chat) {
     nlohmann::json reply = {{"content", chat.reply}, {"tool_calls", nlohmann::json::array()}, {"finish_reason", "stop"}};
-    nlohmann::json record = {
-        {"id", id},
+    return {
+        {"id", id_for(n)},
         {"started_at", "2026-01-01T00:00:00.000Z"},
         {"ended_at", "2026-01-01T00:00:01.000Z"},
         {"upstream", "http://127.0.0.1:1/v1"},
@@ -65,7 +66,21 @@ class ReflectHome {
         {"error", chat.error.empty() ? nlohmann::json() : nlohmann::json(chat.error)},
         {"client_disconnected", false},
     };
-    util::write_file_atomic(conversations() / (id + ".json"), record.dump(2) + "\n");
+  }
+
+  // The segment the records of log() go to, as the proxy names them.
+  std::filesystem::path segment() const { return conversations() / "2026-01-01.jsonl"; }
+
+  // Logs chat `n` as the proxy does: a line appended to the segment. Returns its id.
+  std::string log(int n, const LoggedChat& chat) const { return append(record(n, chat)); }
+  std::string append(const nlohmann::json& record) const {
+    std::ofstream(segment(), std::ios::app) << record.dump() << "\n";
+    return record["id"];
+  }
+  // Logs chat `n` as versions before segments did: a file of its own, <id>.json.
+  std::string log_legacy(int n, const LoggedChat& chat) const {
+    const std::string id = id_for(n);
+    util::write_file_atomic(conversations() / (id + ".json"), record(n, chat).dump(2) + "\n");
     return id;
   }
 

@@ -2,6 +2,7 @@
 // and a lock that really excludes another process.
 #include "autoswarm/util/files.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -9,6 +10,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <filesystem>
 #include <memory>
@@ -26,7 +28,6 @@ using autoswarm::util::ensure_directory;
 using autoswarm::util::FileLock;
 using autoswarm::util::read_file;
 using autoswarm::util::write_file_atomic;
-using autoswarm::util::write_files_atomic;
 
 namespace {
 
@@ -132,34 +133,18 @@ TEST_CASE("write_file_atomic names the path when the directory does not exist", 
   CHECK_FALSE(fs::exists(tmp / "missing"));
 }
 
-TEST_CASE("write_files_atomic writes a batch of private files and nothing else", "[files]") {
+TEST_CASE("write_all writes everything to a descriptor, and says when it cannot", "[files]") {
   TempDir tmp;
-  auto failures = write_files_atomic(tmp.path(), {{"a.json", "{\"a\":1}\n"}, {"b.json", "b"}, {"empty", ""}});
-  CHECK(failures.empty());
-  CHECK(entries(tmp.path()) == std::vector<std::string>{"a.json", "b.json", "empty"});
-  CHECK(read_file(tmp / "a.json") == "{\"a\":1}\n");
-  CHECK(read_file(tmp / "empty").empty());
-  CHECK(mode_of(tmp / "b.json") == 0600);
-  CHECK(write_files_atomic(tmp.path(), {{"b.json", "replaced"}}, 0640).empty());
-  CHECK(read_file(tmp / "b.json") == "replaced");
-  CHECK(mode_of(tmp / "b.json") == 0640);
-}
-
-TEST_CASE("write_files_atomic names each file it cannot write and writes the others", "[files]") {
-  TempDir tmp;
-  fs::create_directory(tmp / "taken");
-  write_file_atomic(tmp / "taken" / "inner", "x");
-  auto failures = write_files_atomic(
-      tmp.path(), {{"ok-1", "1"}, {"no-such-dir/x", "2"}, {"taken", "3"}, {"ok-2", "4"}});
-  REQUIRE(failures.size() == 2);
-  CHECK_THAT(failures[0], Catch::Contains((tmp / "no-such-dir/x").string()));
-  CHECK_THAT(failures[1], Catch::Contains((tmp / "taken").string()) && Catch::Contains("rename"));
-  CHECK(entries(tmp.path()) == std::vector<std::string>{"ok-1", "ok-2", "taken"});
-  CHECK(read_file(tmp / "ok-2") == "4");
-
-  auto missing = write_files_atomic(tmp / "missing", {{"a", "1"}});
-  REQUIRE(missing.size() == 1);
-  CHECK_THAT(missing[0], Catch::Contains((tmp / "missing" / "a").string()));
+  const std::string big(1 << 20, 'x');
+  int fd = ::open((tmp / "out").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  REQUIRE(fd >= 0);
+  CHECK(autoswarm::util::write_all(fd, big));
+  ::close(fd);
+  CHECK(read_file(tmp / "out") == big);
+  fd = ::open((tmp / "out").c_str(), O_RDONLY | O_CLOEXEC);
+  CHECK_FALSE(autoswarm::util::write_all(fd, "no"));
+  CHECK(errno == EBADF);
+  ::close(fd);
 }
 
 TEST_CASE("read_file names the path it cannot read", "[files]") {

@@ -1,26 +1,35 @@
-// The conversation log: one JSON file per chat completion in <data dir>/conversations/, mode
-// 0600, written atomically by a background thread so that logging never delays a reply.
+// The conversation log: one line of JSON per chat completion, appended to the day's segment in
+// <data dir>/conversations/ (conversation_files.h has the layout and the reader), mode 0600, by
+// a background thread so that logging never delays a reply.
 //
 // The request that produces a record only moves its parts into a closure; the writer thread
-// builds the JSON, serialises it and writes whole batches of files with one file-system sync
-// (util::write_files_atomic). The queue is bounded: when the disk falls that far behind, append()
-// waits for room rather than dropping a record or growing without limit.
+// builds the JSON, serialises it and appends a whole batch of lines with one write(2) and one
+// fdatasync: no file per record, no rename, no sync of the whole file system. A crash leaves
+// whole lines and at most a torn last one, which readers ignore and the next writer cuts off.
+// The queue is bounded: when the disk falls that far behind, append() waits for room rather than
+// dropping a record or growing without limit.
 #pragma once
 
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 
 #include <nlohmann/json.hpp>
 
+#include "autoswarm/conversations/conversation_files.h"
+
 namespace autoswarm::conversations {
+
+class SegmentAppender;
 
 // A new conversation id: UTC time to the millisecond plus random hex, so that ids sort by
 // time and never collide ("20261129T140102.123Z-8c1d3e").
@@ -28,12 +37,13 @@ std::string new_conversation_id();
 
 struct ConversationLogOptions {
   size_t max_queued = 1024;  // records waiting for the disk before append() blocks
-  size_t max_batch = 256;    // records written per file-system sync
+  size_t max_batch = 256;    // records per write (and fdatasync)
   // How long the writer lets records gather before it writes them (unless a batch is full or
-  // flush() asks). Each batch ends in a sync of the file system (syncfs: it also flushes other
-  // programs' pending writes), so a sync per request would mean a journal commit per request,
-  // stalling every other writer on the disk, the access log included; this caps it at 5/s.
+  // flush() asks). Each batch ends in an fdatasync, a journal commit when the segment grew; one
+  // per request would stall every other writer on the disk, the access log included.
   std::chrono::milliseconds gather{200};
+  uint64_t segment_bytes = kDefaultSegmentBytes;  // a new segment of the day past this
+  size_t max_record_bytes = kMaxRecordBytes;      // a longer record is dropped, not written
 };
 
 class ConversationLog {
@@ -41,14 +51,15 @@ class ConversationLog {
   // Builds a record's JSON; runs on the writer thread.
   using RecordBuilder = std::function<nlohmann::json()>;
 
-  // Creates `dir` (mode 0700) if needed and starts the writer thread.
+  // Creates `dir` (mode 0700) if needed and starts the writer thread. Throws FileError when the
+  // directory cannot be created.
   explicit ConversationLog(std::filesystem::path dir, ConversationLogOptions options = {});
   // Writes everything still queued, then stops.
   ~ConversationLog();
   ConversationLog(const ConversationLog&) = delete;
   ConversationLog& operator=(const ConversationLog&) = delete;
 
-  // Queues the record `build` returns, to be written as <id>.json. Returns at once unless
+  // Queues the record `build` returns, written with "id" set to `id`. Returns at once unless
   // `max_queued` records are already waiting. A write that fails (or a builder that throws) is
   // reported on the log, not to the caller.
   void append(std::string id, RecordBuilder build);
@@ -76,6 +87,7 @@ class ConversationLog {
   size_t batch_threshold() const { return std::min(options_.max_batch, options_.max_queued); }
   void write_loop();
   void write_batch(std::deque<Pending>& batch);
+  std::unique_ptr<SegmentAppender> segments_;  // used by the writer thread only
 
   std::filesystem::path dir_;
   ConversationLogOptions options_;
@@ -88,7 +100,7 @@ class ConversationLog {
   bool warned_full_ = false;
   mutable std::mutex dropped_mu_;
   Dropped dropped_;
-  void note_dropped(const std::string& why);
+  void note_dropped(const std::string& why, size_t count = 1);
   bool stopping_ = false;
   std::thread writer_;
 };

@@ -17,7 +17,8 @@ class DataDir {
   explicit DataDir(std::filesystem::path root) : root_(std::move(root)) {}
 
   const std::filesystem::path& root() const { return root_; }
-  // One JSON file per chat (conversations::ConversationLog).
+  // The conversation log: day segments of one JSON line per chat (conversations::ConversationLog;
+  // conversation_files.h names the files in it).
   std::filesystem::path conversations() const { return root_ / "conversations"; }
   // Which conversations reflect has reviewed (conversations::ReviewLedger).
   std::filesystem::path review_ledger_file() const { return conversations() / "reviewed.jsonl"; }

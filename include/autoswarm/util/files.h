@@ -35,19 +35,13 @@ std::vector<std::string> keep_only_regular_files(const std::filesystem::path& di
 void write_file_atomic(const std::filesystem::path& path, std::string_view content,
                        unsigned mode = 0600);
 
-// One new file of a batch: its name inside the batch's directory and its content.
-struct NewFile {
-  std::string name;
-  std::string content;
-};
+// Writes all of `content` to the descriptor, resuming after short writes and signals. False
+// (errno set) when a write fails; what was written before that stays written.
+bool write_all(int fd, std::string_view content);
 
-// Writes a batch of files into `dir` with the same guarantee as write_file_atomic for each
-// one, but one sync of the file system for the whole batch instead of two fsyncs per file
-// (which caps a writer at a few hundred files a second). Returns one message per file that
-// could not be written ("cannot write DIR/NAME: ..."); the others are written regardless.
-std::vector<std::string> write_files_atomic(const std::filesystem::path& dir,
-                                            const std::vector<NewFile>& files,
-                                            unsigned mode = 0600);
+// Makes the entries of `dir` durable (fsync of the directory itself): after a file was created
+// or renamed in it. Best effort: a directory that cannot be opened is left as it is.
+void sync_directory(const std::filesystem::path& dir);
 
 // Creates `dir` (and parents) if missing; a directory this call creates gets `mode`.
 // Throws FileError when it exists as a non-directory or cannot be created.
