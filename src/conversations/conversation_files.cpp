@@ -46,6 +46,9 @@ Conversation Conversation::from_json(const json& record, const std::string& orig
       if (id.is_string()) c.injected_skills.push_back(id.get<std::string>());
     }
   }
+  if (auto it = record.find("kind"); it != record.end() && it->is_string()) {
+    c.kind = parse_kind(it->get_ref<const std::string&>()).value_or(ExchangeKind::kChat);
+  }
   if (auto it = record.find("client_disconnected"); it != record.end() && it->is_boolean()) {
     c.client_disconnected = it->get<bool>();
   }

@@ -190,6 +190,10 @@ class Run {
       skip(id, std::string("unreadable: ") + e.what(), {});
       return;
     }
+    if (c.kind == conversations::ExchangeKind::kHelper) {
+      skip(id, "a helper call (a front end's background task), not a person's chat", c.injected_skills);
+      return;
+    }
     if (c.failed()) {
       skip(id, "the call failed (status " + std::to_string(c.status) + ")", c.injected_skills);
       return;
@@ -285,7 +289,9 @@ class Run {
     for (auto it = records_.rbegin(); it != records_.rend() && out.size() < o_.prune_sample; ++it) {
       try {
         Conversation c = conversations::load_conversation(*it);
-        if (!c.failed() && !blank(c.reply_content)) out.push_back(std::move(c));
+        if (c.kind == conversations::ExchangeKind::kChat && !c.failed() && !blank(c.reply_content)) {
+          out.push_back(std::move(c));
+        }
       } catch (const Error&) {
       }
     }

@@ -328,6 +328,21 @@ TEST_CASE("reflect --limit bounds the conversations per run, oldest first", "[re
   CHECK(h.run({"reflect", "--upstream", fake.url(), "--limit", "2"}).out == "reviewed=1 added=0 skipped=1 pruned=0\n");
 }
 
+TEST_CASE("a front end's helper calls are never sent to the lesson call", "[reflect][cli]") {
+  FakeUpstream fake;
+  fake.set_script(Script().lesson(2, lesson_json(kLessonA)).prune(R"({"remove": []})").yaml());
+  ReflectHome h;
+  h.log(1, {.question = "### Task:\nGenerate a concise, 3-5 word title summarizing the chat history.",
+            .reply = "{\"title\": \"Tar Permissions\"}", .kind = "helper"});
+  h.log(2, {.question = "topic-2 how do I tar a directory?"});
+  auto r = h.run({"reflect", "--upstream", fake.url()});
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == "reviewed=2 added=1 skipped=1 pruned=0\n");
+  CHECK(calls_with(fake, kLessonSystem) == 1);  // only the person's chat
+  CHECK_THAT(autoswarm::util::read_file(h.ledger_file()), Catch::Contains("a helper call"));
+}
+
 TEST_CASE("a second reflect while one runs says so and exits 0", "[reflect][cli]") {
   FakeUpstream fake;
   ReflectHome h;

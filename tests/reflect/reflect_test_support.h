@@ -26,6 +26,7 @@ struct LoggedChat {
   int status = 200;
   std::string error{};
   std::vector<std::string> injected{};
+  std::string kind = "chat";  // "helper" for a front end's background task
 };
 
 class ReflectHome {
@@ -55,6 +56,7 @@ class ReflectHome {
         {"upstream", "http://127.0.0.1:1/v1"},
         {"model", "fake-model"},
         {"stream", false},
+        {"kind", chat.kind},
         {"messages", nlohmann::json::array({{{"role", "user"}, {"content", chat.question}}})},
         {"tools", nullptr},
         {"params", nlohmann::json::object()},

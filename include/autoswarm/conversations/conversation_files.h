@@ -29,6 +29,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "autoswarm/conversations/exchange_kind.h"
+
 namespace autoswarm::conversations {
 
 // A segment begins anew once the next batch would take it past this size.
@@ -74,6 +76,7 @@ struct Conversation {
   std::string finish_reason;
   std::vector<std::string> injected_skills;  // ids of the skills the proxy injected
   bool client_disconnected = false;
+  ExchangeKind kind = ExchangeKind::kChat;   // records without a kind (older versions): chats
 
   // The call failed (status not 2xx, or an error recorded): nothing to learn from its reply.
   bool failed() const { return status < 200 || status >= 300 || !error.empty(); }
