@@ -158,7 +158,7 @@ llm::ChatResponse read_native_reply(Protocol protocol, const json& body, size_t 
   llm::ChatResponse r;
   if (protocol == Protocol::kResponses) r = read_response(body, max_kept_bytes);
   else if (protocol == Protocol::kMessages) r = read_message(body, max_kept_bytes);
-  else if (protocol == Protocol::kOllamaChat || protocol == Protocol::kOllamaGenerate) {
+  else if (is_ollama(protocol)) {
     r = native::read_ollama_reply(protocol, body, max_kept_bytes);
   }
   for (llm::ToolCall& call : r.tool_calls) llm::parse_tool_arguments(call);
@@ -170,7 +170,7 @@ NativeStreamReader::NativeStreamReader(Protocol protocol, size_t max_kept_bytes)
 
 void NativeStreamReader::feed(std::string_view bytes) {
   if (broken_ || ended_) return;
-  if (protocol_ == Protocol::kOllamaChat || protocol_ == Protocol::kOllamaGenerate) return feed_ndjson(bytes);
+  if (is_ollama(protocol_)) return feed_ndjson(bytes);
   // SseParser bounds a line; an event of countless data lines is bounded here.
   pending_bytes_ += bytes.size();
   try {
@@ -183,7 +183,7 @@ void NativeStreamReader::feed(std::string_view bytes) {
 
 void NativeStreamReader::finish() {
   if (broken_ || ended_) return;
-  if (protocol_ == Protocol::kOllamaChat || protocol_ == Protocol::kOllamaGenerate) {
+  if (is_ollama(protocol_)) {
     if (!line_.empty()) on_ndjson_line(std::exchange(line_, {}));
     return;
   }

@@ -2,6 +2,7 @@
 
 #include "autoswarm/llm/message_content.h"
 #include "autoswarm/util/json.h"
+#include "autoswarm/util/text.h"
 
 namespace autoswarm::conversations {
 namespace {
@@ -10,13 +11,6 @@ namespace {
 // replace; replaced ones keep the "### Task:" heading in practice, as its docs show).
 constexpr std::string_view kTaskHeading = "### Task:";
 constexpr std::string_view kEmojiTask = "Your task is to reflect the speaker's likely facial expression";
-
-std::string_view trim_start(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\n' || text.front() == '\r' || text.front() == '\t')) {
-    text.remove_prefix(1);
-  }
-  return text;
-}
 
 }  // namespace
 
@@ -35,7 +29,7 @@ ExchangeKind classify_exchange(const nlohmann::json& messages) {
     auto content = it->find("content");
     if (content == it->end()) return ExchangeKind::kChat;
     const std::string text = llm::content_text(*content);
-    const std::string_view start = trim_start(text);
+    const std::string_view start = util::trim(text);
     return start.starts_with(kTaskHeading) || start.starts_with(kEmojiTask) ? ExchangeKind::kHelper : ExchangeKind::kChat;
   }
   return ExchangeKind::kChat;

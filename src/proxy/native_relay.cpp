@@ -34,8 +34,6 @@ NativePath native_path(Protocol protocol) {
   }
 }
 
-bool is_ollama(Protocol protocol) { return protocol == Protocol::kOllamaChat || protocol == Protocol::kOllamaGenerate; }
-
 std::string dump(const json& value) { return value.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 bool is_success(int status) { return status >= 200 && status < 300; }
@@ -112,7 +110,7 @@ std::shared_ptr<PreparedChat> prepare_native(ProxyState& st, const httplib::Requ
   // Ollama streams unless told not to; the OpenAI-style protocols only when told to.
   auto stream = body.find("stream");
   const bool given = stream != body.end() && stream->is_boolean();
-  p->stream = given ? stream->get<bool>() : is_ollama(api.protocol());
+  p->stream = given ? stream->get<bool>() : client_api::is_ollama(api.protocol());
   p->conversation_id = conversations::new_conversation_id();
   p->body = std::move(body);
   return p;

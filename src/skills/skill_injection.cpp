@@ -235,16 +235,6 @@ void inject_system_block(nlohmann::json& messages, const std::string& block) {
   messages.insert(messages.begin(), nlohmann::json{{"role", "system"}, {"content", block}});
 }
 
-std::string latest_user_text(const nlohmann::json& messages) {
-  if (!messages.is_array()) return "";
-  for (auto it = messages.rbegin(); it != messages.rend(); ++it) {
-    if (it->is_object() && it->value("role", "") == "user" && it->contains("content")) {
-      return llm::content_text((*it)["content"]);
-    }
-  }
-  return "";
-}
-
 }  // namespace autoswarm::skills
 
 namespace autoswarm::skills {

@@ -104,16 +104,6 @@ TEST_CASE("the block is appended to the first system message or inserted first",
   CHECK(no_system[1]["role"] == "user");
 }
 
-TEST_CASE("latest_user_text finds the last user message, text parts joined", "[skills]") {
-  json m = json::array({{{"role", "user"}, {"content", "first"}},
-                        {{"role", "assistant"}, {"content", "reply"}},
-                        {{"role", "user"}, {"content", json::array({{{"type", "text"}, {"text", "look"}},
-                                                                    {{"type", "image_url"}, {"image_url", "x"}},
-                                                                    {{"type", "text"}, {"text", "here"}}})}}});
-  CHECK(latest_user_text(m) == "look\nhere");
-  CHECK(latest_user_text(json::array()) == "");
-}
-
 TEST_CASE("conversation_user_text is every user message in order, text parts joined", "[skills]") {
   json m = json::array({{{"role", "system"}, {"content", "sys"}},
                         {{"role", "user"}, {"content", "my Makefile fails"}},
@@ -122,4 +112,10 @@ TEST_CASE("conversation_user_text is every user message in order, text parts joi
                         {{"role", 5}, {"content", "ignored"}}});
   CHECK(conversation_user_text(m) == "my Makefile fails\nand now?");
   CHECK(conversation_user_text(json::object()) == "");
+  // Text parts are joined and other parts left out.
+  json parts = json::array({{{"role", "user"}, {"content", json::array({{{"type", "text"}, {"text", "look"}},
+                                                                        {{"type", "image_url"}, {"image_url", "x"}},
+                                                                        {{"type", "text"}, {"text", "here"}}})}}});
+  CHECK(conversation_user_text(parts) == "look\nhere");
+  CHECK(conversation_user_text(json::array()) == "");
 }

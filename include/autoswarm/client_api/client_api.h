@@ -32,6 +32,10 @@ enum class Protocol {
 // The name a conversation record keeps: "chat", "responses", "messages", "ollama-chat",
 // "ollama-generate".
 std::string_view protocol_name(Protocol protocol);
+// Ollama's own API (kOllamaChat, kOllamaGenerate): NDJSON streams, streaming unless told not to.
+inline bool is_ollama(Protocol protocol) {
+  return protocol == Protocol::kOllamaChat || protocol == Protocol::kOllamaGenerate;
+}
 
 // What a reply is about, for the fields each protocol's reply repeats.
 struct ReplyContext {

@@ -95,8 +95,6 @@ std::string render_skill_block(const SkillBook& book, const std::vector<size_t>&
 // Appends `block` to the first system or developer message, or inserts a system message first.
 void inject_system_block(nlohmann::json& messages, const std::string& block);
 
-// The text of the last user message (text parts joined), "" when there is none.
-std::string latest_user_text(const nlohmann::json& messages);
 // Everything the user wrote in the conversation, message after message (text parts joined): what
 // skills are chosen by, so a follow-up ("and for a Makefile?") keeps the conversation's topic.
 std::string conversation_user_text(const nlohmann::json& messages);
